@@ -1,0 +1,198 @@
+"""Answerers by name. The default, `extractive`, needs no LLM: it quotes the retrieved sentences that best
+answer the question, cites each, and abstains when the best support is below a calibrated threshold."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+import numpy as np
+
+from .dating import disagree, effective_date, format_date
+from .retrieval import Retrieved, tokenize
+from .settings import Settings
+from .store import Store
+from .types import Answer, Citation, Passage
+
+ABSTAIN_TEXT = "The corpus does not answer this question."
+SELECTION_MARGIN = 0.08  # sentences within this score of the best one join the answer
+NEAR_DUPLICATE = 0.9
+CONFLICT_TOPIC = 0.55  # two sentences this similar speak of the same thing
+CONFLICT_MARGIN = 0.15
+
+
+@dataclass
+class Sentence:
+    passage: Passage
+    rank: int
+    text: str
+    vector: np.ndarray
+    similarity: float  # cosine to the query
+    score: float
+
+
+class Answerer(Protocol):
+    name: str
+
+    def answer(self, question: str, retrieved: Retrieved) -> Answer: ...
+
+
+def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[Sentence]:
+    """Every sentence of the retrieved passages, scored against the question, best first."""
+    passages = retrieved.passages
+    if not passages:
+        return []
+    ids = [p.id for p in passages]
+    got = store.sentences.get(where={"passage_id": {"$in": ids}}, include=["embeddings", "documents", "metadatas"])
+    by_id = {p.id: (rank, p) for rank, p in enumerate(passages)}
+    query_terms = set(tokenize([question])[0]) if question.strip() else set()
+    out = []
+    q = retrieved.query_vector
+    for text, meta, vec in zip(got["documents"], got["metadatas"], got["embeddings"]):
+        rank, passage = by_id[meta["passage_id"]]
+        vector = np.asarray(vec, dtype=np.float32)
+        similarity = float(vector @ q)
+        terms = set(tokenize([text])[0])
+        lexical = len(query_terms & terms) / len(query_terms) if query_terms else 0.0
+        passage_sim = retrieved.dense.get(passage.id, similarity)
+        score = 0.55 * similarity + 0.25 * passage_sim + 0.15 * lexical + 0.05 * (1 - rank / len(passages))
+        out.append(Sentence(passage, rank, text, vector, similarity, score))
+    out.sort(key=lambda s: -s.score)
+    return out
+
+
+def confidence(sentences: list[Sentence], retrieved: Retrieved) -> float:
+    """How well the corpus supports an answer: the best sentence score."""
+    return sentences[0].score if sentences else 0.0
+
+
+class ExtractiveAnswerer:
+    """Quotes the best sentences of the retrieved passages, each with its citation."""
+
+    name = "extractive"
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store, self.settings = store, settings
+
+    def answer(self, question: str, retrieved: Retrieved, source_claims: set[str] | None = None) -> Answer:
+        sentences = score_sentences(self.store, question, retrieved)
+        if confidence(sentences, retrieved) < self.settings.abstain_threshold:
+            return Answer(text=ABSTAIN_TEXT, abstained=True, answerer=self.name,
+                          retrieved=[p.id for p in retrieved.passages])
+        chosen = select(sentences, self.settings.max_answer_sentences)
+        return compose(chosen, sentences, retrieved, source_claims or set(), self.name)
+
+
+def select(sentences: list[Sentence], limit: int) -> list[Sentence]:
+    best = sentences[0]
+    chosen = [best]
+    for s in sentences[1:]:
+        if len(chosen) >= limit or s.score < best.score - SELECTION_MARGIN:
+            break
+        if len(s.text) < 25 or any(float(s.vector @ c.vector) > NEAR_DUPLICATE for c in chosen):
+            continue
+        chosen.append(s)
+    # Official texts say what the law is; briefs give context after them.
+    chosen.sort(key=lambda s: (s.passage.source_type != "official", -s.score))
+    return chosen
+
+
+def find_conflict(lead: Sentence, sentences: list[Sentence]) -> Sentence | None:
+    """A well-supported sentence from another, differently dated document that states a different fact."""
+    for s in sentences:
+        if s.score < lead.score - CONFLICT_MARGIN:
+            break
+        if s.passage.doc_id == lead.passage.doc_id or effective_date(s.passage) == effective_date(lead.passage):
+            continue
+        if float(s.vector @ lead.vector) >= CONFLICT_TOPIC and disagree(s.text, lead.text):
+            return s
+    return None
+
+
+def compose(chosen: list[Sentence], sentences: list[Sentence], retrieved: Retrieved,
+            source_claims: set[str], answerer: str) -> Answer:
+    """Answer text with [n] markers, the citations they point to, and the dated-conflict note."""
+    numbers: dict[str, int] = {}
+    quotes: dict[str, str] = {}
+    notes: list[str] = []
+
+    def cite(s: Sentence) -> str:
+        if s.passage.id not in numbers:
+            numbers[s.passage.id] = len(numbers) + 1
+            quotes[s.passage.id] = s.text
+        return f"[{numbers[s.passage.id]}]"
+
+    def quoted(s: Sentence) -> str:
+        if s.passage.source_type == "official":
+            return f"{s.passage.label} (official text): “{s.text}” {cite(s)}"
+        return f"{_sentence(s.text)} {cite(s)}"
+
+    # The question asks what one document says (e.g. "according to the article"): it leads.
+    if source_claims:
+        own = [s for s in sentences if s.passage.doc_id in source_claims and s.score >= chosen[0].score - 0.2]
+        if own:
+            chosen = [own[0]] + [s for s in chosen if s is not own[0] and s.passage.doc_id in source_claims][:1]
+    lead = chosen[0]
+    conflict = find_conflict(lead, sentences)
+    parts: list[str] = []
+    if conflict is None:
+        parts = [quoted(s) for s in chosen]
+    else:
+        newer, older = sorted([lead, conflict], key=lambda s: effective_date(s.passage), reverse=True)
+        if lead.passage.doc_id in source_claims:
+            parts = [quoted(lead)]
+            parts.append(f"A newer source, {conflict.passage.short_title or conflict.passage.title} "
+                         f"({_dated(conflict.passage)}), says: “{conflict.text}” {cite(conflict)}")
+        else:
+            prefix = "" if re.search(r"\bas of\b", newer.text, re.IGNORECASE) else f"As of {format_date(effective_date(newer.passage))}, "
+            parts = [f"{prefix}{_lower_first(newer.text) if prefix else newer.text} {cite(newer)}"]
+            parts += [quoted(s) for s in chosen[1:] if s is not older and s is not newer][:1]
+            parts.append(f"An older source, {older.passage.short_title or older.passage.title} "
+                         f"({_dated(older.passage)}), said: “{older.text}” {cite(older)}")
+        notes.append(f"sources disagree; the newest ({format_date(effective_date(newer.passage))}) leads")
+    by_id = {s.passage.id: s.passage for s in sentences}
+    citations = [citation(n, by_id[pid], quotes[pid]) for pid, n in numbers.items()]
+    offtopic = [c for c in citations if by_id[c.passage_id].offtopic]
+    if offtopic:
+        label = ", ".join(f"[{c.n}]" for c in offtopic)
+        parts.append(f"Note: {label} is not about space governance; the ingest flagged it as off-topic content "
+                     f"of “{offtopic[0].title}”.")
+        notes.append("off-topic passage cited because the question asks about it")
+    return Answer(text=" ".join(parts), citations=citations, answerer=answerer, notes=notes,
+                  retrieved=[p.id for p in retrieved.passages])
+
+
+def _dated(p: Passage) -> str:
+    date = effective_date(p)
+    return f"as of {format_date(date)}" if date else "undated"
+
+
+def _sentence(text: str) -> str:
+    return text.strip()
+
+
+def _lower_first(text: str) -> str:
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def citation(n: int, p: Passage, quote: str) -> Citation:
+    return Citation(
+        n=n, doc_id=p.doc_id, title=p.short_title or p.title, section=p.section, source_url=p.source_url,
+        text=p.text, date=p.date, as_of=p.as_of, kind=p.kind, source_type=p.source_type,
+        official_citation=p.official_citation, page=p.page, passage_id=p.id, quote=quote,
+    )
+
+
+ANSWERERS: dict[str, Callable[[Store, Settings], Answerer]] = {"extractive": ExtractiveAnswerer}
+
+
+def make_answerer(name: str, store: Store, settings: Settings) -> Answerer:
+    """The answerer registered under `name`; an unknown name lists the known ones."""
+    try:
+        factory = ANSWERERS[name]
+    except KeyError:
+        raise ValueError(f"unknown answerer {name!r}; known: {', '.join(sorted(ANSWERERS))}") from None
+    return factory(store, settings)

@@ -1,0 +1,184 @@
+"""Command line: ingest, ask, search, corpus stats, eval, serve, bench. `python -m assistant --help`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import AssistantError
+from .settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Space-governance assistant with cited answers.")
+corpus_app = typer.Typer(no_args_is_help=True, help="Inspect the corpus and the index.")
+app.add_typer(corpus_app, name="corpus")
+console = Console()
+err = Console(stderr=True)
+
+
+def _assistant(settings: Settings | None = None, ensure: bool = True):
+    from .chain import Assistant
+
+    return Assistant.from_settings(settings or Settings(), ensure_index=ensure)
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[red]error:[/red] {exc}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def ingest(
+    rebuild: bool = typer.Option(False, "--rebuild", help="Drop the index and embed everything again."),
+    source: list[Path] = typer.Option(None, "--source", help="Ingest this corpus folder (repeatable)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the ingest summary as JSON."),
+) -> None:
+    """Embed the corpus into Chroma (idempotent: unchanged passages are skipped)."""
+    try:
+        assistant = _assistant(ensure=False)
+        report = assistant.ingest(sources=source or None, rebuild=rebuild, progress=not json_out)
+    except AssistantError as exc:
+        _fail(exc)
+    if json_out:
+        print(report.model_dump_json(indent=2))
+        return
+    console.print(
+        f"[bold]{report.documents}[/bold] documents, [bold]{report.passages_total}[/bold] passages "
+        f"({len(report.added_documents)} added, {len(report.changed_documents)} changed, "
+        f"{len(report.removed_documents)} removed, {report.unchanged_documents} unchanged; "
+        f"{report.passages_added} passages embedded) in {report.seconds}s"
+    )
+    for item in report.skipped:
+        console.print(f"[yellow]skipped[/yellow] {item.path}: {item.reason}")
+    for item in report.offtopic:
+        console.print(f"[magenta]off-topic[/magenta] {item}")
+    for item in report.injection:
+        console.print(f"[red]instruction-like text[/red] {item}")
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="Your question."),
+    json_out: bool = typer.Option(False, "--json", help="Print {answer, abstained, citations} as JSON."),
+    k: Optional[int] = typer.Option(None, "--k", help="Passages to retrieve."),
+) -> None:
+    """Answer a question from the corpus, with citations."""
+    try:
+        answer = _assistant().ask(question, k=k)
+    except AssistantError as exc:
+        _fail(exc)
+    if json_out:
+        print(json.dumps(answer.public_json(), ensure_ascii=False, indent=2))
+        return
+    style = "yellow" if answer.abstained else "green"
+    console.print(f"[{style}]{answer.text}[/{style}]\n")
+    for c in answer.citations:
+        where = ", ".join(x for x in (c.section, c.official_citation if c.source_type == "official" else None) if x)
+        console.print(f"[bold][{c.n}][/bold] {c.title}{' — ' + where if where else ''} "
+                      f"({c.date or 'undated'}; {c.source_type})")
+        if c.source_url:
+            console.print(f"    {c.source_url}")
+        console.print(f"    [dim]“{c.quote}”[/dim]")
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(...),
+    k: int = typer.Option(5, "--k"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Show the passages retrieval returns for a query."""
+    try:
+        passages = _assistant().search(query, k=k)
+    except AssistantError as exc:
+        _fail(exc)
+    if json_out:
+        print(json.dumps([json.loads(p.model_dump_json()) for p in passages], ensure_ascii=False, indent=2))
+        return
+    for i, p in enumerate(passages, 1):
+        console.print(f"[bold]{i}.[/bold] {p.label} [dim]({p.doc_id}, score {p.score})[/dim]\n    {p.text[:300]}")
+
+
+@corpus_app.command("stats")
+def corpus_stats(json_out: bool = typer.Option(False, "--json")) -> None:
+    """Documents, passages and sections per kind and per source."""
+    assistant = _assistant()
+    manifest = assistant.store.manifest()
+    snapshot = assistant.engine.snapshot()
+    rows: dict[tuple, dict] = defaultdict(lambda: {"documents": 0, "passages": 0, "sections": set()})
+    for doc_id, meta in manifest.docs.items():
+        key = (Path(str(meta.get("source_key", "?"))).name, str(meta.get("kind") or "?"))
+        rows[key]["documents"] += 1
+        for pid in manifest.passages[doc_id]:
+            p = snapshot.passages.get(pid)
+            rows[key]["passages"] += 1
+            if p and p.section:
+                rows[key]["sections"].add((doc_id, p.section))
+    docs = sorted(manifest.docs.items(), key=lambda kv: (str(kv[1].get("kind")), kv[0]))
+    if json_out:
+        print(json.dumps({
+            "documents": [{"doc_id": d, "title": m.get("short_title") or m.get("title"), "kind": m.get("kind"),
+                           "source": Path(str(m.get("source_key"))).name, "passages": m.get("n_passages"),
+                           "date": m.get("date")} for d, m in docs],
+            "by_kind": [{"source": s, "kind": k, "documents": v["documents"], "passages": v["passages"],
+                         "sections": len(v["sections"])} for (s, k), v in sorted(rows.items())],
+        }, indent=2))
+        return
+    table = Table(title="Corpus by source and kind")
+    for col in ("source", "kind", "documents", "passages", "sections"):
+        table.add_column(col)
+    for (src, kind), v in sorted(rows.items()):
+        table.add_row(src, kind, str(v["documents"]), str(v["passages"]), str(len(v["sections"])))
+    console.print(table)
+    docs_table = Table(title=f"{len(docs)} documents")
+    for col in ("id", "title", "kind", "date", "passages", "offtopic"):
+        docs_table.add_column(col)
+    offtopic = Counter(p.doc_id for p in snapshot.passages.values() if p.offtopic)
+    for doc_id, meta in docs:
+        docs_table.add_row(doc_id, str(meta.get("short_title") or meta.get("title"))[:60], str(meta.get("kind")),
+                           str(meta.get("date") or "undated"), str(meta.get("n_passages")), str(offtopic.get(doc_id, 0)))
+    console.print(docs_table)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def eval(ctx: typer.Context) -> None:
+    """Run the eval suite (see `python -m assistant eval --help`)."""
+    from eval.run import main as eval_main
+
+    raise typer.Exit(eval_main(list(ctx.args)))
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(ctx: typer.Context) -> None:
+    """Run the speed benchmark (eval/bench.py)."""
+    from eval.bench import main as bench_main
+
+    raise typer.Exit(bench_main(list(ctx.args)))
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(7860, "--port"),
+    workers: int = typer.Option(1, "--workers"),
+) -> None:
+    """Start the HTTP API and the web chat on one server."""
+    import uvicorn
+
+    if workers > 1:
+        uvicorn.run("assistant.api:create_app", factory=True, host=host, port=port, workers=workers)
+    else:
+        from .api import create_app
+
+        uvicorn.run(create_app(Settings(), host=host), host=host, port=port)
+
+
+def main() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # so `eval/` imports from a checkout
+    app()

@@ -1,0 +1,51 @@
+"""Dated answers: when sources disagree, the newest leads ("as of DATE") and the older is named."""
+
+from __future__ import annotations
+
+import re
+
+MONTHS = "January February March April May June July August September October November December".split()
+NUMBER_WORDS = {
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+}
+NEGATIONS = {"no", "not", "none", "never", "neither", "nor"}
+FACT = re.compile(r"\b(\d+(?:[.,]\d+)*(?:st|nd|rd|th)?|" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
+YEAR = re.compile(r"^(1[89]|20)\d\d$")
+
+
+def effective_date(p) -> str:
+    """The date a passage's facts are current as of; '' (oldest) when undated."""
+    return p.as_of or p.date or ""
+
+
+def format_date(value: str | None) -> str:
+    """'2025-11-20' -> '20 November 2025'; '2024-10' -> 'October 2024'; None -> 'undated'."""
+    if not value:
+        return "undated"
+    parts = value.split("-")
+    try:
+        if len(parts) == 3:
+            return f"{int(parts[2])} {MONTHS[int(parts[1]) - 1]} {parts[0]}"
+        if len(parts) == 2:
+            return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    except (ValueError, IndexError):
+        pass
+    return value
+
+
+def facts(sentence: str) -> tuple[frozenset[str], bool]:
+    """Counts and ordinals a sentence states (years left out: they date, not count), and whether it negates."""
+    values = {m.group(1).lower().replace(",", "") for m in FACT.finditer(sentence)}
+    values = {v for v in values if not YEAR.match(v)}
+    negated = bool(NEGATIONS & set(re.findall(r"[a-z]+", sentence.lower())))
+    return frozenset(values), negated
+
+
+def disagree(a: str, b: str) -> bool:
+    """Do two sentences on the same topic state different counts, ordinals or a yes/no?"""
+    fa, na = facts(a)
+    fb, nb = facts(b)
+    if fa and fb and fa.isdisjoint(fb):
+        return True
+    return na != nb and bool(fa or fb or na or nb) and not (fa and fb and fa == fb)

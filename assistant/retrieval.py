@@ -1,0 +1,314 @@
+"""Hybrid retrieval: dense (Chroma) + lexical (BM25), fused by reciprocal rank, with the domain
+vocabulary, structure-aware boosts, metadata filters and de-duplication. A LangChain `BaseRetriever`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import numpy as np
+import Stemmer
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import BaseModel, ConfigDict, Field
+
+from .embedding import Embedder
+from .errors import IndexUnavailable
+from .ingest.index import embed_text
+from .store import Store, passage_from_record
+from .types import Passage
+from .vocab import QueryAnalysis, Vocabulary, section_key
+
+# k is 60 as in Cormack et al. (2009), "Reciprocal rank fusion outperforms Condorcet and individual
+# rank learning methods"; a structure match counts like a first place in one more ranked list.
+RRF_K = 60
+DOC_BOOST = 1.0 / (RRF_K + 1)
+REF_BOOST = 2.0 / (RRF_K + 1)
+DUPLICATE_JACCARD = 0.8
+
+
+class Filters(BaseModel):
+    """Metadata filters shared by the Python API, the HTTP API and the UI."""
+
+    kind: list[str] | None = Field(None, description="Document kinds, e.g. ['treaty', 'accord'].")
+    doc_id: list[str] | None = Field(None, description="Document ids.")
+    source_type: list[str] | None = Field(None, description="official, brief or article.")
+    date_from: str | None = Field(None, description="ISO date; documents dated on or after it.")
+    date_to: str | None = Field(None, description="ISO date; documents dated on or before it.")
+
+    def where(self) -> dict | None:
+        clauses = []
+        for name in ("kind", "doc_id", "source_type"):
+            values = getattr(self, name)
+            if values:
+                clauses.append({name: {"$in": list(values)}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def accepts(self, p: Passage) -> bool:
+        if self.kind and p.kind not in self.kind:
+            return False
+        if self.doc_id and p.doc_id not in self.doc_id:
+            return False
+        if self.source_type and p.source_type not in self.source_type:
+            return False
+        if self.date_from and (not p.date or p.date < self.date_from[: len(p.date)]):
+            return False
+        if self.date_to and (not p.date or p.date[: len(self.date_to)] > self.date_to):
+            return False
+        return True
+
+
+@dataclass
+class Steps:
+    """Which retrieval steps are on; the eval switches them one by one to show each gain."""
+
+    bm25: bool = True
+    vocabulary: bool = True
+    structure: bool = True
+    dedupe: bool = True
+
+
+@dataclass
+class Retrieved:
+    passages: list[Passage]
+    query_vector: np.ndarray
+    analysis: QueryAnalysis
+    dense: dict[str, float] = field(default_factory=dict)  # cosine to the query, per returned passage
+    targeted_offtopic: bool = False
+
+
+class Snapshot:
+    """Live passages of one index version, with their BM25 index (saved under the data dir)."""
+
+    def __init__(self, version: str, passages: dict[str, Passage], bm25: bm25s.BM25, ids: list[str]) -> None:
+        self.version, self.passages, self.bm25, self.ids = version, passages, bm25, ids
+
+
+STEMMER = Stemmer.Stemmer("english")
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    return bm25s.tokenize(texts, stopwords="en", stemmer=STEMMER, return_ids=False, show_progress=False)
+
+
+def build_snapshot(store: Store, cache_dir: Path | None) -> Snapshot:
+    manifest = store.manifest()
+    version = manifest.version
+    target = cache_dir / f"snapshot-{version}" if cache_dir and version else None
+    if target and (target / "passages.jsonl").is_file():
+        try:
+            return _load_snapshot(version, target)
+        except (OSError, ValueError, KeyError):
+            pass  # rebuilt below
+    live = manifest.live_ids
+    passages: dict[str, Passage] = {}
+    page = 5000
+    offset = 0
+    while True:
+        got = store.passages.get(include=["documents", "metadatas"], limit=page, offset=offset)
+        for pid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+            if pid in live:
+                passages[pid] = passage_from_record(pid, text, meta)
+        if len(got["ids"]) < page:
+            break
+        offset += page
+    ids = sorted(passages)
+    bm25 = bm25s.BM25()
+    if ids:
+        bm25.index(tokenize([embed_text(passages[i]) for i in ids]), show_progress=False)
+    snapshot = Snapshot(version, passages, bm25, ids)
+    if target:
+        _save_snapshot(snapshot, target)
+    return snapshot
+
+
+def _save_snapshot(snapshot: Snapshot, target: Path) -> None:
+    """Write to a temp dir and rename, so other workers never read half a snapshot."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}")
+    try:
+        tmp.mkdir(parents=True, exist_ok=True)
+        if snapshot.ids:
+            snapshot.bm25.save(str(tmp / "bm25"), show_progress=False)
+        with open(tmp / "passages.jsonl", "w", encoding="utf-8") as fh:
+            for pid in snapshot.ids:
+                fh.write(snapshot.passages[pid].model_dump_json() + "\n")
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)  # another worker got there first
+        for old in target.parent.glob("snapshot-*"):
+            if old != target:
+                shutil.rmtree(old, ignore_errors=True)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _load_snapshot(version: str, target: Path) -> Snapshot:
+    passages = {}
+    with open(target / "passages.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            p = Passage.model_validate_json(line)
+            passages[p.id] = p
+    ids = sorted(passages)
+    bm25 = bm25s.BM25.load(str(target / "bm25"), show_progress=False) if ids else bm25s.BM25()
+    return Snapshot(version, passages, bm25, ids)
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
+
+def looks_english(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(c.isascii() for c in letters) / len(letters) > 0.9
+
+
+class HybridSearch:
+    """The retrieval engine; `HybridRetriever` wraps it for LangChain."""
+
+    def __init__(self, store: Store, embedder: Embedder, vocabulary: Vocabulary | None = None,
+                 candidates: int = 30, cache_dir: Path | None = None) -> None:
+        self.store, self.embedder = store, embedder
+        self.vocabulary = vocabulary or Vocabulary.default()
+        self.candidates = candidates
+        self.cache_dir = cache_dir
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def snapshot(self) -> Snapshot:
+        """The current snapshot, rebuilt when an ingest (here or in another process) changed the index."""
+        version = self.store.version()
+        with self._lock:
+            if self._snapshot is None or self._snapshot.version != version:
+                self._snapshot = build_snapshot(self.store, self.cache_dir)
+            return self._snapshot
+
+    def search(self, query: str, k: int = 5, filters: Filters | None = None, steps: Steps | None = None,
+               query_vector: np.ndarray | None = None, analysis_text: str | None = None) -> Retrieved:
+        steps = steps or Steps()
+        filters = filters or Filters()
+        snap = self.snapshot()
+        analysis = self.vocabulary.analyse(analysis_text or query)
+        dense_query = self.vocabulary.dense_expand(query, analysis) if steps.vocabulary else query
+        if query_vector is None:
+            query_vector = self.embedder.encode([dense_query])[0]
+        if not snap.ids:
+            return Retrieved([], query_vector, analysis)
+
+        ranked: list[list[str]] = [self._dense(query_vector, filters, snap)]
+        if steps.bm25:
+            lexical = self.vocabulary.expand(query, analysis) if steps.vocabulary else query
+            ranked.append(self._lexical(lexical, filters, snap))
+        fused: dict[str, float] = {}
+        for ranking in ranked:
+            for rank, pid in enumerate(ranking):
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        if steps.structure:
+            self._boost(fused, analysis, snap)
+
+        english = looks_english(query)
+        order = sorted(fused, key=lambda pid: -fused[pid])
+        candidates = [snap.passages[pid] for pid in order if pid in snap.passages]
+        if english:  # an English question is answered from English texts when there are any
+            candidates = [p for p in candidates if p.language in (None, "en")] or candidates
+        targeted = bool(candidates) and candidates[0].offtopic
+        if not targeted:
+            candidates = [p for p in candidates if not p.offtopic]
+        chosen: list[Passage] = []
+        for p in candidates:
+            if steps.dedupe and any(_jaccard(p.text, c.text) >= DUPLICATE_JACCARD for c in chosen):
+                continue
+            chosen.append(p.model_copy(update={"score": round(fused[p.id], 5)}))
+            if len(chosen) >= k:
+                break
+        dense = self._cosines(query_vector, [p.id for p in chosen])
+        return Retrieved(chosen, query_vector, analysis, dense, targeted)
+
+    def _dense(self, vector: np.ndarray, filters: Filters, snap: Snapshot) -> list[str]:
+        n = min(self.candidates, max(1, len(snap.ids)))
+        try:
+            got = self.store.passages.query(
+                query_embeddings=[vector.tolist()], n_results=n, where=filters.where(), include=["distances"]
+            )
+        except Exception as exc:
+            raise IndexUnavailable(f"Chroma query failed: {str(exc).splitlines()[0][:200]}") from exc
+        ids = got["ids"][0]
+        return [pid for pid in ids if pid in snap.passages and filters.accepts(snap.passages[pid])]
+
+    def _lexical(self, text: str, filters: Filters, snap: Snapshot) -> list[str]:
+        tokens = tokenize([text])
+        if not tokens or not tokens[0]:
+            return []
+        k = min(self.candidates * 2, len(snap.ids))
+        docs, scores = snap.bm25.retrieve(tokens, k=k, show_progress=False, n_threads=1)
+        out = []
+        for index, score in zip(docs[0], scores[0]):
+            if score <= 0:
+                continue
+            p = snap.passages[snap.ids[int(index)]]
+            if filters.accepts(p):
+                out.append(p.id)
+        return out[: self.candidates]
+
+    def _boost(self, fused: dict[str, float], analysis: QueryAnalysis, snap: Snapshot) -> None:
+        """Prefer passages from a named instrument, and most of all from a named article of it."""
+        doc_ids = analysis.doc_ids
+        refs = set(analysis.refs)
+        if not doc_ids and not refs:
+            return
+        pool = set(fused)
+        if refs:
+            # An article named in the question may not be in any ranked list yet: add its passages.
+            pool |= {pid for pid, p in snap.passages.items()
+                     if section_key(p.section) in refs and (not doc_ids or p.doc_id in doc_ids)}
+        for pid in pool:
+            p = snap.passages[pid]
+            score = fused.get(pid, 0.0)
+            if p.doc_id in doc_ids:
+                score += DOC_BOOST
+            if refs and section_key(p.section) in refs and (not doc_ids or p.doc_id in doc_ids):
+                score += REF_BOOST
+            if score:
+                fused[pid] = score
+
+    def _cosines(self, vector: np.ndarray, ids: list[str]) -> dict[str, float]:
+        if not ids:
+            return {}
+        got = self.store.passages.get(ids=ids, include=["embeddings"])
+        return {pid: float(np.asarray(vec, dtype=np.float32) @ vector) for pid, vec in zip(got["ids"], got["embeddings"])}
+
+
+def _jaccard(a: str, b: str) -> float:
+    wa, wb = _words(a), _words(b)
+    return len(wa & wb) / (len(wa | wb) or 1)
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain retriever over `HybridSearch`: `invoke(query, k=3, filters={...})` -> Documents."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    engine: Any
+    k: int = 5
+    filters: Filters | None = None
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
+                                k: int | None = None, filters: Filters | dict | None = None) -> list[Document]:
+        if isinstance(filters, dict):
+            filters = Filters(**filters)
+        result = self.engine.search(query, k=k or self.k, filters=filters or self.filters)
+        return [to_document(p) for p in result.passages]
+
+
+def to_document(p: Passage) -> Document:
+    return Document(page_content=p.text, metadata=json.loads(p.model_dump_json(exclude={"text"})), id=p.id)

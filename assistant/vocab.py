@@ -1,0 +1,119 @@
+"""Domain vocabulary (data/vocabulary.yaml): which instrument and which article a question names."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+UNIT_WORDS = {"article": "article", "art": "article", "arts": "article", "section": "section", "sec": "section",
+              "§": "section", "principle": "principle", "guideline": "guideline", "paragraph": "paragraph",
+              "para": "paragraph", "building block": "building block"}
+REF = re.compile(
+    r"(?<![\w])(building block|article|arts?\.?|section|sec\.|§|principle|guideline|paragraph|para\.?)\s*"
+    r"([a-d]\.\d{1,2}|\d{1,6}[a-z]?|[ivxlc]{1,7})\b",
+    re.IGNORECASE,
+)
+LABEL = re.compile(r"^(Building Block|Article|Section|Principle|Guideline|Paragraph)\s+([A-D]\.\d+|\d+[A-Za-z]?|[IVXLC]+)\b")
+
+
+def roman_to_int(text: str) -> int | None:
+    text = text.lower()
+    if not text or any(c not in ROMAN for c in text):
+        return None
+    total = 0
+    for i, c in enumerate(text):
+        value = ROMAN[c]
+        total += -value if i + 1 < len(text) and ROMAN[text[i + 1]] > value else value
+    return total
+
+
+def unit_key(unit: str, number: str) -> tuple[str, str]:
+    """('article', '2') for 'Article II', 'Art. 2' or 'article ii'; guideline keys stay 'a.1'."""
+    unit = UNIT_WORDS.get(unit.lower().rstrip("."), unit.lower())
+    number = number.lower()
+    as_int = roman_to_int(number) if not number.isdigit() else int(number)
+    return unit, str(as_int) if as_int is not None else number
+
+
+def section_key(section: str | None) -> tuple[str, str] | None:
+    """Key of a passage's section label ('Article II: No appropriation' -> ('article', '2'))."""
+    if not section:
+        return None
+    head = section.split(" > ")[-1]
+    match = LABEL.match(head) or LABEL.match(section)
+    return unit_key(match.group(1), match.group(2)) if match else None
+
+
+@dataclass
+class Instrument:
+    name: str
+    aliases: list[str]
+    docs: list[str]
+    source_claims: bool = False
+    pattern: re.Pattern = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        names = sorted({self.name, *self.aliases}, key=len, reverse=True)
+        parts = [re.escape(n) if not n.isupper() else re.escape(n) for n in names]
+        self.pattern = re.compile(r"(?<![\w'])(" + "|".join(parts) + r")(?![\w'])", re.IGNORECASE)
+
+
+@dataclass
+class QueryAnalysis:
+    instruments: list[Instrument]
+    refs: list[tuple[str, str]]
+
+    @property
+    def doc_ids(self) -> set[str]:
+        return {d for i in self.instruments for d in i.docs}
+
+
+class Vocabulary:
+    def __init__(self, data: dict) -> None:
+        self.instruments = [Instrument(**entry) for entry in data.get("instruments", [])]
+        self.expansions: dict[str, list[str]] = {k.lower(): v for k, v in (data.get("expansions") or {}).items()}
+
+    @classmethod
+    @lru_cache(maxsize=1)
+    def default(cls) -> "Vocabulary":
+        text = resources.files("assistant").joinpath("data/vocabulary.yaml").read_text(encoding="utf-8")
+        return cls(yaml.safe_load(text))
+
+    def analyse(self, text: str) -> QueryAnalysis:
+        found = []
+        for instrument in self.instruments:
+            if instrument.pattern.search(text):
+                found.append(instrument)
+        refs = [unit_key(m.group(1), m.group(2)) for m in REF.finditer(text)]
+        return QueryAnalysis(found, refs)
+
+    def expand(self, text: str, analysis: QueryAnalysis) -> str:
+        """Query plus canonical names, article numerals in both forms, and synonyms (for lexical search)."""
+        extra = [i.name for i in analysis.instruments]
+        for unit, number in analysis.refs:
+            extra.append(f"{unit} {number}")
+            if number.isdigit() and int(number) <= 50:
+                extra.append(f"{unit} {int_to_roman(int(number))}")
+        words = set(re.findall(r"[a-z][a-z-]+", text.lower()))
+        for word in words:
+            extra.extend(self.expansions.get(word, []))
+        return text if not extra else f"{text} {' '.join(extra)}"
+
+    def dense_expand(self, text: str, analysis: QueryAnalysis) -> str:
+        """Query plus the canonical names of acronyms it uses (the embedder does not know 'OST')."""
+        names = [i.name for i in analysis.instruments if i.name.lower() not in text.lower() and not i.source_claims]
+        return text if not names else f"{text} ({', '.join(names)})"
+
+
+def int_to_roman(number: int) -> str:
+    out = ""
+    for value, numeral in ((100, "C"), (90, "XC"), (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while number >= value:
+            out += numeral
+            number -= value
+    return out
