@@ -1,0 +1,77 @@
+"""Cited answers from the real model and Chroma: citations contain what they support; off-corpus abstains."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from assistant import BadQuestion
+from conftest import REPO
+
+
+def test_answer_cites_the_article(small_assistant):
+    answer = small_assistant.ask("Which treaty forbids claiming sovereignty over the Moon?")
+    assert not answer.abstained
+    assert answer.citations[0].doc_id == "ost"
+    assert answer.citations[0].section.startswith("Article II")
+    assert "[1]" in answer.text
+
+
+def test_every_citation_contains_its_quote(small_assistant):
+    for question in ("Who is liable for damage caused by a space object on the ground?",
+                     "Does mining space resources count as appropriation under the Artemis Accords?"):
+        answer = small_assistant.ask(question)
+        assert answer.citations
+        for c in answer.citations:
+            assert c.quote and c.quote in c.text
+            assert f"[{c.n}]" in answer.text
+        for n in re.findall(r"\[(\d+)\]", answer.text):
+            assert int(n) in {c.n for c in answer.citations}
+
+
+def test_off_corpus_question_abstains(small_assistant):
+    answer = small_assistant.ask("What is the best recipe for banana bread?")
+    assert answer.abstained and not answer.citations
+    assert "does not answer" in answer.text
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\x00\x01", "x" * 10_000])
+def test_bad_questions_raise_clear_errors(small_assistant, question):
+    with pytest.raises(BadQuestion) as info:
+        small_assistant.ask(question)
+    assert "question" in str(info.value).lower()
+
+
+def test_search_returns_scored_passages_and_filters(small_assistant):
+    passages = small_assistant.search("liability for damage", k=3)
+    assert passages[0].doc_id == "liability" and passages[0].score > 0
+    only = small_assistant.search("liability for damage", k=3, filters={"kind": ["accord"]})
+    assert only and all(p.kind == "accord" for p in only)
+
+
+def test_follow_up_uses_the_conversation(small_assistant):
+    history = [
+        {"role": "user", "content": "What does the Liability Convention say about damage on the ground?"},
+        {"role": "assistant", "content": "Article II of the Liability Convention makes a launching State absolutely liable. [1]"},
+    ]
+    answer = small_assistant.ask("And what happened with Cosmos 954?", history=history)
+    assert "Liability Convention" in answer.query
+    assert answer.citations[0].doc_id == "liability"
+
+
+def test_cli_ask_json(small_settings, small_assistant):
+    env = {"SGA_DATA_DIR": str(small_settings.data_dir), "SGA_CORPUS_DIRS": str(small_settings.corpus_dirs[0]),
+           "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-m", "assistant", "ask", "--json", "Which treaty bans nuclear weapons in orbit?"],
+                         capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert set(data) == {"answer", "abstained", "citations"}
+    assert set(data["citations"][0]) == {"n", "doc_id", "title", "section", "source_url", "text", "date"}
+    assert data["citations"][0]["doc_id"] == "ost"
+    bad = subprocess.run([sys.executable, "-m", "assistant", "ask", " "], capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+    assert bad.returncode == 1 and "empty" in bad.stderr and "Traceback" not in bad.stderr
