@@ -9,16 +9,18 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from .dating import disagree, effective_date, format_date
+from .dating import disagree, effective_date, facts, format_date
 from .retrieval import Retrieved, tokenize
 from .settings import Settings
 from .store import Store
 from .types import Answer, Citation, Passage
+from .vocab import Vocabulary, section_key
 
 ABSTAIN_TEXT = "The corpus does not answer this question."
 SELECTION_MARGIN = 0.08  # sentences within this score of the best one join the answer
 NEAR_DUPLICATE = 0.9
-CONFLICT_TOPIC = 0.55  # two sentences this similar speak of the same thing
+OFFICIAL_MARGIN = 0.15
+ARTICLE_BONUS = 0.1
 CONFLICT_MARGIN = 0.15
 
 
@@ -47,6 +49,7 @@ def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[S
     got = store.sentences.get(where={"passage_id": {"$in": ids}}, include=["embeddings", "documents", "metadatas"])
     by_id = {p.id: (rank, p) for rank, p in enumerate(passages)}
     query_terms = set(tokenize([question])[0]) if question.strip() else set()
+    refs, docs = set(retrieved.analysis.refs), retrieved.analysis.doc_ids
     out = []
     q = retrieved.query_vector
     for text, meta, vec in zip(got["documents"], got["metadatas"], got["embeddings"]):
@@ -57,6 +60,8 @@ def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[S
         lexical = len(query_terms & terms) / len(query_terms) if query_terms else 0.0
         passage_sim = retrieved.dense.get(passage.id, similarity)
         score = 0.55 * similarity + 0.25 * passage_sim + 0.15 * lexical + 0.05 * (1 - rank / len(passages))
+        if refs and section_key(passage.section) in refs and (not docs or passage.doc_id in docs):
+            score += ARTICLE_BONUS  # the question names this article: its sentences answer it
         out.append(Sentence(passage, rank, text, vector, similarity, score))
     out.sort(key=lambda s: -s.score)
     return out
@@ -77,14 +82,21 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, retrieved: Retrieved, source_claims: set[str] | None = None) -> Answer:
         sentences = score_sentences(self.store, question, retrieved)
+        if retrieved.targeted_offtopic and any(s.passage.offtopic for s in sentences):
+            # The question is aimed at a passage flagged off-topic: quote it and say what it is.
+            first = next(s for s in sentences if s.passage.offtopic)
+            own = sorted((s for s in sentences if s.passage.id == first.passage.id), key=lambda s: s.passage.text.find(s.text))
+            return compose(own[: self.settings.max_answer_sentences], sentences, retrieved, set(), self.name)
+        sentences = [s for s in sentences if not s.passage.offtopic]
         if confidence(sentences, retrieved) < self.settings.abstain_threshold:
             return Answer(text=ABSTAIN_TEXT, abstained=True, answerer=self.name,
                           retrieved=[p.id for p in retrieved.passages])
-        chosen = select(sentences, self.settings.max_answer_sentences)
-        return compose(chosen, sentences, retrieved, source_claims or set(), self.name)
+        chosen = select(sentences, self.settings.max_answer_sentences, set(retrieved.analysis.refs))
+        older = probe_older_sources(self.store, chosen[0], retrieved) if not source_claims else []
+        return compose(chosen, sentences + older, retrieved, source_claims or set(), self.name)
 
 
-def select(sentences: list[Sentence], limit: int) -> list[Sentence]:
+def select(sentences: list[Sentence], limit: int, refs: set | None = None) -> list[Sentence]:
     best = sentences[0]
     chosen = [best]
     for s in sentences[1:]:
@@ -93,19 +105,58 @@ def select(sentences: list[Sentence], limit: int) -> list[Sentence]:
         if len(s.text) < 25 or any(float(s.vector @ c.vector) > NEAR_DUPLICATE for c in chosen):
             continue
         chosen.append(s)
-    # Official texts say what the law is; briefs give context after them.
+    # Official texts say what the law is; briefs give context after them. When a passage of an official
+    # text supports the answer nearly as well as the best summary, it is quoted first.
+    if not any(s.passage.source_type == "official" for s in chosen):
+        official = next((s for s in sentences if s.passage.source_type == "official" and same_provision(s.passage, best.passage)), None)
+        named = official is not None and section_key(official.passage.section) in (refs or set())
+        if official is not None and (named or official.score >= best.score - OFFICIAL_MARGIN):
+            chosen = [official] + chosen[: limit - 1]
     chosen.sort(key=lambda s: (s.passage.source_type != "official", -s.score))
     return chosen
 
 
+def probe_older_sources(store: Store, lead: Sentence, retrieved: Retrieved) -> list[Sentence]:
+    """Sentences elsewhere in the corpus that state the same kind of fact as the lead sentence (a count,
+    an ordinal, a yes/no), so that a dated disagreement is found even when retrieval ranked it low."""
+    if not facts(lead.text)[0] and not facts(lead.text)[1]:
+        return []
+    got = store.sentences.query(query_embeddings=[lead.vector.tolist()], n_results=8,
+                                where={"doc_id": {"$ne": lead.passage.doc_id}},
+                                include=["embeddings", "documents", "metadatas"])
+    live = retrieved.snapshot_passages
+    out = []
+    for text, meta, vec in zip(got["documents"][0], got["metadatas"][0], got["embeddings"][0]):
+        passage = live.get(meta["passage_id"]) if live else None
+        if passage is None or passage.offtopic:
+            continue
+        vector = np.asarray(vec, dtype=np.float32)
+        similarity = float(vector @ retrieved.query_vector)
+        # Scored like a retrieved sentence, so it only counts when it answers the question as well.
+        score = 0.55 * similarity + 0.25 * similarity + 0.15 * lead.score
+        out.append(Sentence(passage, len(retrieved.passages), text, vector, similarity, score))
+    return out
+
+
+def same_provision(official: Passage, brief: Passage) -> bool:
+    """Is `official` the text of the provision `brief` summarises (same instrument, same article)?"""
+    key = section_key(brief.section)
+    if key is None or section_key(official.section) != key:
+        return False
+    groups = Vocabulary.default().instruments
+    return any(official.doc_id in i.docs and brief.doc_id in i.docs for i in groups)
+
+
 def find_conflict(lead: Sentence, sentences: list[Sentence]) -> Sentence | None:
     """A well-supported sentence from another, differently dated document that states a different fact."""
-    for s in sentences:
+    for s in sorted(sentences, key=lambda s: -s.score):
         if s.score < lead.score - CONFLICT_MARGIN:
             break
         if s.passage.doc_id == lead.passage.doc_id or effective_date(s.passage) == effective_date(lead.passage):
             continue
-        if float(s.vector @ lead.vector) >= CONFLICT_TOPIC and disagree(s.text, lead.text):
+        if "official" in (s.passage.source_type, lead.passage.source_type):
+            continue  # the text of the law is not a dated status report
+        if disagree(s.text, lead.text, float(s.vector @ lead.vector)):
             return s
     return None
 
@@ -147,7 +198,7 @@ def compose(chosen: list[Sentence], sentences: list[Sentence], retrieved: Retrie
         else:
             prefix = "" if re.search(r"\bas of\b", newer.text, re.IGNORECASE) else f"As of {format_date(effective_date(newer.passage))}, "
             parts = [f"{prefix}{_lower_first(newer.text) if prefix else newer.text} {cite(newer)}"]
-            parts += [quoted(s) for s in chosen[1:] if s is not older and s is not newer][:1]
+            parts += [quoted(s) for s in [c for c in chosen[1:] if c is not older and c is not newer][:1]]
             parts.append(f"An older source, {older.passage.short_title or older.passage.title} "
                          f"({_dated(older.passage)}), said: “{older.text}” {cite(older)}")
         notes.append(f"sources disagree; the newest ({format_date(effective_date(newer.passage))}) leads")

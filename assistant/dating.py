@@ -42,10 +42,16 @@ def facts(sentence: str) -> tuple[frozenset[str], bool]:
     return frozenset(values), negated
 
 
-def disagree(a: str, b: str) -> bool:
-    """Do two sentences on the same topic state different counts, ordinals or a yes/no?"""
+SAME_TOPIC = 0.55  # sentences this similar (cosine) speak of the same thing
+SAME_CLAIM = 0.7  # ... and this similar, they make the same claim, so a flipped negation contradicts it
+
+
+def disagree(a: str, b: str, similarity: float) -> bool:
+    """Do two sentences on the same topic state different counts or ordinals, or one deny what the other says?"""
+    if similarity < SAME_TOPIC:
+        return False
     fa, na = facts(a)
     fb, nb = facts(b)
-    if fa and fb and fa.isdisjoint(fb):
-        return True
-    return na != nb and bool(fa or fb or na or nb) and not (fa and fb and fa == fb)
+    if fa and fb:
+        return fa.isdisjoint(fb)
+    return na != nb and similarity >= SAME_CLAIM

@@ -85,6 +85,7 @@ class Retrieved:
     analysis: QueryAnalysis
     dense: dict[str, float] = field(default_factory=dict)  # cosine to the query, per returned passage
     targeted_offtopic: bool = False
+    snapshot_passages: dict[str, Passage] = field(default_factory=dict)  # all live passages, by id
 
 
 class Snapshot:
@@ -209,6 +210,8 @@ class HybridSearch:
         if steps.bm25:
             lexical = self.vocabulary.expand(query, analysis) if steps.vocabulary else query
             ranked.append(self._lexical(lexical, filters, snap))
+        # Off-topic passages (flagged at ingest) answer only questions aimed at them: first in a ranking.
+        targeted = any(r and snap.passages[r[0]].offtopic for r in ranked)
         fused: dict[str, float] = {}
         for ranking in ranked:
             for rank, pid in enumerate(ranking):
@@ -221,18 +224,20 @@ class HybridSearch:
         candidates = [snap.passages[pid] for pid in order if pid in snap.passages]
         if english:  # an English question is answered from English texts when there are any
             candidates = [p for p in candidates if p.language in (None, "en")] or candidates
-        targeted = bool(candidates) and candidates[0].offtopic
         if not targeted:
             candidates = [p for p in candidates if not p.offtopic]
         chosen: list[Passage] = []
+        per_doc_cap = max(2, k // 2 + 1) if steps.dedupe else k
         for p in candidates:
             if steps.dedupe and any(_jaccard(p.text, c.text) >= DUPLICATE_JACCARD for c in chosen):
                 continue
+            if sum(c.doc_id == p.doc_id for c in chosen) >= per_doc_cap:
+                continue  # diversity: room for other documents (and for sources that disagree)
             chosen.append(p.model_copy(update={"score": round(fused[p.id], 5)}))
             if len(chosen) >= k:
                 break
         dense = self._cosines(query_vector, [p.id for p in chosen])
-        return Retrieved(chosen, query_vector, analysis, dense, targeted)
+        return Retrieved(chosen, query_vector, analysis, dense, targeted, snap.passages)
 
     def _dense(self, vector: np.ndarray, filters: Filters, snap: Snapshot) -> list[str]:
         n = min(self.candidates, max(1, len(snap.ids)))

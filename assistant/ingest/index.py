@@ -83,32 +83,26 @@ def plan_document(doc: Document) -> list[Passage]:
     return passages
 
 
-def topicality(vectors: np.ndarray, sections: list[str | None], subject: np.ndarray) -> np.ndarray:
-    """Per passage: how close it is to the rest of its document or to the corpus subject (cosine).
-
-    A passage (or the section it sits in) that is far from both is off-topic: a stray quote or a
-    reference list pasted into a scraped article.
+def topicality(sentence_vectors: list[np.ndarray], sections: list[str | None], subject: np.ndarray) -> np.ndarray:
+    """Per passage: how close its sentences are, on average, to the rest of the document or to the corpus
+    subject (cosine). A passage or a whole section far from both is off-topic: a stray quote or a
+    reference list pasted into a scraped article. Scoring sentences keeps one on-topic line of a
+    reference list from hiding the rest.
     """
-    n = len(vectors)
+    n = len(sentence_vectors)
     if n == 0:
         return np.zeros(0)
-    total = vectors.sum(axis=0)
+    sums = [v.sum(axis=0) for v in sentence_vectors]
+    total = np.sum(sums, axis=0)
     scores = np.empty(n)
-    for i in range(n):
-        rest = total - vectors[i] if n > 1 else subject
+    for i, vectors in enumerate(sentence_vectors):
+        rest = total - sums[i] if n > 1 else subject
         rest = rest / (np.linalg.norm(rest) or 1.0)
-        scores[i] = max(float(vectors[i] @ rest), float(vectors[i] @ subject))
-    # A section is judged as a whole too, so a reference list with one on-topic line is still caught.
+        scores[i] = float(np.mean(np.maximum(vectors @ rest, vectors @ subject)))
     for label in set(sections):
         idx = [i for i, s in enumerate(sections) if s == label]
-        if len(idx) == n:
-            continue
-        centroid = vectors[idx].sum(axis=0)
-        others = total - centroid
-        centroid /= np.linalg.norm(centroid) or 1.0
-        others /= np.linalg.norm(others) or 1.0
-        section_score = max(float(centroid @ others), float(centroid @ subject))
-        scores[idx] = np.minimum(scores[idx], max(section_score, scores[idx].min()) if len(idx) == 1 else section_score)
+        if 1 < len(idx) < n and scores[idx].mean() < scores[idx].max():
+            scores[idx] = np.minimum(scores[idx], scores[idx].mean() + 0.05)
     return scores
 
 
@@ -205,9 +199,9 @@ def _ingest_locked(settings, folders, rebuild, progress, store, embedder, starte
     for plan_no, plan in enumerate(plans):
         doc, passages = plan.doc, plan.passages
         fresh = by_plan.get(plan_no, {})
-        old_vectors = _stored_content_vectors(store, [p.id for i, p in enumerate(passages) if i not in fresh])
-        matrix = np.stack([_mean(fresh[i]["sent"]) if i in fresh else old_vectors[p.id] for i, p in enumerate(passages)])
-        scores = topicality(matrix, [p.section for p in passages], subject)
+        old_vectors = _stored_sentence_vectors(store, [p.id for i, p in enumerate(passages) if i not in fresh])
+        per_passage = [np.stack(fresh[i]["sent"]) if i in fresh else old_vectors[p.id] for i, p in enumerate(passages)]
+        scores = topicality(per_passage, [p.section for p in passages], subject)
         for p, score in zip(passages, scores):
             p.offtopic = bool(score < settings.offtopic_threshold)
             if p.offtopic:
@@ -253,20 +247,14 @@ def _embed_with_progress(embedder: Embedder, texts: list[str], progress: bool) -
     return out
 
 
-def _mean(vectors: list[np.ndarray]) -> np.ndarray:
-    """Content vector of a passage: the mean of its sentence vectors (no heading, so topic shows)."""
-    mean = np.mean(vectors, axis=0)
-    return mean / (np.linalg.norm(mean) or 1.0)
-
-
-def _stored_content_vectors(store: Store, ids: list[str]) -> dict[str, np.ndarray]:
+def _stored_sentence_vectors(store: Store, ids: list[str]) -> dict[str, np.ndarray]:
     if not ids:
         return {}
     got = store.sentences.get(where={"passage_id": {"$in": ids}}, include=["embeddings", "metadatas"])
     grouped: dict[str, list[np.ndarray]] = {}
     for meta, vec in zip(got["metadatas"], got["embeddings"]):
         grouped.setdefault(meta["passage_id"], []).append(np.asarray(vec, dtype=np.float32))
-    return {pid: _mean(vecs) for pid, vecs in grouped.items()}
+    return {pid: np.stack(vecs) for pid, vecs in grouped.items()}
 
 
 def _write_passages(store: Store, passages: list[Passage], fresh: dict, batch: int) -> None:

@@ -193,21 +193,31 @@ def load_pdf(path: Path) -> tuple[str, list[int]]:
     def shape(line: str) -> str:
         return re.sub(r"\d+", "#", line.strip().lower())
 
-    # A line whose shape recurs on many pages is a running header or footer.
-    counts = Counter(s for p in pages for s in {shape(line) for line in p.split("\n") if line.strip()})
-    repeated = {s for s, n in counts.items() if n >= max(3, len(pages) // 3)}
+    # A short line whose shape recurs on several pages is a running header or footer.
+    nonempty = sum(1 for p in pages if p.strip())
+    counts = Counter(s for p in pages for s in {shape(line) for line in p.split("\n") if 0 < len(line.strip()) < 100})
+    repeated = {s for s, n in counts.items() if n >= max(2, nonempty // 4)}
     page_number = re.compile(r"^\s*(page\s*)?[-–]?\s*[ivxlc\d]+\s*[-–]?\s*$", re.IGNORECASE)
+    footnote = re.compile(r"^\s+\d{1,2}\s+\S")  # indented "1 United Nations publication..." at a page foot
     kept: list[str] = []
     for text in pages:
         lines = [ln for ln in text.split("\n") if ln.strip() and shape(ln) not in repeated and not page_number.match(ln)]
+        while lines and footnote.match(lines[-1]):
+            lines.pop()
         kept.append("\n".join(lines))
-    # Cover and front-matter pages: leading pages with little running prose.
-    first = 0
-    while first < len(kept) - 1 and len(re.findall(r"[.;:]\s", kept[first])) < 3:
+
+    def prose(page_text: str) -> bool:
+        return len(re.findall(r"[.;:]\s", page_text)) >= 3
+
+    # Cover, title and back-cover pages: leading and trailing pages with little running prose.
+    first, last = 0, len(kept) - 1
+    while first < last and not prose(kept[first]):
         first += 1
+    while last > first and not prose(kept[last]):
+        last -= 1
     text, starts = "", []
     for number, page_text in enumerate(kept):
-        if number < first:
+        if number < first or number > last:
             starts.append(-1)
             continue
         page_clean = clean_text(_unwrap(page_text))

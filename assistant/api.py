@@ -1,0 +1,376 @@
+"""HTTP API: search, ask (JSON or Server-Sent Events), OpenAI-compatible chat completions, documents (list, get,
+upload, delete), health and readiness; the Gradio web chat is mounted at "/" when assistant/ui.py exists.
+
+`uvicorn assistant.api:create_app --factory` serves it with settings from the environment (SGA_*).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import ipaddress
+import itertools
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import yaml
+from fastapi import APIRouter, FastAPI, File, Request, Response, Security, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPBearer
+from filelock import FileLock
+from starlette.exceptions import HTTPException
+
+from .api_models import (MODEL_ID, UPLOAD_SUFFIXES, AskRequest, ChatChoice, ChatCompletion, ChatMessageOut, ChatRequest,
+                         DocumentDetail, DocumentList, DocumentSummary, ErrorResponse, Health, ModelCard, ModelList,
+                         Ready, SearchRequest, SearchResponse, Usage, safe_filename, sources_block, split_chat, sse)
+from .chain import Assistant
+from .errors import AssistantError, BadQuestion, CorpusError, DocumentNotFound, IndexUnavailable
+from .ingest.index import plan_document
+from .ingest.load import load_file
+from .settings import Settings
+from .types import Answer, IngestReport
+
+log = logging.getLogger("assistant.api")
+STATUS = {BadQuestion: 400, CorpusError: 400, DocumentNotFound: 404, IndexUnavailable: 503}
+OPEN_PATHS = {"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+JSON_LIMIT = 1 << 20  # bytes of a JSON request body
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+STREAM_DOC = {"text/event-stream": {"schema": {"type": "string"}}}
+NO_CACHE = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+STARTED = int(time.time())
+
+
+def errors(*codes: int) -> dict:
+    return {code: {"model": ErrorResponse} for code in sorted({401, 422, 500, 503, *codes})}
+
+
+def is_loopback(host: str | None) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(str(host).strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def error_response(request: Request, status: int, detail: str, headers: dict | None = None, **extra) -> JSONResponse:
+    body = {"detail": detail, "request_id": getattr(request.state, "request_id", None), **extra}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def start_stream(assistant: Assistant, question: str, history: list[dict], k, filters):
+    """The first item is computed before the response starts, so a bad question is a 4xx, not a broken stream."""
+    items = assistant.stream(question, history, k=k, filters=filters)
+    return itertools.chain([next(items)], items)
+
+
+class Service:
+    """The app's one Assistant (built again on demand if it could not start), the uploads folder and its lock."""
+
+    def __init__(self, settings: Settings, assistant: Assistant | None) -> None:
+        self.settings, self.assistant = settings, assistant
+        self.uploads = (settings.data_dir / "uploads").resolve()
+        self._lock, self.write_lock = threading.Lock(), threading.Lock()
+
+    def get(self) -> Assistant:
+        with self._lock:
+            if self.assistant is None:
+                settings = self.settings
+                if self.uploads.is_dir() and self.uploads not in [p.resolve() for p in settings.corpus_dirs]:
+                    settings = settings.model_copy(update={"corpus_dirs": [*settings.corpus_dirs, self.uploads]})
+                try:
+                    self.assistant = Assistant.from_settings(settings)
+                except AssistantError as exc:
+                    raise IndexUnavailable(f"The assistant could not start: {exc}") from exc
+            return self.assistant
+
+    def doc_info(self, doc_id: str, meta: dict) -> dict:
+        key = str(meta.get("source_key") or "")
+        return {"doc_id": doc_id, "title": str(meta.get("title") or doc_id), "short_title": meta.get("short_title"),
+                "kind": meta.get("kind"), "date": meta.get("date"), "source": meta.get("source") or Path(key).name or None,
+                "source_type": meta.get("source_type"), "source_url": meta.get("source_url"),
+                "uploaded": key == str(self.uploads)}
+
+    def add(self, name: str, data: bytes) -> tuple[str, IngestReport]:
+        """Check the file as the loader will read it, then move it into the uploads folder and ingest that."""
+        a, limits = self.get(), self.settings
+        staging = limits.data_dir / "uploads-staging" / uuid.uuid4().hex
+        staging.mkdir(parents=True)
+        try:
+            (staging / name).write_bytes(data)
+            try:
+                doc = load_file(staging / name, "uploads", limits.max_file_bytes)
+            except (ValueError, OSError, yaml.YAMLError) as exc:
+                raise HTTPException(422, f"{name} cannot be ingested: {exc}") from None
+            if not plan_document(doc):
+                raise HTTPException(422, f"{name} cannot be ingested: no passages after splitting.")
+            meta = a.store.manifest().docs.get(doc.doc_id)
+            if meta and (meta.get("source_key") != str(self.uploads) or Path(str(meta.get("path"))).name != name):
+                raise HTTPException(409, f"A document with id {doc.doc_id!r} already exists ({Path(str(meta.get('path'))).name}"
+                                    f" in {meta.get('source')}); rename the file or give it another id in its front matter.")
+            self.uploads.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / name, self.uploads / name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        report = a.ingest(sources=[self.uploads], progress=False)
+        skipped = [s.reason for s in report.skipped if Path(s.path).name == name]
+        if skipped:
+            (self.uploads / name).unlink(missing_ok=True)
+            raise HTTPException(422, f"{name} cannot be ingested: {skipped[0]}")
+        return doc.doc_id, report
+
+    def remove(self, doc_id: str) -> IngestReport:
+        a = self.get()
+        meta = a.store.manifest().docs.get(doc_id)
+        if meta is None:
+            raise DocumentNotFound(f"No document with id {doc_id!r}.")
+        if meta.get("source_key") != str(self.uploads):
+            raise HTTPException(403, f"Only uploaded documents can be deleted; {doc_id!r} comes from the corpus folder "
+                                f"{meta.get('source') or Path(str(meta.get('source_key'))).name!r}.")
+        (self.uploads / Path(str(meta.get("path"))).name).unlink(missing_ok=True)
+        try:
+            return a.ingest(sources=[self.uploads], progress=False)
+        except CorpusError:  # no readable upload is left, and ingest refuses an empty folder: drop it by hand
+            with FileLock(str(a.settings.data_dir / "ingest.lock"), timeout=600):
+                ids = a.store.manifest().passages.get(doc_id, [])
+                a.store.remove_document(doc_id)
+                a.store.delete_passages(ids)
+                a.store.bump_version()
+                final = a.store.manifest()
+            return IngestReport(documents=len(final.docs), removed_documents=[doc_id], passages_removed=len(ids),
+                                passages_total=sum(len(v) for v in final.passages.values()))
+
+
+def create_app(settings: Settings | None = None, assistant: Assistant | None = None, host: str = "127.0.0.1",
+               ui: bool = True) -> FastAPI:
+    """The API app. Without `assistant`, one is built from `settings` (default: the environment) with the uploads
+    folder (data_dir/uploads) as an extra corpus folder. `host` is where the server listens: without an API token,
+    uploads and deletes are refused unless it and the connection's local address are loopback."""
+    settings = settings or (assistant.settings if assistant else Settings())
+    service = Service(settings, assistant)
+    token, limit = settings.api_token, settings.max_question_chars
+    try:
+        service.get()
+    except AssistantError as exc:
+        log.error("assistant not ready at startup: %s", exc)
+    app = FastAPI(title="Space-governance assistant API", version="0.1.0",
+                  description="Cited answers from the space-governance corpus. With SGA_API_TOKEN set, send "
+                              "`Authorization: Bearer <token>` on every route but /health and the docs.")
+
+    def check_length(text: str, what: str = "question") -> None:
+        if len(text) > limit:
+            raise HTTPException(422, f"The {what} is too long ({len(text)} characters; the limit is {limit}).")
+
+    def refusal(request: Request) -> JSONResponse | None:
+        path = request.url.path
+        if request.method == "OPTIONS" or path in OPEN_PATHS:
+            return None
+        if token:
+            scheme, _, given = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), token.encode()):
+                return error_response(request, 401, "Missing or wrong API token: send 'Authorization: Bearer <token>'.",
+                                      headers={"WWW-Authenticate": "Bearer"})
+        elif request.method in ("POST", "DELETE") and path.startswith("/v1/documents"):
+            local = (request.scope.get("server") or ("127.0.0.1", 0))[0]
+            if not (is_loopback(host) and is_loopback(local)):
+                return error_response(request, 403, "Uploading or deleting documents on a server reachable from other "
+                                      "machines needs an API token: set SGA_API_TOKEN and send it as a bearer token.")
+        return None
+
+    @app.middleware("http")
+    async def request_id_and_auth(request: Request, call_next):
+        given = request.headers.get("x-request-id", "")
+        request.state.request_id = rid = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+        started = time.perf_counter()
+        response = refusal(request)
+        if response is None:
+            try:
+                response = await call_next(request)
+            except Exception:
+                log.exception("request %s failed", rid)
+                response = error_response(request, 500, "internal error")
+        response.headers["X-Request-ID"] = rid
+        log.info("%s %s %s -> %s (%.1f ms)", rid, request.method, request.url.path, response.status_code,
+                 (time.perf_counter() - started) * 1000)
+        return response
+
+    if settings.cors_origins:  # added last, so it is outermost: preflights and 401s get CORS headers
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type", "X-Request-ID"], expose_headers=["X-Request-ID"])
+
+    @app.exception_handler(AssistantError)
+    async def on_assistant_error(request: Request, exc: AssistantError):
+        status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+        return error_response(request, status, str(exc) or type(exc).__name__)
+
+    @app.exception_handler(HTTPException)
+    async def on_http_error(request: Request, exc: HTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+        if exc.status_code == 413 and detail == "Content Too Large":  # the body limit of the upload route
+            detail = f"The upload is larger than the limit of {settings.max_upload_bytes} bytes."
+        return error_response(request, exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, exc: RequestValidationError):
+        found = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+                 for e in exc.errors()]
+        detail = "; ".join(f"{'.'.join(e['loc'][1:]) or '.'.join(e['loc']) or 'request'}: {e['msg']}" for e in found[:5])
+        return error_response(request, 422, f"Invalid request: {detail or 'unreadable body'}", errors=found)
+
+    @app.exception_handler(Exception)
+    async def on_crash(request: Request, exc: Exception):  # reached only if the middleware could not catch it
+        return error_response(request, 500, "internal error")
+
+    @app.get("/health", response_model=Health, tags=["health"])
+    def health():
+        return Health(status="ok")
+
+    @app.get("/ready", response_model=Ready, tags=["health"], responses=errors())
+    def ready():
+        a = service.get()
+        if not a.store.reachable():
+            raise IndexUnavailable("Chroma is not reachable.")
+        status = a.status()
+        if not status["documents"]:
+            raise IndexUnavailable("The index is empty: run `python -m assistant ingest`.")
+        a.engine.snapshot()
+        return Ready(status="ready", **{k: status[k] for k in ("documents", "passages", "version", "mode", "answerer")})
+
+    v1 = APIRouter(prefix="/v1", dependencies=[Security(HTTPBearer(auto_error=False))] if token else [])
+
+    @v1.post("/search", response_model=SearchResponse, tags=["answers"], responses=errors(400), max_body_size=JSON_LIMIT)
+    def search(body: SearchRequest):
+        check_length(body.query, "query")
+        a = service.get()
+        return SearchResponse(passages=a.search(body.query, k=body.k or a.settings.top_k, filters=body.filters))
+
+    @v1.post("/ask", response_model=Answer, tags=["answers"], max_body_size=JSON_LIMIT, responses={**errors(400), 200: {
+        "content": STREAM_DOC, "description": "Answer; with stream=true, events token {text}*, citations, done Answer."}})
+    def ask(body: AskRequest):
+        check_length(body.question)
+        history = [t.model_dump() for t in body.history]
+        if not body.stream:
+            return service.get().ask(body.question, history, k=body.k, filters=body.filters)
+        items = start_stream(service.get(), body.question, history, body.k, body.filters)
+
+        def events():
+            try:
+                for item in items:
+                    if isinstance(item, Answer):
+                        yield sse([c.model_dump(mode="json") for c in item.citations], "citations")
+                        yield sse(item.model_dump(mode="json"), "done")
+                    else:
+                        yield sse({"text": item}, "token")
+            except Exception as exc:  # the response has started: report in-band
+                log.exception("stream failed")
+                yield sse({"detail": str(exc) if isinstance(exc, AssistantError) else "internal error"}, "error")
+        return StreamingResponse(events(), media_type="text/event-stream", headers=NO_CACHE)
+
+    @v1.post("/chat/completions", response_model=ChatCompletion, tags=["openai"], max_body_size=JSON_LIMIT,
+             responses={**errors(400), 200: {"content": STREAM_DOC, "description": "With stream=true: chunk events."}})
+    def chat_completions(body: ChatRequest):
+        question, history = split_chat(body.messages)
+        check_length(question)
+        cid, created, model = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time()), body.model
+        prompt_tokens = sum(len(m.text().split()) for m in body.messages)
+
+        def usage(content: str) -> Usage:
+            n = len(content.split())
+            return Usage(prompt_tokens=prompt_tokens, completion_tokens=n, total_tokens=prompt_tokens + n)
+
+        if not body.stream:
+            answer = service.get().ask(question, history, k=body.k, filters=body.filters)
+            content = answer.text + sources_block(answer)
+            return ChatCompletion(id=cid, created=created, model=model, usage=usage(content), citations=answer.citations,
+                                  choices=[ChatChoice(message=ChatMessageOut(content=content))])
+        items = start_stream(service.get(), question, history, body.k, body.filters)
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+
+        def chunk(delta: dict | None, finish: str | None = None, **extra) -> str:
+            choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
+            return sse({"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
+                        "choices": choices, **extra})
+
+        def chunks():
+            yield chunk({"role": "assistant", "content": ""})
+            sent, held = [], None  # one piece is held back so the last one can be trimmed before the Sources list
+            try:
+                for item in items:
+                    if isinstance(item, Answer):
+                        sent.append((held or "").rstrip() + sources_block(item))
+                        yield chunk({"content": sent[-1]})
+                        yield chunk({}, "stop", citations=[c.model_dump(mode="json") for c in item.citations])
+                        if include_usage:
+                            yield chunk(None, usage=usage("".join(sent)).model_dump())
+                        continue
+                    if held is not None:
+                        sent.append(held)
+                        yield chunk({"content": held})
+                    held = item
+            except Exception as exc:
+                log.exception("stream failed")
+                message = str(exc) if isinstance(exc, AssistantError) else "internal error"
+                yield sse({"error": {"message": message, "type": "server_error"}})
+            yield sse("[DONE]")
+        return StreamingResponse(chunks(), media_type="text/event-stream", headers=NO_CACHE)
+
+    @v1.get("/models", response_model=ModelList, tags=["openai"], responses=errors())
+    def models():
+        return ModelList(data=[ModelCard(id=MODEL_ID, created=STARTED, owned_by="space-governance-assistant")])
+
+    @v1.get("/documents", response_model=DocumentList, tags=["documents"], responses=errors())
+    def list_documents():
+        manifest = service.get().store.manifest()
+        return DocumentList(documents=[DocumentSummary(**service.doc_info(d, m), passages=len(manifest.passages.get(d, [])))
+                                       for d, m in sorted(manifest.docs.items())])
+
+    @v1.get("/documents/{doc_id}", response_model=DocumentDetail, tags=["documents"], responses=errors(404))
+    def get_document(doc_id: str):
+        a = service.get()
+        manifest = a.store.manifest()
+        if doc_id not in manifest.docs:
+            raise DocumentNotFound(f"No document with id {doc_id!r}.")
+        live = a.engine.snapshot().passages
+        found = [live[p] for p in manifest.passages.get(doc_id, []) if p in live]
+        return DocumentDetail(**service.doc_info(doc_id, manifest.docs[doc_id]),
+                              passages=sorted(found, key=lambda p: (p.page or 0, p.start)))
+
+    @v1.post("/documents", response_model=IngestReport, status_code=201, tags=["documents"],
+             responses=errors(403, 409, 413, 415), max_body_size=settings.max_upload_bytes + 64 * 1024)
+    def upload_document(response: Response, file: UploadFile = File(..., description="One .md/.txt/.html/.pdf file.")):
+        name = safe_filename(file.filename)
+        suffix = Path(name).suffix.lower()
+        if suffix not in UPLOAD_SUFFIXES:
+            raise HTTPException(415, f"Unsupported file type {suffix or '(none)'}: upload .md, .markdown, .txt, .html, "
+                                ".htm or .pdf.")
+        data = file.file.read(settings.max_upload_bytes + 1)
+        if len(data) > settings.max_upload_bytes:
+            raise HTTPException(413, f"The upload is larger than the limit of {settings.max_upload_bytes} bytes.")
+        with service.write_lock:
+            doc_id, report = service.add(name, data)
+        response.headers["Location"] = f"/v1/documents/{doc_id}"
+        return report
+
+    @v1.delete("/documents/{doc_id}", response_model=IngestReport, tags=["documents"], responses=errors(403, 404))
+    def delete_document(doc_id: str):
+        with service.write_lock:
+            return service.remove(doc_id)
+
+    app.include_router(v1)
+    if ui and service.assistant is not None and importlib.util.find_spec(f"{__package__}.ui") is not None:
+        try:  # mounted last, so the API routes above win over "/"
+            import gradio as gr
+
+            from .ui import build_ui
+
+            gr.mount_gradio_app(app, build_ui(service.assistant), path="/")
+        except Exception:
+            log.exception("the web chat could not be mounted; the API runs without it")
+    return app

@@ -1,0 +1,202 @@
+"""The HTTP API's own request/response models, and the pure helpers that shape its output (OpenAI text with a
+Sources list, Server-Sent Events, upload file names).
+
+Answer, Citation, Passage and IngestReport (assistant.types) and Filters (assistant.retrieval) are reused as
+they are, so the HTTP API returns the same shapes as `Assistant.ask`/`search`/`ingest`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .retrieval import Filters
+from .errors import BadQuestion
+from .types import Answer, Citation, Passage
+
+MODEL_ID = "space-governance-assistant"
+UPLOAD_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
+RESERVED_NAMES = {"readme.md", "text.txt", "metadata.yaml"}  # the loader skips these or treats them specially
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx/5xx body: `detail` says what is wrong."""
+
+    detail: str
+    request_id: str | None = None
+    errors: list[dict] | None = Field(None, description="Field-level validation errors (422).")
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant", "system"]
+    content: str
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(..., min_length=1, description="What to look for.")
+    k: int | None = Field(None, ge=1, le=50, description="Passages to return (default: settings.top_k).")
+    filters: Filters | None = None
+
+
+class SearchResponse(BaseModel):
+    passages: list[Passage]
+
+
+class AskRequest(BaseModel):
+    question: str = Field(..., min_length=1)
+    history: list[Turn] = Field(default_factory=list, max_length=100, description="Earlier turns, oldest first.")
+    k: int | None = Field(None, ge=1, le=50)
+    filters: Filters | None = None
+    stream: bool = Field(False, description="Server-Sent Events: token*, citations, done.")
+
+
+# -- OpenAI-compatible chat completions ---------------------------------------------------------------
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return " ".join(p.text for p in self.content if p.type == "text" and p.text)
+        return self.content or ""
+
+
+class StreamOptions(BaseModel):
+    include_usage: bool = False
+
+
+class ChatRequest(BaseModel):
+    """OpenAI's request body; sampling parameters (temperature, ...) are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str = Field(MODEL_ID, max_length=200, description="Any string; echoed back.")
+    messages: list[ChatMessage] = Field(..., min_length=1, max_length=200)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    k: int | None = Field(None, ge=1, le=50, description="Extension: passages to retrieve.")
+    filters: Filters | None = Field(None, description="Extension: metadata filters.")
+
+
+class ChatMessageOut(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class ChatChoice(BaseModel):
+    index: int = 0
+    message: ChatMessageOut
+    finish_reason: str = "stop"
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[ChatChoice]
+    usage: Usage
+    citations: list[Citation] = Field(default_factory=list, description="Extension: the sources of [n] markers.")
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+# -- documents, health -------------------------------------------------------------------------------
+class DocumentInfo(BaseModel):
+    doc_id: str
+    title: str
+    short_title: str | None = None
+    kind: str | None = None
+    date: str | None = None
+    source: str | None = Field(None, description="Name of the corpus folder ('uploads' for uploaded files).")
+    source_type: str | None = None
+    source_url: str | None = None
+    uploaded: bool = False
+
+
+class DocumentSummary(DocumentInfo):
+    passages: int = Field(0, description="Number of passages.")
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentSummary]
+
+
+class DocumentDetail(DocumentInfo):
+    passages: list[Passage]
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Ready(BaseModel):
+    status: str
+    documents: int
+    passages: int
+    version: str
+    mode: str
+    answerer: str
+
+
+# -- shaping helpers ---------------------------------------------------------------------------------
+def safe_filename(raw: str | None) -> str:
+    """Base name only, [A-Za-z0-9._-], no leading dot (hidden files are not ingested), bounded length."""
+    name = unicodedata.normalize("NFKC", re.split(r"[\\/]", raw or "")[-1])
+    name = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "_", name)).lstrip("._-")
+    stem, dot, suffix = name.rpartition(".")
+    stem, suffix = (stem, suffix.lower()) if dot else (name, "")
+    stem = stem.strip("._-")[:100] or "upload"
+    name = f"{stem}.{suffix}" if suffix else stem
+    return f"upload-{name}" if name.lower() in RESERVED_NAMES else name
+
+
+def source_line(c: Citation) -> str:
+    """'[1] Outer Space Treaty, Article II (1967-01-27) https://...'"""
+    label = ", ".join(x for x in (c.title, c.section) if x)
+    return f"[{c.n}] {label}" + (f" ({c.date})" if c.date else "") + (f" {c.source_url}" if c.source_url else "")
+
+
+def sources_block(answer: Answer) -> str:
+    return "\n\nSources:\n" + "\n".join(map(source_line, answer.citations)) if answer.citations else ""
+
+
+def split_chat(messages: list[ChatMessage]) -> tuple[str, list[dict]]:
+    """The last user message is the question; earlier user/assistant turns are the history (system: ignored)."""
+    last = max((i for i, m in enumerate(messages) if m.role == "user"), default=None)
+    if last is None:
+        raise BadQuestion("No user message: the last message with role 'user' is the question.")
+    history = [{"role": m.role, "content": m.text()} for m in messages[:last] if m.role in ("user", "assistant")]
+    return messages[last].text(), history
+
+
+def sse(data, event: str | None = None) -> str:
+    """One Server-Sent Event; `data` is JSON-encoded unless it is already a string."""
+    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+    return (f"event: {event}\n" if event else "") + f"data: {payload}\n\n"
