@@ -181,7 +181,7 @@ def compose(chosen: list[Sentence], sentences: list[Sentence], retrieved: Retrie
 
     # The question asks what one document says (e.g. "according to the article"): it leads.
     if source_claims:
-        own = [s for s in sentences if s.passage.doc_id in source_claims and s.score >= chosen[0].score - 0.2]
+        own = [s for s in sentences if s.passage.doc_id in source_claims]
         if own:
             chosen = [own[0]] + [s for s in chosen if s is not own[0] and s.passage.doc_id in source_claims][:1]
     lead = chosen[0]

@@ -62,6 +62,9 @@ def is_loopback(host: str | None) -> bool:
 
 def error_response(request: Request, status: int, detail: str, headers: dict | None = None, **extra) -> JSONResponse:
     body = {"detail": detail, "request_id": getattr(request.state, "request_id", None), **extra}
+    if request.url.path.startswith(("/v1/chat/", "/v1/models")):  # where OpenAI clients read their message
+        kind = "authentication_error" if status == 401 else "server_error" if status >= 500 else "invalid_request_error"
+        body["error"] = {"message": detail, "type": kind, "code": None}
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -156,6 +159,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     settings = settings or (assistant.settings if assistant else Settings())
     service = Service(settings, assistant)
     token, limit = settings.api_token, settings.max_question_chars
+    upload_cap = settings.max_upload_bytes + 64 * 1024  # the file plus multipart overhead
     try:
         service.get()
     except AssistantError as exc:
@@ -182,6 +186,11 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             if not (is_loopback(host) and is_loopback(local)):
                 return error_response(request, 403, "Uploading or deleting documents on a server reachable from other "
                                       "machines needs an API token: set SGA_API_TOKEN and send it as a bearer token.")
+        length = request.headers.get("content-length", "")
+        upload = path == "/v1/documents"
+        if path.startswith("/v1/") and length.isdigit() and int(length) > (upload_cap if upload else JSON_LIMIT):
+            return error_response(request, 413, f"The upload is larger than the limit of {settings.max_upload_bytes} bytes."
+                                  if upload else f"The request body is larger than the limit of {JSON_LIMIT} bytes.")
         return None
 
     @app.middleware("http")
@@ -343,7 +352,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
                               passages=sorted(found, key=lambda p: (p.page or 0, p.start)))
 
     @v1.post("/documents", response_model=IngestReport, status_code=201, tags=["documents"],
-             responses=errors(403, 409, 413, 415), max_body_size=settings.max_upload_bytes + 64 * 1024)
+             responses=errors(403, 409, 413, 415), max_body_size=upload_cap)
     def upload_document(response: Response, file: UploadFile = File(..., description="One .md/.txt/.html/.pdf file.")):
         name = safe_filename(file.filename)
         suffix = Path(name).suffix.lower()
@@ -368,9 +377,10 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         try:  # mounted last, so the API routes above win over "/"
             import gradio as gr
 
-            from .ui import build_ui
+            from . import ui as web
 
-            gr.mount_gradio_app(app, build_ui(service.assistant), path="/")
+            options = web.launch_options() if hasattr(web, "launch_options") else {}
+            gr.mount_gradio_app(app, web.build_ui(service.assistant), path="/", **options)
         except Exception:
             log.exception("the web chat could not be mounted; the API runs without it")
     return app

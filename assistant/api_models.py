@@ -29,6 +29,7 @@ class ErrorResponse(BaseModel):
     detail: str
     request_id: str | None = None
     errors: list[dict] | None = Field(None, description="Field-level validation errors (422).")
+    error: dict | None = Field(None, description="OpenAI-style {message, type, code} (chat completions, models).")
 
 
 class Turn(BaseModel):

@@ -269,6 +269,8 @@ class HybridSearch:
         """Prefer passages from a named instrument, and most of all from a named article of it."""
         doc_ids = analysis.doc_ids
         refs = set(analysis.refs)
+        # "According to the article, ...": the question asks what that document says.
+        claims = {d for i in analysis.instruments if i.source_claims for d in i.docs}
         if not doc_ids and not refs:
             return
         pool = set(fused)
@@ -280,7 +282,7 @@ class HybridSearch:
             p = snap.passages[pid]
             score = fused.get(pid, 0.0)
             if p.doc_id in doc_ids:
-                score += DOC_BOOST
+                score += REF_BOOST if p.doc_id in claims else DOC_BOOST
             if refs and section_key(p.section) in refs and (not doc_ids or p.doc_id in doc_ids):
                 score += REF_BOOST
             if score:

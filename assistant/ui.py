@@ -35,32 +35,30 @@ PLACEHOLDER = ('<div class="sga-placeholder"><h3>Ask about space law and policy<
                "principles, the Artemis Accords, ILRS, national space-resource laws. Every answer cites its sources; "
                "click a [n] marker to see the passage.</p></div>")
 BADGES = {"official": "official text", "brief": "summary", "article": "article"}
+ROLES = ("user", "assistant")
 MARKER = re.compile(r"\[(\d+)\]")
 MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$])")
 THEME = gr.themes.Default(font=[gr.themes.Font("system-ui"), "sans-serif"],
                           font_mono=[gr.themes.Font("ui-monospace"), "monospace"])
 CSS = """
 #sga-header h1 {margin: 0; font-size: 1.4rem;} #sga-header p {margin: .2rem 0 0; opacity: .75; font-size: .9rem;}
-#chat blockquote {border-left: 4px solid #d97706; background: #fef3c7; color: #78350f; padding: .5rem .8rem;
-  margin: 0; border-radius: 6px; font-style: normal;}
-.sga-error {border-left: 4px solid #dc2626; background: #fee2e2; color: #7f1d1d; padding: .5rem .8rem;
-  border-radius: 6px;} .sga-placeholder {text-align: center; opacity: .8;}
+#chat blockquote, .sga-error {border-left: 4px solid #d97706; background: #fef3c7; color: #78350f; margin: 0;
+  padding: .5rem .8rem; border-radius: 6px; font-style: normal;}
+.sga-placeholder {text-align: center; opacity: .8;}
+#chat .sga-error {border-color: #dc2626; background: #fee2e2; color: #7f1d1d;}
 #chat a[href^="#src-"] {font-size: .8em; font-weight: 600; text-decoration: none; vertical-align: super;}
-#sources {max-height: 720px; overflow-y: auto;}
-.sga-turn > summary {cursor: pointer; font-weight: 600; margin: .4rem 0;}
-.sga-src {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .6rem .8rem; margin: .5rem 0;
-  scroll-margin-top: 1rem;}
+#sources {max-height: 720px; overflow-y: auto;} .sga-turn > summary {cursor: pointer; font-weight: 600;}
+.sga-src {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .6rem .8rem; margin: .5rem 0;}
 .sga-src:target {box-shadow: 0 0 0 3px var(--color-accent-soft); border-color: var(--color-accent);}
 .sga-src header {display: flex; gap: .4rem; align-items: baseline; flex-wrap: wrap;}
 .sga-n {font-weight: 700; color: var(--color-accent);} .sga-title {font-weight: 600;}
 .sga-badge {font-size: .7rem; padding: .05rem .45rem; border-radius: 999px; text-transform: uppercase;
   letter-spacing: .03em; background: #e0e7ff; color: #3730a3;}
 .sga-badge.official {background: #dcfce7; color: #166534;} .sga-badge.article {background: #fae8ff; color: #86198f;}
-.sga-meta, .sga-cite {font-size: .8rem; opacity: .8;} .sga-cite {font-style: italic;}
+.sga-meta, .sga-cite {font-size: .8rem; opacity: .8;} .sga-cite {font-style: italic;} .sga-empty {opacity: .7;}
 .sga-text {font-size: .88rem; line-height: 1.45; margin: .4rem 0; padding-left: .6rem;
   border-left: 3px solid var(--border-color-primary);}
-.sga-text mark {background: #fde68a; color: inherit; padding: 0 .1rem; border-radius: 3px;}
-.sga-empty {opacity: .7; font-style: italic;}
+.sga-text mark {background: #fde68a; color: #1f2937; padding: 0 .1rem; border-radius: 3px;}
 """
 
 
@@ -106,20 +104,18 @@ def chat_messages(turns: list[dict], pending: str | None = None) -> list[dict]:
     for t, turn in enumerate(turns):
         messages.append({"role": "user", "content": md_escape(turn["question"])})
         last = t == len(turns) - 1 and pending is not None
-        messages.append({"role": "assistant", "content": answer_markdown(pending, t) if last else turn_markdown(turn, t)})
+        content = answer_markdown(pending, t) if last else turn_markdown(turn, t)
+        messages.append({"role": "assistant", "content": content})
     return messages
 
 
 def highlight(text: str, quote: str) -> str:
     """Escaped passage text with the supporting sentence in <mark>."""
-    if quote:
-        words = [re.escape(w) for w in quote.split()]
-        m = re.search(r"\s+".join(words), text) if words else None
-        if m:
-            return (html.escape(text[:m.start()]) + "<mark>" + html.escape(m.group(0)) + "</mark>"
-                    + html.escape(text[m.end():]))
-        return html.escape(text) + f"<br><mark>{html.escape(quote)}</mark>"
-    return html.escape(text)
+    e = html.escape
+    m = re.search(r"\s+".join(re.escape(w) for w in quote.split()), text) if quote.strip() else None
+    if m:  # whitespace may differ between the sentence and the passage
+        return f"{e(text[:m.start()])}<mark>{e(m.group(0))}</mark>{e(text[m.end():])}"
+    return e(text) + (f"<br><mark>{e(quote)}</mark>" if quote.strip() else "")
 
 
 def citation_html(c: dict, t: int) -> str:
@@ -127,7 +123,7 @@ def citation_html(c: dict, t: int) -> str:
     source_type = c.get("source_type") or "brief"
     meta = [c.get("section"), format_date(c.get("date"))]
     meta += [f"as of {format_date(c['as_of'])}" if c.get("as_of") and c.get("as_of") != c.get("date") else None,
-             f"p. {c['page']}" if c.get("page") else None, c.get("kind")]
+             f"p. {c['page']}" if c.get("page") else None, c.get("kind") if c.get("kind") != source_type else None]
     url = c.get("source_url") or ""
     link = (f'<a class="sga-link" href="{e(url)}" target="_blank" rel="noopener noreferrer">Open source ↗</a>'
             if url.startswith(("http://", "https://")) else "")
@@ -162,15 +158,12 @@ def export_markdown(turns: list[dict]) -> str:
     for t, turn in enumerate(turns):
         answer = turn.get("answer") or {}
         lines += [f"## Q{t + 1}. {turn['question']}", "", turn.get("error") or answer.get("text", ""), ""]
-        if answer.get("citations"):
-            lines += ["**Sources**", ""]
+        lines += ["**Sources**", ""] if answer.get("citations") else []
         for c in answer.get("citations", []):
             head = f"{c['n']}. **{c['title']}**" + (f", {c['section']}" if c.get("section") else "")
             kind = BADGES.get(c.get("source_type") or "brief", c.get("source_type"))
             lines.append(f"{head} ({format_date(c.get('date'))}; {kind})")
-            for extra in (c.get("official_citation"), c.get("source_url")):
-                if extra:
-                    lines.append(f"   {extra}")
+            lines += [f"   {x}" for x in (c.get("official_citation"), c.get("source_url")) if x]
             lines += [f"   > {c['text']}", f"   Supporting sentence: “{c.get('quote', '')}”", ""]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -180,7 +173,7 @@ def status_html(assistant: Assistant) -> str:
         s = assistant.status()
         info = (f"{s['documents']} documents · {s['passages']} passages · index {str(s['version'])[:8]} · "
                 f"{s['mode']} store · {s['answerer']} answerer" if s["documents"] else
-                "The index is empty: add documents to the corpus folder and restart, or run `python -m assistant ingest`.")
+                "The index is empty: add documents to the corpus folder and run `python -m assistant ingest`.")
     except Exception as exc:  # the header must render whatever the index state
         log.warning("status failed: %s", exc)
         info = f"Index unavailable: {exc}" if isinstance(exc, AssistantError) else "Index status unavailable."
@@ -191,12 +184,8 @@ def status_html(assistant: Assistant) -> str:
 # -- handlers ----------------------------------------------------------------------------------------
 def conversation(turns: list[dict]) -> list[dict]:
     """The history the assistant gets for a follow-up: answered turns as {"role", "content"} dicts."""
-    history = []
-    for turn in turns:
-        if turn.get("answer"):
-            history += [{"role": "user", "content": turn["question"]},
-                        {"role": "assistant", "content": turn["answer"]["text"]}]
-    return history
+    return [m for turn in turns if turn.get("answer") for m in (
+        {"role": "user", "content": turn["question"]}, {"role": "assistant", "content": turn["answer"]["text"]})]
 
 
 def parse_history(history: Any) -> list[dict]:
@@ -208,8 +197,7 @@ def parse_history(history: Any) -> list[dict]:
             history = json.loads(history)
         except ValueError:
             raise BadQuestion("history must be a JSON list of {\"role\", \"content\"} objects.") from None
-    if not isinstance(history, list) or not all(isinstance(m, dict) and m.get("role") in ("user", "assistant")
-                                                for m in history):
+    if not isinstance(history, list) or not all(isinstance(m, dict) and m.get("role") in ROLES for m in history):
         raise BadQuestion("history must be a list of {\"role\": \"user\"|\"assistant\", \"content\": ...} objects.")
     return [{"role": m["role"], "content": str(m.get("content") or "")} for m in history]
 
@@ -318,11 +306,9 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
         turns = gr.State([])
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
-                chatbot = gr.Chatbot(
-                    label="Conversation", elem_id="chat", height=560, buttons=["copy", "copy_all"],
-                    feedback_options=("Like", "Dislike"), latex_delimiters=[], layout="bubble",
-                    placeholder=PLACEHOLDER,
-                    examples=[{"text": q} for q in EXAMPLES])
+                chatbot = gr.Chatbot(label="Conversation", elem_id="chat", height=560, buttons=["copy", "copy_all"],
+                                     feedback_options=("Like", "Dislike"), latex_delimiters=[], layout="bubble",
+                                     placeholder=PLACEHOLDER, examples=[{"text": q} for q in EXAMPLES])
                 with gr.Row():
                     msg = gr.Textbox(placeholder="Ask a question…", show_label=False, scale=5, autofocus=True,
                                      max_lines=4, elem_id="question")

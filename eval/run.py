@@ -1,0 +1,342 @@
+"""The eval runner: `python -m assistant eval [options]` or `python eval/run.py [options]`.
+
+Indexes the corpus into a fresh temporary data dir (never the user's index unless --data-dir says so),
+asks every question of eval/questions.jsonl, scores retrieval, answers, abstention, citations and latency
+(eval/metrics.py), optionally against the plain LangChain baseline (eval/baseline.py), the retrieval
+ablation, the abstention-threshold sweep and the official texts; writes eval/reports (eval/report.py) and
+gates on eval/thresholds.toml (exit 1 when a metric falls below its minimum).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from eval import metrics, report  # noqa: E402
+from eval.feedback import feedback_to_cases, needs_review  # noqa: E402
+
+K = 5
+SPACE_LAW = REPO.parent / "shared" / "space-law"
+KINDS = {"seed", "fact", "multi-doc", "abstain", "follow-up", "adversarial", "dated", "official", "feedback"}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m assistant eval", description=__doc__.split("\n\n")[0])
+    p.add_argument("--questions", type=Path, default=REPO / "eval" / "questions.jsonl")
+    p.add_argument("--data-dir", type=Path, help="Index here (reused); default: a fresh temp dir, deleted after.")
+    p.add_argument("--corpus", type=Path, action="append", help="Corpus folder (repeatable); default: corpus/.")
+    p.add_argument("--official", action="store_true", help="Also ingest ../shared/space-law (official texts).")
+    p.add_argument("--compare-official", action="store_true", help="Run with and without the official texts.")
+    p.add_argument("--generator", help="Answerer name (Settings.answerer), e.g. extractive, openai, ollama.")
+    p.add_argument("--ablation", action="store_true", help="Switch the retrieval steps on one by one.")
+    p.add_argument("--sweep", action="store_true", help="Abstention trade-off over thresholds 0.30..0.60.")
+    p.add_argument("--dtype", choices=["fp32", "bf16"], help="Embedding dtype (default: the settings').")
+    p.add_argument("--no-baseline", action="store_true", help="Skip the plain LangChain baseline.")
+    p.add_argument("--report-dir", type=Path, default=REPO / "eval" / "reports")
+    p.add_argument("--gate", action=argparse.BooleanOptionalAction, default=True, help="Exit 1 below thresholds.")
+    p.add_argument("--thresholds", type=Path, default=REPO / "eval" / "thresholds.toml")
+    p.add_argument("--from-feedback", type=Path, help="Turn thumbs-down feedback into eval cases, then stop.")
+    p.add_argument("--out", type=Path, help="With --from-feedback: file to append to (default: --questions).")
+    return p.parse_args(argv)
+
+
+def load_questions(path: Path) -> tuple[list[dict], int]:
+    """Cases with defaults filled in, and how many were skipped because they still need review."""
+    cases, unreviewed = [], 0
+    for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("//"):
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{no}: not JSON ({exc.msg})") from None
+        if not isinstance(raw, dict) or not str(raw.get("question") or "").strip():
+            raise ValueError(f"{path}:{no}: a case needs a non-empty \"question\"")
+        if needs_review(raw):
+            unreviewed += 1
+            continue
+        gold = [g if isinstance(g, dict) else {"doc_id": str(g)} for g in raw.get("gold") or []]
+        cases.append({
+            "id": str(raw.get("id") or f"line-{no}"), "kind": str(raw.get("kind") or "fact"),
+            "question": str(raw["question"]), "history": raw.get("history") or [],
+            "must_contain": [str(m) for m in raw.get("must_contain") or []],
+            "gold": [{"doc_id": g.get("doc_id"), "section": g.get("section")} for g in gold],
+            "abstain": bool(raw.get("abstain")),
+        })
+    return cases, unreviewed
+
+
+class _Recorder:
+    """Wraps the answerer to keep what it was given (question, Retrieved, source claims) for the sweep."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.last = inner, inner.name, None
+
+    def answer(self, question, retrieved, *args, **kwargs):
+        self.last = (question, retrieved, args[0] if args else kwargs.get("source_claims"))
+        return self.inner.answer(question, retrieved, *args, **kwargs)
+
+
+def make_record(q: dict, text: str, abstained: bool, retrieved: list[str], lookup: dict, sources: dict[int, str],
+                latency: float | None, checker: metrics.SupportChecker) -> dict:
+    top = [{"doc_id": lookup[p][0], "section": lookup[p][1], "text": " ".join(lookup[p][2].split())[:120]}
+           for p in retrieved[:K] if p in lookup]
+    precision, recall = (None, None) if abstained else metrics.citation_scores(text, sources, checker)
+    return {
+        "id": q["id"], "kind": q["kind"], "question": q["question"], "must_contain": q["must_contain"],
+        "gold": q["gold"], "abstain_expected": q["abstain"], "abstained": abstained, "answer": text,
+        "correct": metrics.is_correct(q["abstain"], abstained, text, q["must_contain"]),
+        "citation_precision": precision, "citation_recall": recall, "latency_ms": latency,
+        "retrieved": retrieved[:K], "top5": top,
+    }
+
+
+def add_retrieval(records: list[dict], lookup: dict) -> None:
+    """hit@1, hit@5, MRR, nDCG@5 on answerable questions with gold; None elsewhere."""
+    items = []
+    for i, r in enumerate(records):
+        if r["abstain_expected"] or not r["gold"]:
+            continue
+        relevant = {pid for pid, (doc, section, _) in lookup.items() if metrics.is_relevant(doc, section, r["gold"])}
+        items.append((f"q{i:05d}", r["retrieved"], relevant))
+    scores = metrics.retrieval_scores(items)
+    for i, r in enumerate(records):
+        r.update(scores.get(f"q{i:05d}", dict.fromkeys(metrics.RETRIEVAL)))
+
+
+def run_ours(assistant, questions: list[dict], checker, steps=None, sweep: bool = False) -> list[dict]:
+    from assistant.answer import compose, confidence, score_sentences, select
+    from assistant.errors import AssistantError
+
+    snap = assistant.engine.snapshot()
+    lookup = {pid: (p.doc_id, p.section, p.text) for pid, p in snap.passages.items()}
+    recorder = _Recorder(assistant.answerer)
+    assistant.answerer = recorder
+    records = []
+    try:
+        for q in questions:
+            recorder.last = None
+            try:
+                ans = assistant.ask(q["question"], q["history"], k=K, steps=steps)
+            except AssistantError as exc:
+                records.append(make_record(q, f"error: {exc}", True, [], lookup, {}, None, checker))
+                continue
+            sources = {c.n: c.text for c in ans.citations}
+            rec = make_record(q, ans.text, ans.abstained, ans.retrieved, lookup, sources,
+                              ans.timings.get("total_ms"), checker)
+            if sweep and recorder.last:
+                question, retrieved, claims = recorder.last
+                sentences = score_sentences(assistant.store, question, retrieved)
+                rec["confidence"] = round(confidence(sentences, retrieved), 4)
+                would = ans.text if not ans.abstained else ""
+                if ans.abstained and sentences and recorder.name == "extractive":
+                    chosen = select(sentences, assistant.settings.max_answer_sentences)
+                    would = compose(chosen, sentences, retrieved, claims or set(), "extractive").text
+                rec["content_ok"] = metrics.contains_all(would, q["must_contain"]) if would else False
+            records.append(rec)
+    finally:
+        assistant.answerer = recorder.inner
+    add_retrieval(records, lookup)
+    return records
+
+
+def run_baseline(baseline, questions: list[dict], checker) -> list[dict]:
+    lookup = {cid: (c.doc_id, c.section, c.text) for cid, c in baseline.chunks.items()}
+    records = []
+    for q in questions:  # tutorial pipelines have no conversation memory: the question alone
+        a = baseline.ask(q["question"])
+        records.append(make_record(q, a.text, a.abstained, a.retrieved, lookup, a.citations,
+                                   a.timings["total_ms"], checker))
+    add_retrieval(records, lookup)
+    return records
+
+
+def ablation_steps():
+    from assistant.retrieval import Steps
+
+    return [
+        ("dense only", Steps(bm25=False, vocabulary=False, structure=False, dedupe=False)),
+        ("+ BM25", Steps(bm25=True, vocabulary=False, structure=False, dedupe=False)),
+        ("+ vocabulary", Steps(bm25=True, vocabulary=True, structure=False, dedupe=False)),
+        ("+ structure", Steps(bm25=True, vocabulary=True, structure=True, dedupe=False)),
+        ("+ dedupe = full", None),
+    ]
+
+
+def copy_index(src, dst) -> None:
+    """Seed an empty index with another one's records, so only the extra documents get embedded."""
+    for name in ("passages", "sentences", "manifest_col"):
+        a, b = getattr(src, name), getattr(dst, name)
+        offset = 0
+        while True:
+            got = a.get(include=["embeddings", "documents", "metadatas"], limit=1000, offset=offset)
+            if not got["ids"]:
+                break
+            b.upsert(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"], metadatas=got["metadatas"])
+            offset += len(got["ids"])
+
+
+def open_assistant(args, data_dir: Path, corpus_dirs: list[Path], seed_from=None, say=print):
+    from assistant.chain import Assistant
+    from assistant.settings import Settings
+
+    extra = {k: v for k, v in (("answerer", args.generator), ("embedding_dtype", args.dtype)) if v}
+    settings = Settings(data_dir=data_dir, corpus_dirs=corpus_dirs, chroma_host=None, **extra)
+    assistant = Assistant.from_settings(settings, ensure_index=False)
+    if seed_from is not None and not assistant.store.manifest().docs:
+        copy_index(seed_from.store, assistant.store)
+    if assistant.index_is_stale():
+        got = assistant.ingest(progress=False)
+        say(f"  indexed {got.documents} documents, {got.passages_total} passages "
+            f"({got.passages_added} embedded) in {got.seconds}s into {data_dir}")
+    return assistant
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.from_feedback:
+        out = args.out or args.questions
+        try:
+            cases = feedback_to_cases(args.from_feedback, out)
+        except FileNotFoundError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"{len(cases)} new case(s) from thumbs-down feedback appended to {out} (marked \"needs review\")")
+        return 0
+    try:
+        questions, unreviewed = load_questions(args.questions)
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot read the questions: {exc}", file=sys.stderr)
+        return 2
+    if not questions:
+        print(f"error: no questions in {args.questions}", file=sys.stderr)
+        return 2
+    temp = None if args.data_dir else Path(tempfile.mkdtemp(prefix="sga-eval-"))
+    try:
+        return evaluate(args, questions, unreviewed, args.data_dir or temp)
+    except ValueError as exc:  # e.g. an unknown --generator
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if temp:
+            shutil.rmtree(temp, ignore_errors=True)
+
+
+def evaluate(args, questions: list[dict], unreviewed: int, data_dir: Path) -> int:
+    from rich.console import Console
+
+    console, timings, started = Console(), {}, time.perf_counter()
+    say = console.print
+
+    def lap(name: str, since: float) -> float:
+        timings[name] = round(time.perf_counter() - since, 2)
+        return time.perf_counter()
+
+    corpus_dirs = [c.resolve() for c in (args.corpus or [REPO / "corpus"])]
+    official = args.official or args.compare_official
+    if official and not SPACE_LAW.is_dir():
+        say(f"[yellow]note:[/yellow] {SPACE_LAW} not found; running without the official texts")
+        official = False
+    compare = official and args.compare_official
+    unknown = sorted({q["kind"] for q in questions} - KINDS)
+    if unknown:
+        say(f"[yellow]note:[/yellow] unknown question kinds: {', '.join(unknown)}")
+    if unreviewed:
+        say(f"[yellow]note:[/yellow] {unreviewed} case(s) still marked \"needs review\" skipped")
+    skipped_official = 0
+    if not official:  # official-kind questions need the official texts
+        skipped_official = sum(q["kind"] == "official" for q in questions)
+        questions = [q for q in questions if q["kind"] != "official"]
+    say(f"[bold]eval[/bold]: {len(questions)} questions from {args.questions}")
+
+    t = time.perf_counter()
+    plain = None
+    if compare:
+        plain = open_assistant(args, data_dir / "without-official", corpus_dirs, say=say)
+    dirs = corpus_dirs + ([SPACE_LAW] if official else [])
+    assistant = open_assistant(args, data_dir, dirs, seed_from=plain, say=say)
+    t = lap("index_s", t)
+    embedder = assistant.embedder
+    checker = metrics.SupportChecker(embedder.encode)
+    assistant.ask("What is the Outer Space Treaty?")  # warm-up: first-call costs stay out of latency
+    ours = run_ours(assistant, questions, checker, sweep=args.sweep)
+    t = lap("ours_s", t)
+    results = {"ours": metrics.summarise(ours), "baseline": None, "ablation": None, "sweep": None,
+               "official_comparison": None}
+    records = {"ours": ours}
+    if compare:
+        without = run_ours(plain, questions, checker)
+        results["official_comparison"] = {"with": results["ours"], "without": metrics.summarise(without)}
+        records["without_official"] = without
+        t = lap("compare_official_s", t)
+    if not args.no_baseline:
+        from eval.baseline import Baseline
+
+        baseline = Baseline(corpus_dirs, embedder)
+        try:
+            base = run_baseline(baseline, questions, checker)
+        finally:
+            baseline.close()
+        results["baseline"] = metrics.summarise(base)
+        records["baseline"] = base
+        t = lap("baseline_s", t)
+    if args.ablation:
+        rows = []
+        for name, steps in ablation_steps():
+            got = ours if steps is None else run_ours(assistant, questions, checker, steps=steps)
+            rows.append({"name": name, "overall": metrics.aggregate(got)})
+        results["ablation"] = rows
+        t = lap("ablation_s", t)
+    if args.sweep:
+        results["sweep"] = metrics.sweep(ours, assistant.settings.abstain_threshold)
+        results["sweep"]["approximate"] = assistant.answerer.name != "extractive"
+    thresholds = {}
+    if args.gate:
+        try:
+            thresholds = tomllib.loads(args.thresholds.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            say(f"[red]error:[/red] cannot read the thresholds {args.thresholds}: {exc}")
+            return 2
+    problems = metrics.check_gate(results["ours"]["overall"], thresholds) if args.gate else []
+    timings["total_s"] = round(time.perf_counter() - started, 2)
+    results["failures"] = metrics.failures(ours)
+    results["gate"] = {"on": args.gate, "thresholds": str(args.thresholds), "minimum": thresholds.get("minimum"),
+                       "problems": problems}
+    results["meta"] = {
+        "created": dt.datetime.now().isoformat(timespec="seconds"), "questions": str(args.questions),
+        "n_questions": len(questions), "skipped_needs_review": unreviewed, "skipped_official": skipped_official,
+        "corpus_dirs": [str(d) for d in dirs], "official": official, "k": K,
+        "answerer": assistant.answerer.name, "abstain_threshold": assistant.settings.abstain_threshold,
+        "embedding_dtype": embedder.dtype, "index": assistant.status(), "timings": timings,
+    }
+    results["records"] = records
+    paths = report.write_reports(results, args.report_dir)
+    report.print_summary(results, console)
+    say(f"reports: {', '.join(str(p) for p in paths)}")
+    say(f"timings: {', '.join(f'{k} {v}' for k, v in timings.items())}")
+    if problems:
+        say("[red bold]gate failed:[/red bold]")
+        for problem in problems:
+            say(f"  [red]{problem}[/red]")
+        return 1
+    if args.gate:
+        say(f"[green]gate passed[/green] ({args.thresholds})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
