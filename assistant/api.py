@@ -31,11 +31,12 @@ from starlette.exceptions import HTTPException
 
 from .api_models import (MODEL_ID, UPLOAD_SUFFIXES, AskRequest, ChatChoice, ChatCompletion, ChatMessageOut, ChatRequest,
                          DocumentDetail, DocumentList, DocumentSummary, ErrorResponse, Health, ModelCard, ModelList,
-                         Ready, SearchRequest, SearchResponse, Usage, safe_filename, sources_block, split_chat, sse)
+                         Ready, SearchRequest, SearchResponse, Usage, ask_events, chat_chunks, safe_filename,
+                         sources_block, split_chat)
 from .chain import Assistant
 from .errors import AssistantError, BadQuestion, CorpusError, DocumentNotFound, IndexUnavailable
 from .ingest.index import plan_document
-from .ingest.load import load_file
+from .ingest.load import discover, load_file
 from .settings import Settings
 from .types import Answer, IngestReport
 
@@ -43,8 +44,9 @@ log = logging.getLogger("assistant.api")
 STATUS = {BadQuestion: 400, CorpusError: 400, DocumentNotFound: 404, IndexUnavailable: 503}
 OPEN_PATHS = {"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
 JSON_LIMIT = 1 << 20  # bytes of a JSON request body
+UPLOADS = "/v1/documents"
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-STREAM_DOC = {"text/event-stream": {"schema": {"type": "string"}}}
+EVENT = {"type": "object", "required": ["data"], "properties": {"data": {"type": "string"}, "event": {"type": "string"}}}
 NO_CACHE = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 STARTED = int(time.time())
 
@@ -138,17 +140,17 @@ class Service:
             raise HTTPException(403, f"Only uploaded documents can be deleted; {doc_id!r} comes from the corpus folder "
                                 f"{meta.get('source') or Path(str(meta.get('source_key'))).name!r}.")
         (self.uploads / Path(str(meta.get("path"))).name).unlink(missing_ok=True)
-        try:
+        if discover(self.uploads):
             return a.ingest(sources=[self.uploads], progress=False)
-        except CorpusError:  # no readable upload is left, and ingest refuses an empty folder: drop it by hand
-            with FileLock(str(a.settings.data_dir / "ingest.lock"), timeout=600):
-                ids = a.store.manifest().passages.get(doc_id, [])
-                a.store.remove_document(doc_id)
-                a.store.delete_passages(ids)
-                a.store.bump_version()
-                final = a.store.manifest()
-            return IngestReport(documents=len(final.docs), removed_documents=[doc_id], passages_removed=len(ids),
-                                passages_total=sum(len(v) for v in final.passages.values()))
+        # The last upload is gone, and ingest refuses a folder without documents: drop it by hand, under its lock.
+        with FileLock(str(a.settings.data_dir / "ingest.lock"), timeout=600):
+            ids = a.store.manifest().passages.get(doc_id, [])
+            a.store.remove_document(doc_id)
+            a.store.delete_passages(ids)
+            a.store.bump_version()
+            final = a.store.manifest()
+        return IngestReport(documents=len(final.docs), removed_documents=[doc_id], passages_removed=len(ids),
+                            passages_total=sum(len(v) for v in final.passages.values()))
 
 
 def create_app(settings: Settings | None = None, assistant: Assistant | None = None, host: str = "127.0.0.1",
@@ -187,11 +189,14 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
                 return error_response(request, 403, "Uploading or deleting documents on a server reachable from other "
                                       "machines needs an API token: set SGA_API_TOKEN and send it as a bearer token.")
         length = request.headers.get("content-length", "")
-        upload = path == "/v1/documents"
-        if path.startswith("/v1/") and length.isdigit() and int(length) > (upload_cap if upload else JSON_LIMIT):
-            return error_response(request, 413, f"The upload is larger than the limit of {settings.max_upload_bytes} bytes."
-                                  if upload else f"The request body is larger than the limit of {JSON_LIMIT} bytes.")
+        if path.startswith("/v1/") and length.isdigit() and int(length) > (upload_cap if path == UPLOADS else JSON_LIMIT):
+            return error_response(request, 413, too_large(path))  # before the body is read
         return None
+
+    def too_large(path: str) -> str:
+        if path == UPLOADS:
+            return f"The upload is larger than the limit of {settings.max_upload_bytes} bytes."
+        return f"The request body is larger than the limit of {JSON_LIMIT} bytes."
 
     @app.middleware("http")
     async def request_id_and_auth(request: Request, call_next):
@@ -222,8 +227,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     @app.exception_handler(HTTPException)
     async def on_http_error(request: Request, exc: HTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
-        if exc.status_code == 413 and detail == "Content Too Large":  # the body limit of the upload route
-            detail = f"The upload is larger than the limit of {settings.max_upload_bytes} bytes."
+        if exc.status_code == 413 and detail == "Content Too Large":  # a route's body limit, counted while reading
+            detail = too_large(request.url.path)
         return error_response(request, exc.status_code, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
@@ -261,29 +266,20 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         return SearchResponse(passages=a.search(body.query, k=body.k or a.settings.top_k, filters=body.filters))
 
     @v1.post("/ask", response_model=Answer, tags=["answers"], max_body_size=JSON_LIMIT, responses={**errors(400), 200: {
-        "content": STREAM_DOC, "description": "Answer; with stream=true, events token {text}*, citations, done Answer."}})
+        "description": "Answer; with stream=true, events token {text}*, citations [Citation], done Answer.",
+        "content": {"text/event-stream": {"schema": {**EVENT, "properties": {**EVENT["properties"], "event": {
+            "enum": ["token", "citations", "done", "error"]}}}}}}})
     def ask(body: AskRequest):
         check_length(body.question)
         history = [t.model_dump() for t in body.history]
         if not body.stream:
             return service.get().ask(body.question, history, k=body.k, filters=body.filters)
         items = start_stream(service.get(), body.question, history, body.k, body.filters)
-
-        def events():
-            try:
-                for item in items:
-                    if isinstance(item, Answer):
-                        yield sse([c.model_dump(mode="json") for c in item.citations], "citations")
-                        yield sse(item.model_dump(mode="json"), "done")
-                    else:
-                        yield sse({"text": item}, "token")
-            except Exception as exc:  # the response has started: report in-band
-                log.exception("stream failed")
-                yield sse({"detail": str(exc) if isinstance(exc, AssistantError) else "internal error"}, "error")
-        return StreamingResponse(events(), media_type="text/event-stream", headers=NO_CACHE)
+        return StreamingResponse(ask_events(items), media_type="text/event-stream", headers=NO_CACHE)
 
     @v1.post("/chat/completions", response_model=ChatCompletion, tags=["openai"], max_body_size=JSON_LIMIT,
-             responses={**errors(400), 200: {"content": STREAM_DOC, "description": "With stream=true: chunk events."}})
+             responses={**errors(400), 200: {"content": {"text/event-stream": {"schema": EVENT}},
+                                             "description": "With stream=true: chat.completion.chunk events, [DONE]."}})
     def chat_completions(body: ChatRequest):
         question, history = split_chat(body.messages)
         check_length(question)
@@ -301,34 +297,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
                                   choices=[ChatChoice(message=ChatMessageOut(content=content))])
         items = start_stream(service.get(), question, history, body.k, body.filters)
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
-
-        def chunk(delta: dict | None, finish: str | None = None, **extra) -> str:
-            choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
-            return sse({"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
-                        "choices": choices, **extra})
-
-        def chunks():
-            yield chunk({"role": "assistant", "content": ""})
-            sent, held = [], None  # one piece is held back so the last one can be trimmed before the Sources list
-            try:
-                for item in items:
-                    if isinstance(item, Answer):
-                        sent.append((held or "").rstrip() + sources_block(item))
-                        yield chunk({"content": sent[-1]})
-                        yield chunk({}, "stop", citations=[c.model_dump(mode="json") for c in item.citations])
-                        if include_usage:
-                            yield chunk(None, usage=usage("".join(sent)).model_dump())
-                        continue
-                    if held is not None:
-                        sent.append(held)
-                        yield chunk({"content": held})
-                    held = item
-            except Exception as exc:
-                log.exception("stream failed")
-                message = str(exc) if isinstance(exc, AssistantError) else "internal error"
-                yield sse({"error": {"message": message, "type": "server_error"}})
-            yield sse("[DONE]")
-        return StreamingResponse(chunks(), media_type="text/event-stream", headers=NO_CACHE)
+        chunks = chat_chunks(items, {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model},
+                             usage if include_usage else None)
+        return StreamingResponse(chunks, media_type="text/event-stream", headers=NO_CACHE)
 
     @v1.get("/models", response_model=ModelList, tags=["openai"], responses=errors())
     def models():

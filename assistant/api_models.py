@@ -8,16 +8,18 @@ they are, so the HTTP API returns the same shapes as `Assistant.ask`/`search`/`i
 from __future__ import annotations
 
 import json
+import logging
 import re
 import unicodedata
-from typing import Literal
+from typing import Callable, Iterable, Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .retrieval import Filters
-from .errors import BadQuestion
+from .errors import AssistantError, BadQuestion
 from .types import Answer, Citation, Passage
 
+log = logging.getLogger("assistant.api")
 MODEL_ID = "space-governance-assistant"
 UPLOAD_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
 RESERVED_NAMES = {"readme.md", "text.txt", "metadata.yaml"}  # the loader skips these or treats them specially
@@ -38,6 +40,7 @@ class Turn(BaseModel):
 
 
 class SearchRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"query": "national appropriation", "k": 3}]})
     query: str = Field(..., min_length=1, description="What to look for.")
     k: int | None = Field(None, ge=1, le=50, description="Passages to return (default: settings.top_k).")
     filters: Filters | None = None
@@ -48,6 +51,10 @@ class SearchResponse(BaseModel):
 
 
 class AskRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"question": "Which treaty forbids national appropriation of outer space?"},
+        {"question": "And what about nuclear weapons?", "stream": True, "history": [
+            {"role": "user", "content": "What does the Outer Space Treaty say?"}]}]})
     question: str = Field(..., min_length=1)
     history: list[Turn] = Field(default_factory=list, max_length=100, description="Earlier turns, oldest first.")
     k: int | None = Field(None, ge=1, le=50)
@@ -80,7 +87,10 @@ class StreamOptions(BaseModel):
 class ChatRequest(BaseModel):
     """OpenAI's request body; sampling parameters (temperature, ...) are accepted and ignored."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [
+        {"model": MODEL_ID, "messages": [{"role": "user", "content": "Who is liable for damage caused by satellites?"}]},
+        {"model": MODEL_ID, "stream": True, "messages": [{"role": "system", "content": "Be brief."},
+                                                         {"role": "user", "content": "What are the Artemis Accords?"}]}]})
     model: str = Field(MODEL_ID, max_length=200, description="Any string; echoed back.")
     messages: list[ChatMessage] = Field(..., min_length=1, max_length=200)
     stream: bool = False
@@ -201,3 +211,49 @@ def sse(data, event: str | None = None) -> str:
     """One Server-Sent Event; `data` is JSON-encoded unless it is already a string."""
     payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
     return (f"event: {event}\n" if event else "") + f"data: {payload}\n\n"
+
+
+def _failure(exc: Exception) -> str:
+    """What a stream that has already started says about an error (no internals)."""
+    log.exception("stream failed")
+    return str(exc) if isinstance(exc, AssistantError) else "internal error"
+
+
+def ask_events(items: Iterable[str | Answer]) -> Iterator[str]:
+    """`Assistant.stream` output as events: token {text} per piece, then citations [Citation], then done Answer."""
+    try:
+        for item in items:
+            if isinstance(item, Answer):
+                yield sse([c.model_dump(mode="json") for c in item.citations], "citations")
+                yield sse(item.model_dump(mode="json"), "done")
+            else:
+                yield sse({"text": item}, "token")
+    except Exception as exc:  # the response has started: report in-band
+        yield sse({"detail": _failure(exc)}, "error")
+
+
+def chat_chunks(items: Iterable[str | Answer], head: dict, usage: Callable[[str], Usage] | None) -> Iterator[str]:
+    """`Assistant.stream` output as chat.completion.chunk events: the pieces, the Sources list, a final chunk with
+    finish_reason "stop" and the citations, a usage chunk if asked for, then [DONE]."""
+    def chunk(delta: dict | None, finish: str | None = None, **extra) -> str:
+        choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
+        return sse({**head, "choices": choices, **extra})
+
+    yield chunk({"role": "assistant", "content": ""})
+    sent, held = [], None  # one piece is held back so the last one can be trimmed before the Sources list
+    try:
+        for item in items:
+            if isinstance(item, Answer):
+                sent.append((held or "").rstrip() + sources_block(item))
+                yield chunk({"content": sent[-1]})
+                yield chunk({}, "stop", citations=[c.model_dump(mode="json") for c in item.citations])
+                if usage:
+                    yield chunk(None, usage=usage("".join(sent)).model_dump())
+                continue
+            if held is not None:
+                sent.append(held)
+                yield chunk({"content": held})
+            held = item
+    except Exception as exc:
+        yield sse({"error": {"message": _failure(exc), "type": "server_error"}})
+    yield sse("[DONE]")

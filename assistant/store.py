@@ -74,7 +74,9 @@ class Store:
         self.client = client or make_client(settings)
         name = settings.collection
         try:
-            cosine = {"hnsw": {"space": "cosine"}}
+            # Small sync threshold: the vector index is flushed to disk every 100 writes, so a killed ingest
+            # loses at most one batch that no manifest record points to yet.
+            cosine = {"hnsw": {"space": "cosine", "sync_threshold": 100, "batch_size": 100}}
             self.passages = self.client.get_or_create_collection(name, embedding_function=None, configuration=cosine)
             self.sentences = self.client.get_or_create_collection(
                 f"{name}_sentences", embedding_function=None, configuration=cosine

@@ -219,7 +219,7 @@ class ChatHandlers:
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
         self.feedback_path = assistant.settings.data_dir / "feedback.jsonl"
-        self.export_dir = Path(tempfile.mkdtemp(prefix="sga-export-"))
+        self.export_dir: Path | None = None  # a temporary folder, made on the first export
         self._lock = threading.Lock()
 
     def respond(self, question: str, turns: list[dict] | None, kinds: list[str] | None,
@@ -257,6 +257,7 @@ class ChatHandlers:
     def export(self, turns: list[dict], session: str = "local") -> gr.DownloadButton:
         if not turns:
             return gr.DownloadButton(value=None, interactive=False)
+        self.export_dir = self.export_dir or Path(tempfile.mkdtemp(prefix="sga-export-"))
         folder = self.export_dir / re.sub(r"\W", "", session)[:32]
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "space-governance-chat.md"

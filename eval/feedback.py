@@ -1,4 +1,4 @@
-"""Thumbs-down feedback -> new eval cases, to be reviewed before they count.
+"""Eval cases: reading eval/questions.jsonl, and turning thumbs-down feedback into new cases to review.
 
 `python -m assistant eval --from-feedback data/feedback.jsonl [--out eval/questions.jsonl]`
 Each feedback line: {"question", "answer", "citations", "vote": "down"|"up", "timestamp"}. A thumbs-down
@@ -87,3 +87,33 @@ def feedback_to_cases(feedback_path: str | Path, out_path: str | Path) -> list[d
             for case in cases:
                 fh.write(json.dumps(case, ensure_ascii=False) + "\n")
     return cases
+
+
+def load_questions(path: Path) -> tuple[list[dict], int]:
+    """Cases with defaults filled in, and how many were skipped because they still need review."""
+    cases, unreviewed = [], 0
+    for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("//"):
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{no}: not JSON ({exc.msg})") from None
+        if not isinstance(raw, dict) or not str(raw.get("question") or "").strip():
+            raise ValueError(f"{path}:{no}: a case needs a non-empty \"question\"")
+        if needs_review(raw):
+            unreviewed += 1
+            continue
+        gold = [g if isinstance(g, dict) else {"doc_id": str(g)} for g in _as_list(raw.get("gold"))]
+        cases.append({
+            "id": str(raw.get("id") or f"line-{no}"), "kind": str(raw.get("kind") or "fact"),
+            "question": str(raw["question"]), "history": raw.get("history") or [],
+            "must_contain": [str(m) for m in _as_list(raw.get("must_contain"))],
+            "gold": [{"doc_id": g.get("doc_id"), "section": g.get("section")} for g in gold],
+            "abstain": bool(raw.get("abstain")),
+        })
+    return cases, unreviewed
+
+
+def _as_list(value) -> list:
+    return [] if value is None else [value] if isinstance(value, (str, dict)) else list(value)

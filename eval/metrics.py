@@ -49,15 +49,23 @@ def retrieval_scores(items: list[tuple[str, list[str], set[str]]]) -> dict[str, 
         return out
     from ranx import Qrels, Run, evaluate
 
-    qrels = Qrels({qid: {pid: 1 for pid in relevant} for qid, _, relevant in judged})
-    run = Run({qid: {pid: 1.0 / (rank + 1) for rank, pid in enumerate(dict.fromkeys(ranking))}
+    # Fixed-width ids: ranx compiles its numba kernels per id string width, and caches them on disk per width.
+    code: dict[str, str] = {}
+
+    def fixed(pid: str) -> str:
+        return code.setdefault(pid, f"p{len(code):09d}")
+
+    qids = {qid: f"q{i:07d}" for i, (qid, _, _) in enumerate(judged)}
+    qrels = Qrels({qids[qid]: {fixed(pid): 1 for pid in relevant} for qid, _, relevant in judged})
+    run = Run({qids[qid]: {fixed(pid): 1.0 / (rank + 1) for rank, pid in enumerate(dict.fromkeys(ranking))}
                for qid, ranking, _ in judged})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # numba's type-safety warnings
         scores = evaluate(qrels, run, list(RETRIEVAL.values()), return_mean=False, make_comparable=True)
+    back = {v: k for k, v in qids.items()}
     for i, qid in enumerate(qrels.get_query_ids()):
         for ours, theirs in RETRIEVAL.items():
-            out[qid][ours] = float(np.atleast_1d(scores[theirs])[i])
+            out[back[qid]][ours] = float(np.atleast_1d(scores[theirs])[i])
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -27,7 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from eval import metrics, report  # noqa: E402
-from eval.feedback import feedback_to_cases, needs_review  # noqa: E402
+from eval.feedback import feedback_to_cases, load_questions  # noqa: E402
 
 K = 5
 SPACE_LAW = REPO.parent / "shared" / "space-law"
@@ -52,32 +53,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--from-feedback", type=Path, help="Turn thumbs-down feedback into eval cases, then stop.")
     p.add_argument("--out", type=Path, help="With --from-feedback: file to append to (default: --questions).")
     return p.parse_args(argv)
-
-
-def load_questions(path: Path) -> tuple[list[dict], int]:
-    """Cases with defaults filled in, and how many were skipped because they still need review."""
-    cases, unreviewed = [], 0
-    for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith("//"):
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{no}: not JSON ({exc.msg})") from None
-        if not isinstance(raw, dict) or not str(raw.get("question") or "").strip():
-            raise ValueError(f"{path}:{no}: a case needs a non-empty \"question\"")
-        if needs_review(raw):
-            unreviewed += 1
-            continue
-        gold = [g if isinstance(g, dict) else {"doc_id": str(g)} for g in raw.get("gold") or []]
-        cases.append({
-            "id": str(raw.get("id") or f"line-{no}"), "kind": str(raw.get("kind") or "fact"),
-            "question": str(raw["question"]), "history": raw.get("history") or [],
-            "must_contain": [str(m) for m in raw.get("must_contain") or []],
-            "gold": [{"doc_id": g.get("doc_id"), "section": g.get("section")} for g in gold],
-            "abstain": bool(raw.get("abstain")),
-        })
-    return cases, unreviewed
 
 
 class _Recorder:
@@ -118,10 +93,11 @@ def add_retrieval(records: list[dict], lookup: dict) -> None:
         r.update(scores.get(f"q{i:05d}", dict.fromkeys(metrics.RETRIEVAL)))
 
 
-def run_ours(assistant, questions: list[dict], checker, steps=None, sweep: bool = False) -> list[dict]:
+def run_ours(assistant, questions: list[dict], checker, steps=None, detail: bool = False) -> list[dict]:
     from assistant.answer import compose, confidence, score_sentences, select
     from assistant.errors import AssistantError
 
+    assistant.ask("What is the Outer Space Treaty?")  # warm-up: first-call costs stay out of latency
     snap = assistant.engine.snapshot()
     lookup = {pid: (p.doc_id, p.section, p.text) for pid, p in snap.passages.items()}
     recorder = _Recorder(assistant.answerer)
@@ -138,7 +114,7 @@ def run_ours(assistant, questions: list[dict], checker, steps=None, sweep: bool 
             sources = {c.n: c.text for c in ans.citations}
             rec = make_record(q, ans.text, ans.abstained, ans.retrieved, lookup, sources,
                               ans.timings.get("total_ms"), checker)
-            if sweep and recorder.last:
+            if detail and recorder.last:  # confidence (for the sweep and diagnosis)
                 question, retrieved, claims = recorder.last
                 sentences = score_sentences(assistant.store, question, retrieved)
                 rec["confidence"] = round(confidence(sentences, retrieved), 4)
@@ -191,46 +167,41 @@ def copy_index(src, dst) -> None:
 
 
 def open_assistant(args, data_dir: Path, corpus_dirs: list[Path], seed_from=None, say=print):
+    """An assistant over its own index under data_dir, one per corpus configuration (so that an index built
+    with the official texts never leaks into a run without them); seeded from `seed_from` when empty."""
     from assistant.chain import Assistant
     from assistant.settings import Settings
 
+    key = hashlib.sha1(json.dumps([sorted(map(str, corpus_dirs)), args.dtype]).encode()).hexdigest()[:8]
+    folder = data_dir / f"index-{key}"
     extra = {k: v for k, v in (("answerer", args.generator), ("embedding_dtype", args.dtype)) if v}
-    settings = Settings(data_dir=data_dir, corpus_dirs=corpus_dirs, chroma_host=None, **extra)
+    settings = Settings(data_dir=folder, corpus_dirs=corpus_dirs, chroma_host=None, **extra)
     assistant = Assistant.from_settings(settings, ensure_index=False)
     if seed_from is not None and not assistant.store.manifest().docs:
         copy_index(seed_from.store, assistant.store)
     if assistant.index_is_stale():
         got = assistant.ingest(progress=False)
         say(f"  indexed {got.documents} documents, {got.passages_total} passages "
-            f"({got.passages_added} embedded) in {got.seconds}s into {data_dir}")
+            f"({got.passages_added} embedded) in {got.seconds}s into {folder}")
     return assistant
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.from_feedback:
-        out = args.out or args.questions
-        try:
-            cases = feedback_to_cases(args.from_feedback, out)
-        except FileNotFoundError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        print(f"{len(cases)} new case(s) from thumbs-down feedback appended to {out} (marked \"needs review\")")
-        return 0
     try:
+        if args.from_feedback:
+            cases = feedback_to_cases(args.from_feedback, args.out or args.questions)
+            print(f"{len(cases)} new case(s) from thumbs-down feedback appended to {args.out or args.questions}")
+            return 0
         questions, unreviewed = load_questions(args.questions)
+        if not questions:
+            raise ValueError(f"no questions in {args.questions}")
     except (OSError, ValueError) as exc:
-        print(f"error: cannot read the questions: {exc}", file=sys.stderr)
-        return 2
-    if not questions:
-        print(f"error: no questions in {args.questions}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     temp = None if args.data_dir else Path(tempfile.mkdtemp(prefix="sga-eval-"))
     try:
         return evaluate(args, questions, unreviewed, args.data_dir or temp)
-    except ValueError as exc:  # e.g. an unknown --generator
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     finally:
         if temp:
             shutil.rmtree(temp, ignore_errors=True)
@@ -253,53 +224,48 @@ def evaluate(args, questions: list[dict], unreviewed: int, data_dir: Path) -> in
         official = False
     compare = official and args.compare_official
     unknown = sorted({q["kind"] for q in questions} - KINDS)
-    if unknown:
-        say(f"[yellow]note:[/yellow] unknown question kinds: {', '.join(unknown)}")
-    if unreviewed:
-        say(f"[yellow]note:[/yellow] {unreviewed} case(s) still marked \"needs review\" skipped")
-    skipped_official = 0
-    if not official:  # official-kind questions need the official texts
-        skipped_official = sum(q["kind"] == "official" for q in questions)
-        questions = [q for q in questions if q["kind"] != "official"]
+    notes = [f"unknown question kinds: {', '.join(unknown)}"] if unknown else []
+    notes += [f"{unreviewed} case(s) still marked \"needs review\" skipped"] if unreviewed else []
+    for note in notes:
+        say(f"[yellow]note:[/yellow] {note}")
     say(f"[bold]eval[/bold]: {len(questions)} questions from {args.questions}")
 
     t = time.perf_counter()
-    plain = None
-    if compare:
-        plain = open_assistant(args, data_dir / "without-official", corpus_dirs, say=say)
     dirs = corpus_dirs + ([SPACE_LAW] if official else [])
-    assistant = open_assistant(args, data_dir, dirs, seed_from=plain, say=say)
+    try:
+        plain = open_assistant(args, data_dir, corpus_dirs, say=say) if compare else None
+        assistant = open_assistant(args, data_dir, dirs, seed_from=plain, say=say)
+    except ValueError as exc:  # e.g. an unknown --generator
+        say(f"[red]error:[/red] {exc}")
+        return 2
     t = lap("index_s", t)
     embedder = assistant.embedder
     checker = metrics.SupportChecker(embedder.encode)
-    assistant.ask("What is the Outer Space Treaty?")  # warm-up: first-call costs stay out of latency
-    ours = run_ours(assistant, questions, checker, sweep=args.sweep)
+    ours = run_ours(assistant, questions, checker, detail=True)
     t = lap("ours_s", t)
     results = {"ours": metrics.summarise(ours), "baseline": None, "ablation": None, "sweep": None,
                "official_comparison": None}
     records = {"ours": ours}
     if compare:
-        without = run_ours(plain, questions, checker)
-        results["official_comparison"] = {"with": results["ours"], "without": metrics.summarise(without)}
-        records["without_official"] = without
+        records["without_official"] = run_ours(plain, questions, checker)
+        results["official_comparison"] = {"with": results["ours"],
+                                          "without": metrics.summarise(records["without_official"])}
         t = lap("compare_official_s", t)
     if not args.no_baseline:
         from eval.baseline import Baseline
 
         baseline = Baseline(corpus_dirs, embedder)
         try:
-            base = run_baseline(baseline, questions, checker)
+            records["baseline"] = run_baseline(baseline, questions, checker)
         finally:
             baseline.close()
-        results["baseline"] = metrics.summarise(base)
-        records["baseline"] = base
+        results["baseline"] = metrics.summarise(records["baseline"])
         t = lap("baseline_s", t)
     if args.ablation:
-        rows = []
-        for name, steps in ablation_steps():
-            got = ours if steps is None else run_ours(assistant, questions, checker, steps=steps)
-            rows.append({"name": name, "overall": metrics.aggregate(got)})
-        results["ablation"] = rows
+        results["ablation"] = [
+            {"name": name, "overall": metrics.aggregate(ours if steps is None else
+                                                        run_ours(assistant, questions, checker, steps=steps))}
+            for name, steps in ablation_steps()]
         t = lap("ablation_s", t)
     if args.sweep:
         results["sweep"] = metrics.sweep(ours, assistant.settings.abstain_threshold)
@@ -318,24 +284,19 @@ def evaluate(args, questions: list[dict], unreviewed: int, data_dir: Path) -> in
                        "problems": problems}
     results["meta"] = {
         "created": dt.datetime.now().isoformat(timespec="seconds"), "questions": str(args.questions),
-        "n_questions": len(questions), "skipped_needs_review": unreviewed, "skipped_official": skipped_official,
-        "corpus_dirs": [str(d) for d in dirs], "official": official, "k": K,
-        "answerer": assistant.answerer.name, "abstain_threshold": assistant.settings.abstain_threshold,
+        "n_questions": len(questions), "notes": notes, "corpus_dirs": [str(d) for d in dirs], "official": official,
+        "k": K, "answerer": assistant.answerer.name, "abstain_threshold": assistant.settings.abstain_threshold,
         "embedding_dtype": embedder.dtype, "index": assistant.status(), "timings": timings,
     }
     results["records"] = records
     paths = report.write_reports(results, args.report_dir)
     report.print_summary(results, console)
-    say(f"reports: {', '.join(str(p) for p in paths)}")
-    say(f"timings: {', '.join(f'{k} {v}' for k, v in timings.items())}")
-    if problems:
-        say("[red bold]gate failed:[/red bold]")
-        for problem in problems:
-            say(f"  [red]{problem}[/red]")
-        return 1
-    if args.gate:
+    say(f"reports: {', '.join(str(p) for p in paths)}\ntimings (s): {', '.join(f'{k} {v}' for k, v in timings.items())}")
+    for problem in problems:
+        say(f"[red]gate failed:[/red] {problem}")
+    if args.gate and not problems:
         say(f"[green]gate passed[/green] ({args.thresholds})")
-    return 0
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import uvicorn
 
-from assistant import Answer, Citation, Passage
+from assistant import Answer, Citation, Passage, Settings
 from assistant.api import create_app
 from assistant.api_models import safe_filename
 
@@ -158,6 +158,9 @@ def test_limits_answer_4xx_json_that_says_what_is_wrong(api, small_settings):
     broken = api.post("/v1/ask", content=b"{not json", headers={"content-type": "application/json"})
     assert broken.status_code == 422 and broken.json()["detail"].startswith("Invalid request")
     assert api.post("/v1/ask", json={"question": "hi", "history": [{"role": "robot", "content": "x"}]}).status_code == 422
+    huge = api.post("/v1/ask", content=b'{"question": "' + b"a" * (2 << 20) + b'"}',
+                    headers={"content-type": "application/json"})
+    assert huge.status_code == 413 and "request body" in huge.json()["detail"]
 
 
 def test_health_ready_models(api):
@@ -165,6 +168,15 @@ def test_health_ready_models(api):
     ready = api.get("/ready")
     assert ready.status_code == 200 and ready.json()["documents"] == 3
     assert [m["id"] for m in api.get("/v1/models").json()["data"]] == ["space-governance-assistant"]
+
+
+def test_ready_is_503_while_chroma_is_unreachable(tmp_path, small_corpus):
+    settings = Settings(data_dir=tmp_path / "down", corpus_dirs=[small_corpus], chroma_host="127.0.0.1", chroma_port=9,
+                        _env_file=None)
+    with live_server(create_app(settings, ui=False)) as base:
+        assert httpx.get(f"{base}/health").json() == {"status": "ok"}
+        for got in (httpx.get(f"{base}/ready"), httpx.post(f"{base}/v1/search", json={"query": "liability"})):
+            assert got.status_code == 503 and "Chroma is not reachable" in got.json()["detail"]
 
 
 def test_unexpected_errors_are_500_without_details(small_assistant, monkeypatch):
@@ -257,6 +269,13 @@ def test_upload_refusals_and_sanitised_names(small_settings, small_assistant):
         assert sorted(p.name for p in uploads.iterdir()) == ["evil.md"]
         assert not (settings.data_dir.parent / "evil.md").exists() and not (settings.data_dir / "evil.md").exists()
         assert not list(settings.data_dir.glob("uploads-staging/*"))
+        second = upload("second.txt", b"Second upload: a note about lunar regolith sampling rules.\n")
+        assert second.status_code == 201 and second.json()["added_documents"] == ["second"]
+        for doc_id, left in (("evil", ["second.txt"]), ("second", [])):  # re-ingest, then the last one by hand
+            gone = httpx.delete(f"{base}/v1/documents/{doc_id}", timeout=60)
+            assert gone.status_code == 200 and gone.json()["removed_documents"] == [doc_id]
+            assert sorted(p.name for p in uploads.iterdir()) == left
+        assert {d["doc_id"] for d in httpx.get(f"{base}/v1/documents").json()["documents"]} == {"ost", "liability", "artemis"}
     assert safe_filename("..\\..\\win.md") == "win.md" and safe_filename(".hidden.md") == "hidden.md"
     assert safe_filename("a b/../c d?.MD") == "c_d.md" and safe_filename("README.md") == "upload-README.md"
 
@@ -269,9 +288,18 @@ def test_write_routes_need_a_token_off_loopback(small_settings, small_assistant)
         assert httpx.get(f"{base}/v1/documents").status_code == 200
 
 
-def test_bearer_token_auth(small_settings, small_assistant):
-    settings = small_settings.model_copy(update={"api_token": "s3cret-token"})
+def test_bearer_token_auth_and_cors(small_settings, small_assistant):
+    origin = "https://chat.example.org"
+    settings = small_settings.model_copy(update={"api_token": "s3cret-token", "cors_origins": [origin]})
     with live_server(create_app(settings, small_assistant, ui=False)) as base:
+        preflight = httpx.options(f"{base}/v1/ask", headers={
+            "Origin": origin, "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type"})
+        assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == origin
+        assert httpx.get(f"{base}/v1/documents", headers={"Origin": origin}).headers["access-control-allow-origin"] == origin
+        foreign = httpx.options(f"{base}/v1/ask", headers={"Origin": "https://evil.example",
+                                                           "Access-Control-Request-Method": "POST"})
+        assert "access-control-allow-origin" not in foreign.headers
         assert httpx.get(f"{base}/health").status_code == 200
         assert httpx.get(f"{base}/openapi.json").status_code == 200
         missing = httpx.get(f"{base}/v1/documents")

@@ -15,7 +15,9 @@ import gradio as gr  # noqa: E402
 from gradio_client import Client  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
-from assistant.ui import ChatHandlers, build_ui, chat_messages, export_markdown, launch_options, sources_html  # noqa: E402
+from assistant.ui import (  # noqa: E402
+    ChatHandlers, build_ui, chat_messages, export_markdown, launch_options, sources_html,
+)
 
 
 def free_port() -> int:

@@ -70,7 +70,7 @@ def ask(page, question: str) -> None:
     box.press("Enter")
 
 
-def test_cited_answer_with_sources_panel(page, corpus_assistant):
+def test_cited_answer_with_sources_panel(page):
     from playwright.sync_api import expect
 
     expect(page.locator("#sga-header")).to_contain_text("documents", timeout=TIMEOUT)

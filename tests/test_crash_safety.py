@@ -1,0 +1,99 @@
+"""Ingestion killed with SIGKILL at random points leaves an index that answers as before or as after."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.ingest.index import ingest
+from conftest import REPO, write_doc
+
+pytestmark = pytest.mark.slow
+
+WORKER = """
+import sys
+from pathlib import Path
+from assistant import Settings
+from assistant.embedding import get_embedder
+from assistant.ingest.index import ingest
+settings = Settings(data_dir=Path(sys.argv[1]), corpus_dirs=[Path(sys.argv[2])], _env_file=None)
+embedder = get_embedder(settings.model_path, settings.embedding_dtype, settings.embedding_batch_size)
+print("ready", flush=True)
+ingest(settings, progress=False, embedder=embedder)
+print("done", flush=True)
+"""
+
+
+def make_corpus(folder, version: int) -> None:
+    """Twelve documents; each version states a different count in every paragraph."""
+    for d in range(12):
+        paragraphs = "\n\n".join(
+            f"Station {d} reported that orbital module {p} carried {version * 100 + p} experiments during mission {d}."
+            for p in range(6)
+        )
+        write_doc(folder, f"doc{d}.md", {"id": f"doc{d}", "title": f"Station {d} log", "kind": "event",
+                                         "date": f"2025-0{1 + version % 9}-01", "source_url": f"https://example.org/{d}"},
+                  f"# Station {d} log\n\n## Modules\n\n{paragraphs}")
+
+
+def check_consistent(settings: Settings) -> set[int]:
+    """Every live document is whole (all passages of one version); returns the versions seen."""
+    assistant = Assistant.from_settings(settings, ensure_index=False)
+    manifest = assistant.store.manifest()
+    passages = assistant.engine.snapshot().passages
+    versions = set()
+    for doc_id, ids in manifest.passages.items():
+        assert ids and all(pid in passages for pid in ids), f"{doc_id}: a listed passage is missing"
+        doc_versions = {int(passages[pid].text.split("carried ")[1].split()[0]) // 100 for pid in ids}
+        assert len(doc_versions) == 1, f"{doc_id} mixes versions {doc_versions}"
+        versions |= doc_versions
+    answer = assistant.ask("How many experiments did orbital module 3 of station 5 carry?")
+    assert not answer.abstained and answer.citations
+    return versions
+
+
+def test_sigkill_at_random_points(tmp_path, embedder):
+    corpus, data = tmp_path / "corpus", tmp_path / "data"
+    settings = Settings(data_dir=data, corpus_dirs=[corpus], _env_file=None)
+    make_corpus(corpus, 1)
+    ingest(settings, progress=False, embedder=embedder)
+    rng = random.Random(20261125)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    killed = 0
+    for trial in range(20):
+        make_corpus(corpus, 2 + trial % 2)  # alternate, so every trial has a whole corpus to re-embed
+        proc = subprocess.Popen([sys.executable, "-c", WORKER, str(data), str(corpus)], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True, env=env, cwd=REPO)
+        assert proc.stdout.readline().strip() == "ready"  # the model is loaded; ingest starts now
+        time.sleep(rng.uniform(0.0, 2.5))  # a random point inside the ingest, which takes ~1-3 s here
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            killed += 1
+        proc.wait(timeout=60)
+        check_consistent(settings)
+    assert killed >= 10
+    report = ingest(settings, progress=False, embedder=embedder)
+    assert report.documents == 12
+    assert check_consistent(settings) == {2 + 19 % 2}
+
+
+def test_two_ingests_at_once_are_serialised(tmp_path):
+    corpus, data = tmp_path / "corpus", tmp_path / "data"
+    make_corpus(corpus, 1)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(data), str(corpus)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env, cwd=REPO) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outs]
+    settings = Settings(data_dir=data, corpus_dirs=[corpus], _env_file=None)
+    assert check_consistent(settings) == {1}
+    assistant = Assistant.from_settings(settings, ensure_index=False)
+    live = assistant.engine.snapshot().passages
+    assert assistant.store.count() == len(live) and len({p.doc_id for p in live.values()}) == 12

@@ -1,0 +1,130 @@
+"""The eval runner end to end on the small corpus: reports, the gate, feedback cases; and the metric rules."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+
+from conftest import REPO
+
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from eval import metrics  # noqa: E402
+from eval.feedback import feedback_to_cases  # noqa: E402
+from eval.run import main  # noqa: E402
+
+OST_HISTORY = [
+    {"role": "user", "content": "What does the Outer Space Treaty say about national appropriation?"},
+    {"role": "assistant", "content": "Article II of the Outer Space Treaty forbids national appropriation. [1]"},
+]
+SIGNED = {"id": "signed", "kind": "fact", "question": "How many countries had signed the Artemis Accords as of November 2025?",
+          "must_contain": ["59"], "gold": [{"doc_id": "artemis", "section": "Signatories"}], "abstain": False}
+RESOURCES = {"id": "resources", "kind": "fact",
+             "question": "What does Section 10 of the Artemis Accords say about extracting space resources?",
+             "must_contain": ["space resources"], "gold": [{"doc_id": "artemis", "section": "Section 10"}],
+             "abstain": False}
+QUESTIONS = [
+    SIGNED,
+    RESOURCES,
+    {"id": "cosmos", "kind": "multi-doc", "question": "Which country claimed compensation after Cosmos 954 fell?",
+     "must_contain": ["Canada"], "gold": [{"doc_id": "liability", "section": "Cosmos 954"}], "abstain": False},
+    {"id": "bread", "kind": "abstain", "question": "What is the best recipe for banana bread?",
+     "must_contain": [], "gold": [], "abstain": True},
+    {"id": "weapons", "kind": "follow-up", "question": "And what does Article IV of it ban?", "history": OST_HISTORY,
+     "must_contain": ["nuclear"], "gold": [{"doc_id": "ost", "section": "Article IV"}], "abstain": False},
+    {"id": "wrong", "kind": "fact", "question": "Which treaty forbids national appropriation of outer space?",
+     "must_contain": ["a phrase no answer contains"], "gold": [{"doc_id": "ost", "section": "Article II"}],
+     "abstain": False},
+]
+
+
+def write_jsonl(path, items):
+    path.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+    return path
+
+
+def test_run_writes_reports_with_metrics(tmp_path, small_corpus, embedder):
+    questions = write_jsonl(tmp_path / "questions.jsonl", QUESTIONS)
+    reports = tmp_path / "reports"
+    code = main(["--questions", str(questions), "--corpus", str(small_corpus), "--data-dir", str(tmp_path / "data"),
+                 "--report-dir", str(reports), "--ablation", "--sweep", "--no-gate"])
+    assert code == 0
+    assert (reports / "report.md").is_file() and (reports / "report.html").is_file()
+    results = json.loads((reports / "results.json").read_text())
+    overall = results["ours"]["overall"]
+    for name in metrics.METRICS:
+        assert name in overall
+    assert overall["n"] == len(QUESTIONS) and overall["n_retrieval"] == 5
+    assert overall["hit_at_5"] >= 0.8 and overall["abstention_recall"] == 1.0
+    assert set(results["ours"]["by_kind"]) == {"fact", "multi-doc", "abstain", "follow-up"}
+    assert results["baseline"]["overall"]["abstention_recall"] == 0.0  # tutorial pipelines never abstain
+    assert [row["name"] for row in results["ablation"]][0] == "dense only" and len(results["ablation"]) == 5
+    assert len(results["sweep"]["curve"]) == 16 and results["sweep"]["best"]["threshold"] >= 0.3
+    failed = {f["id"]: f for f in results["failures"]}
+    assert "wrong" in failed and failed["wrong"]["top5"] and failed["wrong"]["top5"][0]["doc_id"]
+    md = (reports / "report.md").read_text()
+    assert "a phrase no answer contains" in md and "Ours vs LangChain baseline" in md
+    html = (reports / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 4 and "<style>" in html
+
+
+def test_deleting_a_key_document_fails_the_gate(tmp_path, small_corpus, embedder, capsys):
+    questions = write_jsonl(tmp_path / "questions.jsonl", [SIGNED, RESOURCES])
+    thresholds = tmp_path / "thresholds.toml"
+    thresholds.write_text("[minimum]\nanswer_correctness = 0.5\n")
+    corpus = tmp_path / "corpus-copy"
+    shutil.copytree(small_corpus, corpus)
+
+    def run(name: str) -> int:
+        return main(["--questions", str(questions), "--corpus", str(corpus), "--data-dir", str(tmp_path / name),
+                     "--report-dir", str(tmp_path / f"reports-{name}"), "--thresholds", str(thresholds),
+                     "--no-baseline"])
+
+    assert run("with") == 0
+    (corpus / "artemis.md").unlink()
+    capsys.readouterr()
+    assert run("without") == 1
+    assert "answer_correctness" in capsys.readouterr().out
+
+
+def test_thumbs_down_feedback_becomes_a_case(tmp_path):
+    feedback = write_jsonl(tmp_path / "feedback.jsonl", [
+        {"question": "Who owns the Moon?", "answer": "The US. [1]", "vote": "down", "timestamp": "2025-11-20T10:00:00",
+         "citations": [{"n": 1, "doc_id": "ost", "section": "Article II"}, {"n": 2, "doc_id": "ost", "section": "Article II"}]},
+        {"question": "What is the OST?", "answer": "A treaty. [1]", "vote": "up", "citations": []},
+        {"question": "who owns the moon", "answer": "again", "vote": "down", "citations": []},
+    ])
+    out = tmp_path / "cases.jsonl"
+    cases = feedback_to_cases(feedback, out)
+    assert len(cases) == 1
+    case = json.loads(out.read_text().splitlines()[0])
+    assert case["kind"] == "feedback" and case["question"] == "Who owns the Moon?"
+    assert case["must_contain"] == [] and case["gold"] == [{"doc_id": "ost", "section": "Article II"}]
+    assert case["needs review"] is True and case["abstain"] is False
+    assert feedback_to_cases(feedback, out) == []  # duplicates are skipped
+    assert main(["--from-feedback", str(feedback), "--out", str(out)]) == 0
+    assert len(out.read_text().splitlines()) == 1
+
+
+def test_metric_rules():
+    gold = [{"doc_id": "ost", "section": "Article II"}]
+    assert metrics.is_relevant("ost", "Article II: No national appropriation", gold)
+    assert metrics.is_relevant("ost", "Article II > Paragraph 1", gold)
+    assert not metrics.is_relevant("ost", "Article III", gold) and not metrics.is_relevant("ost", "Article II1", gold)
+    assert metrics.is_relevant("ost", None, [{"doc_id": "ost", "section": None}])
+    assert metrics.contains_all("Article 2 bars it; 59 States", ["59", "Article II|Article 2"])
+    assert not metrics.is_correct(False, True, "59", ["59"]) and metrics.is_correct(True, True, "", [])
+    sentences = metrics.answer_sentences("The U.S. Congress acted. It passed a law [1][2]. Note: [3] is not about "
+                                         "space governance; the ingest flagged it.")
+    assert sentences == [("The U.S. Congress acted.", []), ("It passed a law", [1, 2])]
+    checker = metrics.SupportChecker(lambda texts: (_ for _ in ()).throw(AssertionError("no model needed")))
+    p, r = metrics.citation_scores("Treaty (official text): “No State may claim the Moon.” [1] Other [2]",
+                                   {1: "Rule: no State may claim the Moon.", 2: "Other things entirely."}, checker)
+    assert p == 1.0 and r == 1.0
+    records = [{"confidence": c, "abstain_expected": a, "content_ok": ok}
+               for c, a, ok in [(0.2, True, False), (0.35, True, False), (0.5, False, True), (0.55, False, True)]]
+    result = metrics.sweep(records, current=0.3)
+    assert result["best"]["f1"] == 1.0 and 0.36 <= result["best"]["threshold"] <= 0.5
+    assert metrics.check_gate({"mrr": 0.4}, {"minimum": {"mrr": 0.5}}) == ["mrr = 0.400 is below its minimum 0.5"]

@@ -1,0 +1,80 @@
+"""The same assistant against a real Chroma server (`chroma run` on a loopback port)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant import Assistant, IndexUnavailable, Settings
+from assistant.ingest.index import ingest
+
+pytestmark = pytest.mark.server
+CHROMA = Path(sys.executable).with_name("chroma")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(port: int, proc: subprocess.Popen, attempts: int = 300) -> None:
+    """Poll the heartbeat (bounded), failing fast if the server process died."""
+    for _ in range(attempts):
+        if proc.poll() is not None:
+            raise RuntimeError(f"chroma exited with {proc.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=0.5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)  # polling interval, not synchronisation: the loop exits on the first success
+    raise RuntimeError("chroma did not come up")
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    if not CHROMA.exists():
+        pytest.skip("chroma CLI not installed")
+    port = free_port()
+    proc = subprocess.Popen([str(CHROMA), "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until_up(port, proc)
+    yield port, proc
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_ingest_search_ask_against_server(chroma_server, small_corpus, tmp_path, embedder):
+    port, _ = chroma_server
+    settings = Settings(data_dir=tmp_path / "data", corpus_dirs=[small_corpus], chroma_host="127.0.0.1",
+                        chroma_port=port, _env_file=None)
+    report = ingest(settings, progress=False, embedder=embedder)
+    assert report.documents == 3 and report.passages_total > 0
+    assert ingest(settings, progress=False, embedder=embedder).passages_added == 0
+    assistant = Assistant.from_settings(settings)
+    assert assistant.status()["mode"] == "server"
+    assert assistant.search("absolute liability", k=2)[0].doc_id == "liability"
+    answer = assistant.ask("Which treaty forbids national appropriation of the Moon?")
+    assert answer.citations[0].doc_id == "ost"
+    # A second process (another worker) sees the same index without any local files.
+    other = Assistant.from_settings(settings.model_copy(update={"data_dir": tmp_path / "other"}), ensure_index=False)
+    assert other.status()["passages"] == assistant.status()["passages"]
+    # An ingest by one worker is seen by the other on its next request.
+    (small_corpus / "artemis.md").write_text((small_corpus / "artemis.md").read_text().replace("59", "60"))
+    ingest(settings, progress=False, embedder=embedder)
+    assert "60 countries" in other.ask("How many countries signed the Artemis Accords?").text
+
+
+def test_server_down_gives_clear_error(tmp_path, small_corpus):
+    settings = Settings(data_dir=tmp_path / "data", corpus_dirs=[small_corpus], chroma_host="127.0.0.1",
+                        chroma_port=free_port(), _env_file=None)
+    with pytest.raises(IndexUnavailable, match="Chroma"):
+        Assistant.from_settings(settings)
