@@ -128,6 +128,10 @@ def _legal_heads(text: str) -> list[tuple[int, int, str | None, bool]]:
             else:
                 label = f"Article {_cjk_number(cjk['num'])}"
             rest = match["rest"].strip()
+            if cjk:  # keep the original heading in the text; the label gives the article number
+                heads.append((pos, pos, label, True))
+                in_unit = True
+                continue
             title_only = rest and len(rest) <= 120 and not re.search(r"[.;:]\s|[.;]$", rest)
             if not rest:
                 heads.append((pos, body, label, False))
