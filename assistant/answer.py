@@ -9,6 +9,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from .embedding import get_embedder
 from .dating import disagree, effective_date, facts, format_date
 from .retrieval import Retrieved, tokenize
 from .settings import Settings
@@ -46,13 +47,20 @@ def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[S
     if not passages:
         return []
     ids = [p.id for p in passages]
-    got = store.sentences.get(where={"passage_id": {"$in": ids}}, include=["embeddings", "documents", "metadatas"])
+    try:
+        got = store.sentences.get(where={"passage_id": {"$in": ids}}, include=["embeddings", "documents", "metadatas"])
+    except Exception:  # vectors lost by a killed writer (see HybridSearch._cosines): embed the sentences again
+        got = store.sentences.get(where={"passage_id": {"$in": ids}}, include=["documents", "metadatas"])
+        got["embeddings"] = list(get_embedder(store.settings.model_path, store.settings.embedding_dtype,
+                                              store.settings.embedding_batch_size).encode(got["documents"]))
     by_id = {p.id: (rank, p) for rank, p in enumerate(passages)}
     query_terms = set(tokenize([question])[0]) if question.strip() else set()
     refs, docs = set(retrieved.analysis.refs), retrieved.analysis.doc_ids
     out = []
     q = retrieved.query_vector
     for text, meta, vec in zip(got["documents"], got["metadatas"], got["embeddings"]):
+        if not meta or meta.get("passage_id") not in by_id or text is None or vec is None:
+            continue
         rank, passage = by_id[meta["passage_id"]]
         vector = np.asarray(vec, dtype=np.float32)
         similarity = float(vector @ q)
@@ -129,7 +137,7 @@ def probe_older_sources(store: Store, lead: Sentence, retrieved: Retrieved) -> l
     live = retrieved.snapshot_passages
     out = []
     for text, meta, vec in zip(got["documents"][0], got["metadatas"][0], got["embeddings"][0]):
-        passage = live.get(meta["passage_id"]) if live else None
+        passage = live.get(meta["passage_id"]) if live and meta and vec is not None else None
         if passage is None or passage.offtopic or passage.doc_id == lead.passage.doc_id:
             continue
         vector = np.asarray(vec, dtype=np.float32)
@@ -244,6 +252,9 @@ ANSWERERS: dict[str, Callable[[Store, Settings], Answerer]] = {"extractive": Ext
 
 def make_answerer(name: str, store: Store, settings: Settings) -> Answerer:
     """The answerer registered under `name`; an unknown name lists the known ones."""
+    if name not in ANSWERERS:
+        from . import llm  # noqa: F401  registers the LLM answerers
+
     try:
         factory = ANSWERERS[name]
     except KeyError:

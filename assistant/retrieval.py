@@ -118,7 +118,7 @@ def build_snapshot(store: Store, cache_dir: Path | None) -> Snapshot:
     while True:
         got = store.passages.get(include=["documents", "metadatas"], limit=page, offset=offset)
         for pid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-            if pid in live:
+            if pid in live and meta and text is not None:
                 passages[pid] = passage_from_record(pid, text, meta)
         if len(got["ids"]) < page:
             break
@@ -291,8 +291,16 @@ class HybridSearch:
     def _cosines(self, vector: np.ndarray, ids: list[str]) -> dict[str, float]:
         if not ids:
             return {}
-        got = self.store.passages.get(ids=ids, include=["embeddings"])
-        return {pid: float(np.asarray(vec, dtype=np.float32) @ vector) for pid, vec in zip(got["ids"], got["embeddings"])}
+        try:
+            got = self.store.passages.get(ids=ids, include=["embeddings"])
+            vectors = dict(zip(got["ids"], got["embeddings"]))
+        except Exception:
+            # Chroma's embedded vector index can lose vectors not yet flushed when a writer is killed;
+            # the next ingest repairs them, until then the passages are embedded again here.
+            snap = self._snapshot
+            texts = [embed_text(snap.passages[pid]) for pid in ids] if snap else []
+            vectors = dict(zip(ids, self.embedder.encode(texts))) if texts else {}
+        return {pid: float(np.asarray(vec, dtype=np.float32) @ vector) for pid, vec in vectors.items()}
 
 
 def _jaccard(a: str, b: str) -> float:

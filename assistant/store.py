@@ -112,12 +112,16 @@ class Store:
             return self._manifest
 
     def commit_document(self, doc_id: str, meta: dict, passage_ids: list[str]) -> None:
-        """Make a document's passages live (atomic: one record)."""
+        """Make a document's passages live: its record and a new index version in one atomic write."""
         clean = {k: v for k, v in meta.items() if v is not None and isinstance(v, (str, int, float, bool))}
-        self.manifest_col.upsert(ids=[doc_id], embeddings=[[1.0]], documents=[json.dumps(passage_ids)], metadatas=[clean])
+        self.manifest_col.upsert(
+            ids=[doc_id, VERSION_ID], embeddings=[[1.0], [1.0]], documents=[json.dumps(passage_ids), "[]"],
+            metadatas=[clean, {"version": uuid.uuid4().hex}],
+        )
 
     def remove_document(self, doc_id: str) -> None:
         self.manifest_col.delete(ids=[doc_id])
+        self.bump_version()
 
     def bump_version(self) -> str:
         version = uuid.uuid4().hex

@@ -213,7 +213,9 @@ def sweep(records: list[dict], current: float, lo: float = 0.30, hi: float = 0.6
     floor = (now["answer_correctness"] or 0.0) - 1e-9
     eligible = [c for c in curve if (c["answer_correctness"] or 0.0) >= floor] or curve
     best = max(eligible, key=lambda c: (c["f1"], c["answer_correctness"] or 0.0, -abs(c["threshold"] - current)))
-    return {"current": now, "best": best, "curve": curve, "n": len(usable)}
+    # Self-check: at the current threshold the simulation must reproduce the run's own abstentions.
+    mismatches = [r.get("id") for r in usable if (r["confidence"] < current) != r["abstained"]]
+    return {"current": now, "best": best, "curve": curve, "n": len(usable), "mismatches": mismatches}
 
 
 # -- gate ------------------------------------------------------------------------------------------

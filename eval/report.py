@@ -14,7 +14,7 @@ from eval.metrics import METRICS, RETRIEVAL
 LABELS = {"hit_at_1": "hit@1", "hit_at_5": "hit@5", "mrr": "MRR@5", "ndcg_at_5": "nDCG@5",
           "answer_correctness": "correct", "abstention_precision": "abstain P", "abstention_recall": "abstain R",
           "citation_precision": "cite P", "citation_recall": "cite R", "latency_p50_ms": "p50 ms",
-          "latency_p95_ms": "p95 ms"}
+          "latency_p95_ms": "p95 ms", "n": "questions", "n_retrieval": "with gold (retrieval)"}
 CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
 table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
 th:first-child,td:first-child{text-align:left}th{background:#f2f2f2}h2{margin-top:1.8em;border-bottom:1px solid #ddd}
@@ -37,14 +37,14 @@ def tables(results: dict) -> list[tuple[str, list[str], list[list[str]]]]:
     ours, base = results["ours"], results.get("baseline")
     if base:
         rows = []
-        for m in ["n", *METRICS]:
+        for m in ["n", "n_retrieval", *METRICS]:
             a, b = ours["overall"].get(m), base["overall"].get(m)
-            delta = f"{a - b:+.3f}" if a is not None and b is not None and m != "n" and not m.startswith("latency") else ""
+            delta = f"{a - b:+.3f}" if a is not None and b is not None and m in METRICS[:-2] else ""
             rows.append([LABELS.get(m, m), fmt(a, m), fmt(b, m), delta])
-        out.append(("Ours vs LangChain baseline (overall)", ["metric", "ours", "baseline", "Δ"], rows))
+        out.append(("Overall: ours vs LangChain baseline", ["metric", "ours", "baseline", "Δ"], rows))
     else:
         out.append(("Overall", ["metric", "ours"], [[LABELS.get(m, m), fmt(ours["overall"].get(m), m)]
-                                                    for m in ["n", *METRICS]]))
+                                                    for m in ["n", "n_retrieval", *METRICS]]))
     head = ["kind", "n", *[LABELS[m] for m in METRICS]]
     for who, summary in (("ours", ours), ("baseline", base)):
         if summary:
@@ -80,6 +80,9 @@ def sweep_sentence(sweep: dict) -> str:
     text = (f"Current threshold {cur['threshold']:.2f}: abstention F1 {cur['f1']:.3f}, correctness "
             f"{fmt(cur['answer_correctness'])}. Best (max F1 with correctness ≥ current): {best['threshold']:.2f} "
             f"(F1 {best['f1']:.3f}, correctness {fmt(best['answer_correctness'])}).")
+    if sweep.get("mismatches"):
+        text += (f" Warning: at the current threshold the simulation disagrees with the run on "
+                 f"{len(sweep['mismatches'])} question(s) ({', '.join(map(str, sweep['mismatches'][:10]))}).")
     return text + (" Approximate: a non-extractive answerer's abstained answers are unknown." if sweep.get("approximate") else "")
 
 
@@ -200,7 +203,8 @@ def html_page(results: dict) -> str:
     md_head = markdown(results).split("\n## ")[0].split("\n", 2)[2]
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Eval report</title><style>{CSS}</style>"
              "</head><body><h1>Eval report</h1>"]
-    parts += [f"<p>{html.escape(p)}</p>" for p in md_head.strip().split("\n\n") if p.strip()]
+    parts += [f"<p>{html.escape(p.replace('**', '').replace('`', ''))}</p>" for p in md_head.strip().split("\n\n")
+              if p.strip()]
     for title, head, rows in tables(results):
         parts.append(f"<h2>{html.escape(title)}</h2>{_html_table(head, rows)}")
         if title.startswith("Abstention") and results.get("sweep"):

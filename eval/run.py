@@ -94,8 +94,11 @@ def add_retrieval(records: list[dict], lookup: dict) -> None:
 
 
 def run_ours(assistant, questions: list[dict], checker, steps=None, detail: bool = False) -> list[dict]:
-    from assistant.answer import compose, confidence, score_sentences, select
+    from assistant.answer import make_answerer
     from assistant.errors import AssistantError
+
+    # The extractive answerer with a threshold it never falls below: what an abstained question would get.
+    never = make_answerer("extractive", assistant.store, assistant.settings.model_copy(update={"abstain_threshold": -1.0}))
 
     assistant.ask("What is the Outer Space Treaty?")  # warm-up: first-call costs stay out of latency
     snap = assistant.engine.snapshot()
@@ -114,15 +117,14 @@ def run_ours(assistant, questions: list[dict], checker, steps=None, detail: bool
             sources = {c.n: c.text for c in ans.citations}
             rec = make_record(q, ans.text, ans.abstained, ans.retrieved, lookup, sources,
                               ans.timings.get("total_ms"), checker)
-            if detail and recorder.last:  # confidence (for the sweep and diagnosis)
+            if detail and recorder.last:  # confidence, and the answer it would give, for the sweep
                 question, retrieved, claims = recorder.last
-                sentences = score_sentences(assistant.store, question, retrieved)
-                rec["confidence"] = round(confidence(sentences, retrieved), 4)
-                would = ans.text if not ans.abstained else ""
-                if ans.abstained and sentences and recorder.name == "extractive":
-                    chosen = select(sentences, assistant.settings.max_answer_sentences)
-                    would = compose(chosen, sentences, retrieved, claims or set(), "extractive").text
-                rec["content_ok"] = metrics.contains_all(would, q["must_contain"]) if would else False
+                rec["confidence"] = round(answer_confidence(assistant.store, question, retrieved), 4)
+                would = None if ans.abstained else ans
+                if ans.abstained and recorder.name == "extractive":
+                    would = never.answer(question, retrieved, claims)
+                ok = would is not None and not would.abstained
+                rec["content_ok"] = ok and metrics.contains_all(would.text, q["must_contain"])
             records.append(rec)
     finally:
         assistant.answerer = recorder.inner
@@ -130,9 +132,21 @@ def run_ours(assistant, questions: list[dict], checker, steps=None, detail: bool
     return records
 
 
+def answer_confidence(store, question: str, retrieved) -> float:
+    """The score the extractive answerer compares with its threshold (mirrors ExtractiveAnswerer.answer:
+    off-topic sentences do not count; a question aimed at an off-topic passage is answered regardless)."""
+    from assistant.answer import confidence, score_sentences
+
+    sentences = score_sentences(store, question, retrieved)
+    if getattr(retrieved, "targeted_offtopic", False) and any(s.passage.offtopic for s in sentences):
+        return 1.0
+    return confidence([s for s in sentences if not s.passage.offtopic], retrieved)
+
+
 def run_baseline(baseline, questions: list[dict], checker) -> list[dict]:
     lookup = {cid: (c.doc_id, c.section, c.text) for cid, c in baseline.chunks.items()}
     records = []
+    baseline.ask("What is the Outer Space Treaty?")  # warm-up, as for ours
     for q in questions:  # tutorial pipelines have no conversation memory: the question alone
         a = baseline.ask(q["question"])
         records.append(make_record(q, a.text, a.abstained, a.retrieved, lookup, a.citations,
@@ -149,7 +163,7 @@ def ablation_steps():
         ("+ BM25", Steps(bm25=True, vocabulary=False, structure=False, dedupe=False)),
         ("+ vocabulary", Steps(bm25=True, vocabulary=True, structure=False, dedupe=False)),
         ("+ structure", Steps(bm25=True, vocabulary=True, structure=True, dedupe=False)),
-        ("+ dedupe = full", None),
+        ("+ dedupe = full", Steps()),
     ]
 
 
@@ -211,12 +225,20 @@ def evaluate(args, questions: list[dict], unreviewed: int, data_dir: Path) -> in
     from rich.console import Console
 
     console, timings, started = Console(), {}, time.perf_counter()
+    console = console if console.is_terminal else Console(width=160)  # logs get whole tables
     say = console.print
 
     def lap(name: str, since: float) -> float:
         timings[name] = round(time.perf_counter() - since, 2)
         return time.perf_counter()
 
+    thresholds = {}
+    if args.gate:  # read first: a broken thresholds file should not cost a whole run
+        try:
+            thresholds = tomllib.loads(args.thresholds.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            say(f"[red]error:[/red] cannot read the thresholds {args.thresholds}: {exc}")
+            return 2
     corpus_dirs = [c.resolve() for c in (args.corpus or [REPO / "corpus"])]
     official = args.official or args.compare_official
     if official and not SPACE_LAW.is_dir():
@@ -255,6 +277,7 @@ def evaluate(args, questions: list[dict], unreviewed: int, data_dir: Path) -> in
         from eval.baseline import Baseline
 
         baseline = Baseline(corpus_dirs, embedder)
+        timings["baseline_build_s"] = baseline.build_seconds
         try:
             records["baseline"] = run_baseline(baseline, questions, checker)
         finally:
@@ -263,20 +286,12 @@ def evaluate(args, questions: list[dict], unreviewed: int, data_dir: Path) -> in
         t = lap("baseline_s", t)
     if args.ablation:
         results["ablation"] = [
-            {"name": name, "overall": metrics.aggregate(ours if steps is None else
-                                                        run_ours(assistant, questions, checker, steps=steps))}
+            {"name": name, "overall": metrics.aggregate(run_ours(assistant, questions, checker, steps=steps))}
             for name, steps in ablation_steps()]
         t = lap("ablation_s", t)
     if args.sweep:
         results["sweep"] = metrics.sweep(ours, assistant.settings.abstain_threshold)
         results["sweep"]["approximate"] = assistant.answerer.name != "extractive"
-    thresholds = {}
-    if args.gate:
-        try:
-            thresholds = tomllib.loads(args.thresholds.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            say(f"[red]error:[/red] cannot read the thresholds {args.thresholds}: {exc}")
-            return 2
     problems = metrics.check_gate(results["ours"]["overall"], thresholds) if args.gate else []
     timings["total_s"] = round(time.perf_counter() - started, 2)
     results["failures"] = metrics.failures(ours)

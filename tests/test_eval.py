@@ -65,7 +65,7 @@ def test_run_writes_reports_with_metrics(tmp_path, small_corpus, embedder):
     failed = {f["id"]: f for f in results["failures"]}
     assert "wrong" in failed and failed["wrong"]["top5"] and failed["wrong"]["top5"][0]["doc_id"]
     md = (reports / "report.md").read_text()
-    assert "a phrase no answer contains" in md and "Ours vs LangChain baseline" in md
+    assert "a phrase no answer contains" in md and "Overall: ours vs LangChain baseline" in md
     html = (reports / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 4 and "<style>" in html
 
@@ -123,8 +123,11 @@ def test_metric_rules():
     p, r = metrics.citation_scores("Treaty (official text): “No State may claim the Moon.” [1] Other [2]",
                                    {1: "Rule: no State may claim the Moon.", 2: "Other things entirely."}, checker)
     assert p == 1.0 and r == 1.0
-    records = [{"confidence": c, "abstain_expected": a, "content_ok": ok}
-               for c, a, ok in [(0.2, True, False), (0.35, True, False), (0.5, False, True), (0.55, False, True)]]
+    records = [{"id": i, "confidence": c, "abstained": c < 0.3, "abstain_expected": a, "content_ok": ok}
+               for i, (c, a, ok) in enumerate([(0.2, True, False), (0.35, True, False), (0.5, False, True),
+                                               (0.55, False, True)])]
     result = metrics.sweep(records, current=0.3)
+    assert result["current"]["answer_correctness"] == 0.75 and result["mismatches"] == []
     assert result["best"]["f1"] == 1.0 and 0.36 <= result["best"]["threshold"] <= 0.5
+    assert result["best"]["answer_correctness"] == 1.0
     assert metrics.check_gate({"mrr": 0.4}, {"minimum": {"mrr": 0.5}}) == ["mrr = 0.400 is below its minimum 0.5"]

@@ -150,11 +150,17 @@ def _ingest_locked(settings, folders, rebuild, progress, store, embedder, starte
     if rebuild:
         for doc_id in list(store.manifest().docs):
             store.remove_document(doc_id)
+    marker = settings.data_dir / "ingest.incomplete"
+    broken = _find_broken(store, store.manifest()) if marker.exists() else set()
+    marker.touch()
     manifest = store.manifest()
     # Passages no manifest lists are leftovers of an interrupted ingest: drop them first.
     orphans = sorted(store.all_passage_ids() - manifest.live_ids)
     if orphans:
         store.delete_passages(orphans)
+    for doc_id in broken:  # vectors lost when a previous ingest was killed: embed that document again
+        store.delete_passages(manifest.passages.get(doc_id, []))
+        manifest.docs[doc_id] = {**manifest.docs[doc_id], "doc_hash": "broken"}
 
     source_keys = {str(f) for f in folders}
     current = {d.doc_id: d for d in docs}
@@ -225,11 +231,24 @@ def _ingest_locked(settings, folders, rebuild, progress, store, embedder, starte
         report.removed_documents.append(doc_id)
     if plans or removed or rebuild:
         store.bump_version()
+    marker.unlink(missing_ok=True)
     final = store.manifest()
     report.documents = len(final.docs)
     report.passages_total = sum(len(v) for v in final.passages.values())
     report.seconds = round(time.perf_counter() - started, 2)
     return report
+
+
+def _find_broken(store: Store, manifest) -> set[str]:
+    """Documents whose stored vectors cannot be read back (a killed writer's unflushed vector index)."""
+    broken = set()
+    for doc_id, ids in manifest.passages.items():
+        try:
+            store.passages.get(ids=ids, include=["embeddings"])
+            store.sentences.get(where={"passage_id": {"$in": ids}}, include=["embeddings"])
+        except Exception:
+            broken.add(doc_id)
+    return broken
 
 
 def _embed_with_progress(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
