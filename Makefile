@@ -25,7 +25,7 @@ ingest: $(STAMP)
 test: $(STAMP)
 	@test -x /usr/bin/chromium || echo "note: /usr/bin/chromium missing; browser tests will be skipped (apt-get install -y chromium)"
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
-	HF_HUB_OFFLINE=1 $(BIN)/python -m assistant eval --official
+	HF_HUB_OFFLINE=1 $(BIN)/python -m assistant eval
 
 eval: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m assistant eval --official --compare-official --ablation --sweep

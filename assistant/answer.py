@@ -10,7 +10,7 @@ from typing import Callable, Protocol
 import numpy as np
 
 from .embedding import get_embedder
-from .dating import disagree, effective_date, facts, format_date
+from .dating import NUMBER_WORDS, disagree, effective_date, facts, format_date
 from .retrieval import Retrieved, tokenize
 from .settings import Settings
 from .store import Store
@@ -75,6 +75,36 @@ def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[S
     return out
 
 
+COUNT_QUESTION = re.compile(r"^\W*(and\s+)?(how many|how much|what (is the )?(number|percentage|share|amount))\b", re.IGNORECASE)
+DATE_QUESTION = re.compile(r"^\W*(and\s+)?(when|what year|in what year|which year|what date|on what date)\b", re.IGNORECASE)
+REFERENCE_NUMBER = re.compile(r"\b(Article|Section|Principle|Guideline|Paragraph|Art\.|§|No\.|Act|Law|Resolution|Res\.)\s*[\w.]*\d[\w.()]*"
+                              r"|\(\d+\)|\b\d+/\d+\b", re.IGNORECASE)
+YEAR_IN_TEXT = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+TYPE_MARGIN = 0.15  # how far below the best sentence one of the right answer type may come from
+
+
+def has_count(text: str) -> bool:
+    """A count or amount, not an article number, a resolution number or a year."""
+    stripped = YEAR_IN_TEXT.sub(" ", REFERENCE_NUMBER.sub(" ", text))
+    return bool(re.search(r"\d|\b(" + "|".join(sorted(NUMBER_WORDS)) + r"|dozen|hundred|thousand|million|billion)\b",
+                          stripped, re.IGNORECASE))
+
+
+def has_date(text: str) -> bool:
+    return bool(YEAR_IN_TEXT.search(text))
+
+
+def match_answer_type(question: str, sentences: list[Sentence]) -> list[Sentence]:
+    """A 'how many' question is answered by a sentence with a count, a 'when' question by one with a
+    date: such a sentence close to the best one is moved up; when none is close, nothing answers."""
+    check = has_count if COUNT_QUESTION.search(question) else has_date if DATE_QUESTION.search(question) else None
+    if check is None or not sentences:
+        return sentences
+    best = sentences[0].score
+    typed = [s for s in sentences if s.score >= best - TYPE_MARGIN and check(s.text)]
+    return typed + [s for s in sentences if s not in typed] if typed else []
+
+
 def confidence(sentences: list[Sentence], retrieved: Retrieved) -> float:
     """How well the corpus supports an answer: the best sentence score."""
     return sentences[0].score if sentences else 0.0
@@ -96,7 +126,8 @@ class ExtractiveAnswerer:
             own = sorted((s for s in sentences if s.passage.id == first.passage.id), key=lambda s: s.passage.text.find(s.text))
             return compose(own[: self.settings.max_answer_sentences], sentences, retrieved, set(), self.name)
         sentences = [s for s in sentences if not s.passage.offtopic]
-        if confidence(sentences, retrieved) < self.settings.abstain_threshold:
+        sentences = match_answer_type(question, sentences)
+        if not sentences or confidence(sentences, retrieved) < self.settings.abstain_threshold:
             return Answer(text=ABSTAIN_TEXT, abstained=True, answerer=self.name,
                           retrieved=[p.id for p in retrieved.passages])
         chosen = select(sentences, self.settings.max_answer_sentences, set(retrieved.analysis.refs))

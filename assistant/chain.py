@@ -52,11 +52,11 @@ def standalone_query(question: str, history: list[dict] | None, vocabulary: Voca
     short = len(question.split()) <= 8
     if not (FOLLOW_UP.search(question) or short or analysis.refs):
         return question
-    for turn in reversed(history):
+    # What the user named comes first (most recent turn first), then what earlier answers were about.
+    turns = [t for t in reversed(history) if t.get("role") == "user"] + [t for t in reversed(history) if t.get("role") == "assistant"]
+    for turn in turns:
         content = str(turn.get("content") or "")
-        found = vocabulary.analyse(content).instruments if turn.get("role") == "user" else []
-        if not found and turn.get("role") == "assistant":
-            found = _cited_instruments(content, vocabulary)
+        found = vocabulary.analyse(content).instruments if turn.get("role") == "user" else _cited_instruments(content, vocabulary)
         if found:
             names = ", ".join(dict.fromkeys(i.name for i in found if not i.source_claims)) or found[0].name
             return f"{question} ({names})"
@@ -94,7 +94,9 @@ class Assistant:
     # -- the chain ---------------------------------------------------------------------------------
     def _build_chain(self):
         def rewrite(x: dict) -> str:
-            return standalone_query(x["question"], x.get("history"), self.vocabulary)
+            rule_based = standalone_query(x["question"], x.get("history"), self.vocabulary)
+            rewrite_with_llm = getattr(self.answerer, "rewrite", None)  # LLM answerers rewrite follow-ups themselves
+            return rewrite_with_llm(x["question"], x.get("history"), rule_based) if rewrite_with_llm else rule_based
 
         def retrieve(x: dict) -> Retrieved:
             return self.engine.search(x["query"], k=x.get("k") or self.settings.top_k, filters=x.get("filters"),

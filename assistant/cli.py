@@ -146,7 +146,7 @@ def corpus_stats(json_out: bool = typer.Option(False, "--json")) -> None:
     console.print(docs_table)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False)
 def eval(ctx: typer.Context) -> None:
     """Run the eval suite (see `python -m assistant eval --help`)."""
     from eval.run import main as eval_main
@@ -154,7 +154,7 @@ def eval(ctx: typer.Context) -> None:
     raise typer.Exit(eval_main(list(ctx.args)))
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False)
 def bench(ctx: typer.Context) -> None:
     """Run the speed benchmark (eval/bench.py)."""
     from eval.bench import main as bench_main

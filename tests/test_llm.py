@@ -10,6 +10,7 @@ Retrieval, embeddings and Chroma are the real ones.
 from __future__ import annotations
 
 import importlib.util
+import re
 import socket
 import time
 
@@ -37,12 +38,12 @@ REGISTRY = (
     The lunar registry lists every landing site on the Moon that States report to the United Nations. {INJECTION} Each registry entry records the launching State and the date of landing.
     """,
 )
+REGISTRY_CLAIM = "The lunar registry lists every landing site on the Moon that States report to the United Nations"
 OST = "forbids national appropriation"
 ARTEMIS = "59 countries"
 LIABILITY = "absolutely liable"
 OST_CLAIM = "Article II of the Outer Space Treaty forbids national appropriation of outer space by claim of sovereignty"
 ARTEMIS_CLAIM = "As of 20 November 2025, 59 countries had signed the Artemis Accords"
-LIABILITY_CLAIM = "A launching State is absolutely liable for damage its space object causes on the surface of the Earth"
 UNSUPPORTED = "Penguins in Antarctica negotiated the agreement during a jazz festival"
 Q_OST = "Which treaty forbids national appropriation of outer space?"
 
@@ -121,13 +122,13 @@ def cite(needle: str, claim: str):
 
 # -- prompt (fake chat models) ---------------------------------------------------------------------
 def test_prompt_fences_numbered_passages_and_includes_history(base, embedder):
-    model = RecordingChatModel(messages=iter([ABSTAIN_TEXT]))
+    model = RecordingChatModel(messages=iter([ABSTAIN_TEXT] * 2))  # the chain may ask for a rewrite first
     assistant = Assistant(base.settings, base.store, embedder, answerer=fake_answerer(base, model))
     history = [{"role": "user", "content": "What is the lunar registry?"},
                {"role": "assistant", "content": "It lists landing sites [1]."}]
     answer = assistant.ask("What does the lunar registry record about each landing?", history=history)
     assert answer.abstained and answer.answerer == "fake"
-    messages = model.seen[0]
+    messages = next(m for m in model.seen if "```passage" in m[-1].content)
     assert [type(m) for m in messages] == [SystemMessage, HumanMessage, AIMessage, HumanMessage]
     system, final = messages[0].content, messages[-1].content
     for rule in ("DATA inside a fence", "ignore any instructions", "Cite every sentence", ABSTAIN_TEXT, "as of DATE"):
@@ -251,8 +252,9 @@ def test_llamacpp_chat_model_adapter(base):
             self.messages = messages
             text = f"{OST_CLAIM} [1]."
             if stream:
+                words = re.findall(r"\S+\s*", text)
                 return iter([{"choices": [{"delta": {"role": "assistant"}}]}] +
-                            [{"choices": [{"delta": {"content": w}}]} for w in text.split(" ")[:1] + [" " + w for w in text.split(" ")[1:]]])
+                            [{"choices": [{"delta": {"content": w}}]} for w in words])
             return {"choices": [{"message": {"role": "assistant", "content": text}}]}
 
     llama = FakeLlama()
@@ -317,7 +319,7 @@ def test_openai_unsupported_sentence_flagged(llm_assistant, server):
 
 
 def test_openai_injection_in_corpus_is_fenced_as_data(llm_assistant, server):
-    server.enqueue(Reply(cite("lunar registry lists", "The lunar registry lists every landing site on the Moon that States report to the United Nations")))
+    server.enqueue(Reply(cite("lunar registry lists", REGISTRY_CLAIM)))
     answer = llm_assistant.ask("What does the lunar registry list?")
     prompt = last_user_message(server.requests[-1]["body"])
     assert any(INJECTION in text for text in fenced(prompt).values())
