@@ -20,7 +20,7 @@ from .vocab import Vocabulary, section_key
 ABSTAIN_TEXT = "The corpus does not answer this question."
 SELECTION_MARGIN = 0.08  # sentences within this score of the best one join the answer
 NEAR_DUPLICATE = 0.9
-OFFICIAL_MARGIN = 0.15
+OFFICIAL_MARGIN = 0.25  # the official text of the provision the best sentence summarises; its wording is older and plainer
 ARTICLE_BONUS = 0.1
 CONFLICT_MARGIN = 0.15
 
@@ -130,6 +130,8 @@ class ExtractiveAnswerer:
         if not sentences or confidence(sentences, retrieved) < self.settings.abstain_threshold:
             return Answer(text=ABSTAIN_TEXT, abstained=True, answerer=self.name,
                           retrieved=[p.id for p in retrieved.passages])
+        sentences = sentences + official_companions(self.store, question, sentences, retrieved)
+        sentences.sort(key=lambda s: -s.score)
         chosen = select(sentences, self.settings.max_answer_sentences, set(retrieved.analysis.refs))
         older = probe_older_sources(self.store, chosen[0], retrieved) if not source_claims else []
         return compose(chosen, sentences + older, retrieved, source_claims or set(), self.name)
@@ -141,7 +143,8 @@ def select(sentences: list[Sentence], limit: int, refs: set | None = None) -> li
     for s in sentences[1:]:
         if len(chosen) >= limit or s.score < best.score - SELECTION_MARGIN:
             break
-        if len(s.text) < 25 or any(float(s.vector @ c.vector) > NEAR_DUPLICATE for c in chosen):
+        if len(s.text) < 25 or s.text.rstrip().endswith((";", ":", ",")) or any(
+                float(s.vector @ c.vector) > NEAR_DUPLICATE for c in chosen):  # list fragments read badly alone
             continue
         chosen.append(s)
     # Official texts say what the law is; briefs give context after them. When a passage of an official
@@ -151,8 +154,29 @@ def select(sentences: list[Sentence], limit: int, refs: set | None = None) -> li
         named = official is not None and section_key(official.passage.section) in (refs or set())
         if official is not None and (named or official.score >= best.score - OFFICIAL_MARGIN):
             chosen = [official] + chosen[: limit - 1]
-    chosen.sort(key=lambda s: (s.passage.source_type != "official", -s.score))
+    briefs = [c.passage for c in chosen if c.passage.source_type != "official"]
+    chosen.sort(key=lambda s: (not (s.passage.source_type == "official" and any(same_provision(s.passage, b) for b in briefs)), -s.score))
     return chosen
+
+
+def official_companions(store: Store, question: str, sentences: list[Sentence], retrieved: Retrieved) -> list[Sentence]:
+    """Sentences of the official text of the provision the best brief sentences summarise, when retrieval
+    did not rank that text itself: the answer can then quote the law and cite the brief for context."""
+    seen = {p.id for p in retrieved.passages}
+    extra: list[Passage] = []
+    for s in sentences[:2]:
+        key = section_key(s.passage.section)
+        if s.passage.source_type == "official" or key is None:
+            continue
+        for pid in retrieved.official.get(key, []):
+            p = retrieved.snapshot_passages.get(pid)
+            if p and pid not in seen and same_provision(p, s.passage):
+                extra.append(p)
+                seen.add(pid)
+    if not extra:
+        return []
+    more = Retrieved(extra, retrieved.query_vector, retrieved.analysis, {}, False)
+    return score_sentences(store, question, more)
 
 
 def probe_older_sources(store: Store, lead: Sentence, retrieved: Retrieved) -> list[Sentence]:

@@ -86,6 +86,7 @@ class Retrieved:
     dense: dict[str, float] = field(default_factory=dict)  # cosine to the query, per returned passage
     targeted_offtopic: bool = False
     snapshot_passages: dict[str, Passage] = field(default_factory=dict)  # all live passages, by id
+    official: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # official passages by provision
 
 
 class Snapshot:
@@ -93,6 +94,12 @@ class Snapshot:
 
     def __init__(self, version: str, passages: dict[str, Passage], bm25: bm25s.BM25, ids: list[str]) -> None:
         self.version, self.passages, self.bm25, self.ids = version, passages, bm25, ids
+        # Official-text passages by provision ('article', '2'), to quote the law beside a brief of it.
+        self.official: dict[tuple[str, str], list[str]] = {}
+        for pid, p in passages.items():
+            key = section_key(p.section) if p.source_type == "official" else None
+            if key:
+                self.official.setdefault(key, []).append(pid)
 
 
 STEMMER = Stemmer.Stemmer("english")
@@ -237,7 +244,7 @@ class HybridSearch:
             if len(chosen) >= k:
                 break
         dense = self._cosines(query_vector, [p.id for p in chosen])
-        return Retrieved(chosen, query_vector, analysis, dense, targeted, snap.passages)
+        return Retrieved(chosen, query_vector, analysis, dense, targeted, snap.passages, snap.official)
 
     def _dense(self, vector: np.ndarray, filters: Filters, snap: Snapshot) -> list[str]:
         n = min(self.candidates, max(1, len(snap.ids)))

@@ -165,10 +165,11 @@ def build_synthetic(size: int, source, settings, rng: np.random.Generator, n_doc
     n_sent, covered, stopped = 0, 0, False
 
     def flush() -> None:
-        j = [x[1] for x in buf]
-        vec = np.where(np.array([x[4] for x in buf])[:, None], sent_vec[j], noisy(sent_vec[j], rng))
-        store.sentences.upsert(ids=[x[0] for x in buf], embeddings=vec, documents=[sents["documents"][i] for i in j],
-                               metadatas=[{**sents["metadatas"][i], "passage_id": x[2], "doc_id": x[3]} for i, x in zip(j, buf)])
+        for part in (buf[c : c + batch] for c in range(0, len(buf), batch)):
+            j = [x[1] for x in part]
+            vec = np.where(np.array([x[4] for x in part])[:, None], sent_vec[j], noisy(sent_vec[j], rng))
+            store.sentences.upsert(ids=[x[0] for x in part], embeddings=vec, documents=[sents["documents"][i] for i in j],
+                                   metadatas=[{**sents["metadatas"][i], "passage_id": x[2], "doc_id": x[3]} for i, x in zip(j, part)])
         buf.clear()
 
     for pid, k, doc in rows:
@@ -338,14 +339,14 @@ def main(argv: list[str] | None = None) -> int:
             notes.append("this CPU has no native bf16 (AVX512-BF16/AMX): bf16 not measured")
         ing, indexes = {}, {}
         for dtype in dtypes:
-            print(f"ingest {dtype} ...", flush=True)
+            print(f"[{time.perf_counter() - started:.0f} s] ingest {dtype} ...", flush=True)
             ing[dtype], *indexes[dtype] = bench_ingest(folder, dtype, base.model_path, base.embedding_batch_size, root)
         if "bf16" in ing:
             ing["speedup_ingest"] = round(ing["bf16"]["texts_per_s"] / ing["fp32"]["texts_per_s"], 2)
             ing["speedup_encode"] = round(ing["bf16"]["encode_texts_per_s"] / ing["fp32"]["encode_texts_per_s"], 2)
         result["ingest"] = ing
         settings, store, embedder = indexes[dtypes[0]]  # what Settings' "auto" dtype picks on this CPU
-        print("baseline build ...", flush=True)
+        print(f"[{time.perf_counter() - started:.0f} s] baseline build ...", flush=True)
         baseline = Baseline([folder], embedder)
         result["baseline_ingest"] = {"chunks": len(baseline.chunks), "seconds": baseline.build_seconds,
                                      "chunks_per_s": round(len(baseline.chunks) / max(baseline.build_seconds, 1e-3), 1)}
@@ -355,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         result["latency"] = [shipped]
         n_docs = 50 if args.quick else SYNTHETIC_DOCS
         for size in args.sizes:
-            print(f"synthetic corpus of {size} passages ...", flush=True)
+            print(f"[{time.perf_counter() - started:.0f} s] synthetic corpus of {size} passages ...", flush=True)
             syn_settings = Settings(data_dir=root / f"syn-{size}", corpus_dirs=[folder], _env_file=None)
             budget = min(BUILD_BUDGET_S, max(120.0, TOTAL_BUDGET_S - 240 - (time.perf_counter() - started)))
             syn_store, info = build_synthetic(size, store, syn_settings, rng, n_docs, budget)
