@@ -134,13 +134,31 @@ class Assistant:
         answer.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return answer
 
-    def stream(self, question: str, history: list[dict] | None = None, **kwargs) -> Iterator[str | Answer]:
-        """Text pieces (sentence by sentence, then the citations) followed by the final Answer."""
-        answer = self.ask(question, history, **kwargs)
-        for piece in re.split(r"(?<=\])\s+|(?<=[.!?])\s+(?=[A-Z“\"])", answer.text):
-            if piece:
-                yield piece + " "
-        yield answer
+    def stream(self, question: str, history: list[dict] | None = None, k: int | None = None,
+               filters: Filters | dict | None = None) -> Iterator[str | Answer]:
+        """Text pieces as they are written (an LLM answerer's checked sentences; the extractive answer
+        sentence by sentence), then the final Answer, which is authoritative."""
+        stream_answer = getattr(self.answerer, "stream", None)
+        if stream_answer is None:
+            answer = self.ask(question, history, k=k, filters=filters)
+            for piece in re.split(r"(?<=\])\s+|(?<=[.!?])\s+(?=[A-Z“\"])", answer.text):
+                if piece:
+                    yield piece + " "
+            yield answer
+            return
+        started = time.perf_counter()
+        text = clean_question(question, self.settings.max_question_chars)
+        if isinstance(filters, dict):
+            filters = Filters(**filters)
+        prepared = (self.chain.steps[0] | self.chain.steps[1]).invoke(
+            {"question": text, "history": history or [], "k": k, "filters": filters, "steps": None})
+        retrieved: Retrieved = prepared["retrieved"]
+        claims = {d for i in retrieved.analysis.instruments if i.source_claims for d in i.docs}
+        for piece in stream_answer(text, retrieved, claims, history=history):
+            if isinstance(piece, Answer):
+                piece.query = prepared["query"]
+                piece.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
+            yield piece
 
     def search(self, query: str, k: int = 5, filters: Filters | dict | None = None) -> list[Passage]:
         """Passages with scores, best first."""

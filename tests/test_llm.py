@@ -374,3 +374,13 @@ def test_openai_abstention(llm_assistant, server):
     server.enqueue(Reply(ABSTAIN_TEXT))
     answer = llm_assistant.ask("What is the best recipe for banana bread?")
     assert answer.abstained and answer.text == ABSTAIN_TEXT and not answer.citations and answer.answerer == "openai"
+
+
+def test_assistant_stream_passes_llm_tokens_through(llm_assistant, server):
+    """Streaming goes through the chain: Assistant.stream (used by the web chat and the HTTP API)
+    yields the LLM's checked sentences as they arrive, then the final Answer."""
+    server.enqueue(Reply(lambda body: f"{OST_CLAIM} [{passage_number(body, OST)}]."))
+    *pieces, answer = list(llm_assistant.stream(Q_OST))
+    assert server.requests[-1]["body"]["stream"] is True
+    assert pieces == [f"{OST_CLAIM} [1]. "]
+    assert answer.answerer == "openai" and answer.citations[0].doc_id == "ost" and answer.query
