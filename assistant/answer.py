@@ -12,6 +12,7 @@ import numpy as np
 from .embedding import get_embedder
 from .dating import NUMBER_WORDS, disagree, effective_date, facts, format_date
 from .retrieval import Retrieved, tokenize
+from .safety import looks_like_injection
 from .settings import Settings
 from .store import Store
 from .types import Answer, Citation, Passage
@@ -125,7 +126,8 @@ class ExtractiveAnswerer:
             first = next(s for s in sentences if s.passage.offtopic)
             own = sorted((s for s in sentences if s.passage.id == first.passage.id), key=lambda s: s.passage.text.find(s.text))
             return compose(own[: self.settings.max_answer_sentences], sentences, retrieved, set(), self.name)
-        sentences = [s for s in sentences if not s.passage.offtopic]
+        # Off-topic passages answer only questions aimed at them; instruction-like text is never quoted.
+        sentences = [s for s in sentences if not s.passage.offtopic and not looks_like_injection(s.text)]
         sentences = match_answer_type(question, sentences)
         if not sentences or confidence(sentences, retrieved) < self.settings.abstain_threshold:
             return Answer(text=ABSTAIN_TEXT, abstained=True, answerer=self.name,

@@ -13,6 +13,7 @@ from .answer import Answerer, make_answerer
 from .embedding import Embedder, get_embedder
 from .errors import BadQuestion
 from .ingest.index import ingest
+from .safety import looks_like_injection
 from .retrieval import Filters, HybridRetriever, HybridSearch, Retrieved, Steps
 from .settings import Settings
 from .store import Store
@@ -39,6 +40,13 @@ def clean_question(question: str | None, max_chars: int) -> str:
     if not re.search(r"\w", text):
         raise BadQuestion("The question has no words in it.")
     return text
+
+
+def strip_instructions(question: str) -> str:
+    """Drop sentences that address the model ("ignore previous instructions…"): the corpus answers, not them."""
+    parts = re.split(r"(?<=[.!?])\s+", question)
+    kept = [p for p in parts if not looks_like_injection(p)]
+    return " ".join(kept) if kept else question
 
 
 def standalone_query(question: str, history: list[dict] | None, vocabulary: Vocabulary) -> str:
@@ -128,9 +136,12 @@ class Assistant:
             raise BadQuestion("k must be between 1 and 50.")
         if isinstance(filters, dict):
             filters = Filters(**filters)
-        result = self.chain.invoke({"question": text, "history": history or [], "k": k, "filters": filters, "steps": steps})
+        asked = strip_instructions(text)
+        result = self.chain.invoke({"question": asked, "history": history or [], "k": k, "filters": filters, "steps": steps})
         answer: Answer = result["answer"]
         answer.query = result["query"]
+        if asked != text:
+            answer.notes.append("instructions in the question were ignored; the corpus answers")
         answer.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return answer
 

@@ -181,6 +181,29 @@ def _doc_id(raw: dict, path: Path) -> str:
     return slug(stem)
 
 
+HIDDEN = ("//*[@hidden] | //*[@aria-hidden='true'] | //*[contains(translate(@style, ' ', ''), 'display:none')]"
+          " | //*[contains(translate(@style, ' ', ''), 'visibility:hidden')] | //script | //style | //template")
+
+
+def strip_hidden_html(html: str) -> tuple[str, int]:
+    """Drop elements a reader never sees (hidden, display:none, scripts): text hidden from people is a
+    classic carrier of instructions aimed at models. Returns the cleaned HTML and how many were dropped."""
+    import lxml.html
+
+    try:
+        root = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        raise ValueError("malformed HTML") from None
+    hidden = root.xpath(HIDDEN)
+    dropped = 0
+    for node in hidden:
+        if node.getparent() is not None:
+            if (node.text_content() or "").strip() and node.tag not in ("script", "style", "template"):
+                dropped += 1
+            node.drop_tree()
+    return lxml.html.tostring(root, encoding="unicode"), dropped
+
+
 def load_pdf(path: Path) -> tuple[str, list[int]]:
     """Text of a PDF without cover pages, running headers, footers and page numbers; page start offsets."""
     from pypdf import PdfReader
@@ -257,7 +280,9 @@ def load_file(path: Path, source: str, max_bytes: int) -> Document:
     elif suffix in HTML_SUFFIXES:
         import trafilatura
 
-        html = _read_text(path, max_bytes)
+        html, hidden = strip_hidden_html(_read_text(path, max_bytes))
+        if hidden:
+            meta["hidden_text_removed"] = hidden
         extracted = trafilatura.extract(html, include_comments=False, include_tables=True, favor_recall=True)
         if not extracted:
             raise ValueError("no main content found in HTML")
