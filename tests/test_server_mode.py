@@ -78,3 +78,35 @@ def test_server_down_gives_clear_error(tmp_path, small_corpus):
                         chroma_port=free_port(), _env_file=None)
     with pytest.raises(IndexUnavailable, match="Chroma"):
         Assistant.from_settings(settings)
+
+
+def test_api_answers_503_while_chroma_is_down_and_recovers(tmp_path, small_corpus, embedder):
+    from assistant.api import create_app
+    from test_api import live_server
+
+    if not CHROMA.exists():
+        pytest.skip("chroma CLI not installed")
+    port, path = free_port(), tmp_path / "chroma-server"
+    command = [str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(port, proc)
+        settings = Settings(data_dir=tmp_path / "data", corpus_dirs=[small_corpus], chroma_host="127.0.0.1",
+                            chroma_port=port, _env_file=None)
+        assistant = Assistant.from_settings(settings)
+        with live_server(create_app(assistant=assistant, ui=False)) as base:
+            question = {"question": "Which treaty forbids national appropriation of the Moon?"}
+            assert httpx.post(f"{base}/v1/ask", json=question, timeout=60).status_code == 200
+            proc.terminate()
+            proc.wait(timeout=30)
+            down = httpx.post(f"{base}/v1/ask", json=question, timeout=60)
+            assert down.status_code == 503 and "Chroma" in down.json()["detail"]
+            assert "Traceback" not in down.text
+            assert httpx.get(f"{base}/ready", timeout=30).status_code == 503
+            proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_until_up(port, proc)
+            back = httpx.post(f"{base}/v1/ask", json=question, timeout=60)
+            assert back.status_code == 200 and back.json()["citations"][0]["doc_id"] == "ost"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
