@@ -88,3 +88,13 @@ def test_queries_keep_answering_during_an_ingest(small_settings, small_corpus, e
     assert not errors
     assert all(a.citations and a.citations[0].doc_id == "ost" for a in answers)
     assert assistant.status()["documents"] == 3 + 12
+
+
+def test_a_200_mb_file_is_skipped_with_its_size(small_settings, small_corpus, embedder):
+    huge = small_corpus / "dump.txt"
+    with open(huge, "wb") as fh:  # sparse: 200 MB on paper, no disk written
+        fh.truncate(200 * 1024 * 1024)
+    report = ingest(small_settings, progress=False, embedder=embedder)
+    reasons = {s.path.rsplit("/", 1)[-1]: s.reason for s in report.skipped}
+    assert "too large" in reasons["dump.txt"] and "209.7 MB" in reasons["dump.txt"]
+    assert report.documents == 3
