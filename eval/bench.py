@@ -91,14 +91,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def ms_stats(fn, queries: list[str]) -> dict:
-    fn(queries[0])  # warm-up
-    times = []
+def latency(calls: dict, queries: list[str]) -> dict:
+    """p50/p95 ms per call, interleaved query by query so that load from other processes hits all alike."""
+    for fn in calls.values():
+        fn(queries[0])  # warm-up
+    times: dict[str, list[float]] = {name: [] for name in calls}
     for q in queries:
-        t = time.perf_counter()
-        fn(q)
-        times.append((time.perf_counter() - t) * 1000)
-    return {"p50_ms": round(float(np.percentile(times, 50)), 2), "p95_ms": round(float(np.percentile(times, 95)), 2)}
+        for name, fn in calls.items():
+            t = time.perf_counter()
+            fn(q)
+            times[name].append((time.perf_counter() - t) * 1000)
+    return {f"{name}_{p}_ms": round(float(np.percentile(v, int(p[1:]))), 2) for name, v in times.items() for p in ("p50", "p95")}
 
 
 def corpus_texts(folder: Path, settings) -> tuple[int, int, list[str]]:
@@ -204,21 +207,14 @@ def build_synthetic(size: int, source, settings, rng: np.random.Generator, n_doc
     return store, info
 
 
-def bench_ours(settings, store, embedder, queries: list[str]) -> dict:
+def bench_size(settings, store, embedder, baseline, queries: list[str], size: int | None, rng) -> dict:
+    """Ours (snapshot build, then search and ask) and the baseline (similarity_search and ask), measured together.
+    The baseline runs on its own chunks, or on `size` noisy replicas of them written with precomputed vectors."""
     assistant = Assistant(settings, store, embedder)
     t = time.perf_counter()
     assistant.engine.snapshot()
-    snapshot_s = time.perf_counter() - t
-    search = ms_stats(lambda q: assistant.search(q, k=settings.top_k), queries)
-    ask = ms_stats(assistant.ask, queries)
-    return {"snapshot_build_s": round(snapshot_s, 2), **{f"search_{k}": v for k, v in search.items()},
-            **{f"ask_{k}": v for k, v in ask.items()}}
-
-
-def bench_baseline(baseline, queries: list[str], size: int | None, rng: np.random.Generator) -> dict:
-    """Baseline latency on its own chunks, or on `size` noisy replicas of them written with precomputed vectors."""
-    own, name = baseline.store, None
-    row: dict = {"passages": len(baseline.chunks)}
+    ours = {"passages": store.count(), "snapshot_build_s": round(time.perf_counter() - t, 2)}
+    own, name, base = baseline.store, None, {"passages": len(baseline.chunks)}
     if size:
         got = own._collection.get(include=["embeddings", "documents", "metadatas"])
         vec, n0 = np.asarray(got["embeddings"], np.float32), len(got["ids"])
@@ -230,15 +226,18 @@ def bench_baseline(baseline, queries: list[str], size: int | None, rng: np.rando
             baseline.store._collection.upsert(
                 ids=[f"c{i}" for i in range(b, b + len(idx))], embeddings=noisy(vec[idx], rng),
                 documents=[got["documents"][k] for k in idx], metadatas=[got["metadatas"][k] for k in idx])
-        row = {"passages": size, "build_s": round(time.perf_counter() - t, 1)}
+        base = {"passages": size, "build_s": round(time.perf_counter() - t, 1)}
     try:
-        search = ms_stats(lambda q: baseline.store.similarity_search(q, k=TOP_K), queries)
-        ask = ms_stats(baseline.ask, queries)
+        got = latency({"ours_search": lambda q: assistant.search(q, k=settings.top_k), "ours_ask": assistant.ask,
+                       "base_search": lambda q: baseline.store.similarity_search(q, k=TOP_K), "base_ask": baseline.ask},
+                      queries)
     finally:
         baseline.store = own
         if name:
             baseline.client.delete_collection(name)
-    return {**row, **{f"search_{k}": v for k, v in search.items()}, **{f"ask_{k}": v for k, v in ask.items()}}
+    for who, row in (("ours", ours), ("base", base)):
+        row.update({k[len(who) + 1 :]: v for k, v in got.items() if k.startswith(who + "_")})
+    return {"ours": ours, "baseline": base}
 
 
 def evaluate_targets(result: dict) -> list[dict]:
@@ -283,7 +282,8 @@ def render(result: dict, out_dir: Path) -> str:
     speed = f"bf16/fp32 speedup: ingest {ing.get('speedup_ingest')}x, plain encode {ing.get('speedup_encode')}x"
     console.print(speed)
     md.extend([speed, ""])
-    table(f"Latency, ms ({result['queries']} queries; ours: search k=5 hybrid, ask; baseline: similarity_search k=4, ask)",
+    table(f"Latency, ms ({result['queries']} queries, interleaved; ours: hybrid search k=5, ask; baseline: "
+          "similarity_search k=4, ask)",
           ("corpus", "passages", "sentences", "build s", "snapshot s", "search p50", "search p95", "ask p50", "ask p95",
            "base search p50", "base search p95", "base ask p50", "base ask p95"),
           [[r["label"], r["passages"], r["sentences"], r.get("build_s"), r["ours"]["snapshot_build_s"]]
@@ -350,10 +350,8 @@ def main(argv: list[str] | None = None) -> int:
         baseline = Baseline([folder], embedder)
         result["baseline_ingest"] = {"chunks": len(baseline.chunks), "seconds": baseline.build_seconds,
                                      "chunks_per_s": round(len(baseline.chunks) / max(baseline.build_seconds, 1e-3), 1)}
-        shipped = {"label": "shipped", "passages": store.count(), "sentences": store.sentences.count(),
-                   "ours": {"passages": store.count(), **bench_ours(settings, store, embedder, queries)},
-                   "baseline": bench_baseline(baseline, queries, None, rng)}
-        result["latency"] = [shipped]
+        result["latency"] = [{"label": "shipped", "passages": store.count(), "sentences": store.sentences.count(),
+                              **bench_size(settings, store, embedder, baseline, queries, None, rng)}]
         n_docs = 50 if args.quick else SYNTHETIC_DOCS
         for size in args.sizes:
             print(f"[{time.perf_counter() - started:.0f} s] synthetic corpus of {size} passages ...", flush=True)
@@ -363,9 +361,8 @@ def main(argv: list[str] | None = None) -> int:
             if info["sentence_coverage"] < 1:
                 notes.append(f"{size}: the build passed its {budget:.0f} s budget, so sentences were replicated for only "
                              f"{info['sentence_coverage']:.0%} of the passages")
-            row = {"label": f"{size:,}", **info, "ours": {"passages": size, **bench_ours(syn_settings, syn_store, embedder, queries)}}
-            row["baseline"] = bench_baseline(baseline, queries, size, rng)
-            result["latency"].append(row)
+            result["latency"].append({"label": f"{size:,}", **info,
+                                      **bench_size(syn_settings, syn_store, embedder, baseline, queries, size, rng)})
             del syn_store
             shutil.rmtree(syn_settings.data_dir, ignore_errors=True)
         baseline.close()
