@@ -301,7 +301,7 @@ def render(result: dict, out_dir: Path) -> str:
             for pct, marker in (("p50", "o"), ("p95", "^")):
                 ax.plot([r[who]["passages"] for r in lat], [r[who][f"{what}_{pct}_ms"] for r in lat], style,
                         marker=marker, label=f"{who} {pct}")
-        ax.set(xscale="log", xlabel="corpus size (passages / chunks)", ylabel="ms", title=f"{what} latency")
+        ax.set(xscale="log", yscale="log", xlabel="corpus size (passages / chunks)", ylabel="ms (log)", title=f"{what} latency")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
@@ -373,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     result["machine"]["load_end"] = [round(x, 2) for x in os.getloadavg()]
     result["targets"] = evaluate_targets(result)
     result["notes"] = notes
-    result["command"] = "python eval/bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    result["command"] = " ".join(["python eval/bench.py", *(argv if argv is not None else sys.argv[1:])])
     result["total_s"] = round(time.perf_counter() - started, 1)
     md = render(result, args.out_dir)
     (args.out_dir / "bench.md").write_text(md, encoding="utf-8")
