@@ -244,7 +244,7 @@ def compose(chosen: list[Sentence], sentences: list[Sentence], retrieved: Retrie
     def quoted(s: Sentence) -> str:
         if s.passage.source_type == "official":
             return f"{s.passage.label} (official text): “{s.text}” {cite(s)}"
-        return f"{_sentence(s.text)} {cite(s)}"
+        return f"{s.text.strip()} {cite(s)}"
 
     # The question asks what one document says (e.g. "according to the article"): it leads.
     if source_claims:
@@ -284,10 +284,6 @@ def compose(chosen: list[Sentence], sentences: list[Sentence], retrieved: Retrie
 def _dated(p: Passage) -> str:
     date = effective_date(p)
     return f"as of {format_date(date)}" if date else "undated"
-
-
-def _sentence(text: str) -> str:
-    return text.strip()
 
 
 def _lower_first(text: str) -> str:

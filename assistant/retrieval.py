@@ -94,12 +94,16 @@ class Snapshot:
 
     def __init__(self, version: str, passages: dict[str, Passage], bm25: bm25s.BM25, ids: list[str]) -> None:
         self.version, self.passages, self.bm25, self.ids = version, passages, bm25, ids
-        # Official-text passages by provision ('article', '2'), to quote the law beside a brief of it.
+        # Passages by provision ('article', '2'), parsed once per index version, not once per query:
+        # structure boosts look up a named article, the answerer the official text beside a brief.
+        self.by_section: dict[tuple[str, str], list[str]] = {}
         self.official: dict[tuple[str, str], list[str]] = {}
         for pid, p in passages.items():
-            key = section_key(p.section) if p.source_type == "official" else None
+            key = section_key(p.section)
             if key:
-                self.official.setdefault(key, []).append(pid)
+                self.by_section.setdefault(key, []).append(pid)
+                if p.source_type == "official":
+                    self.official.setdefault(key, []).append(pid)
 
 
 STEMMER = Stemmer.Stemmer("english")
@@ -280,17 +284,15 @@ class HybridSearch:
         claims = {d for i in analysis.instruments if i.source_claims for d in i.docs}
         if not doc_ids and not refs:
             return
-        pool = set(fused)
-        if refs:
-            # An article named in the question may not be in any ranked list yet: add its passages.
-            pool |= {pid for pid, p in snap.passages.items()
-                     if section_key(p.section) in refs and (not doc_ids or p.doc_id in doc_ids)}
-        for pid in pool:
+        named = {pid for key in refs for pid in snap.by_section.get(key, [])
+                 if not doc_ids or snap.passages[pid].doc_id in doc_ids}
+        # An article named in the question may not be in any ranked list yet: its passages join the pool.
+        for pid in set(fused) | named:
             p = snap.passages[pid]
             score = fused.get(pid, 0.0)
             if p.doc_id in doc_ids:
                 score += REF_BOOST if p.doc_id in claims else DOC_BOOST
-            if refs and section_key(p.section) in refs and (not doc_ids or p.doc_id in doc_ids):
+            if pid in named:
                 score += REF_BOOST
             if score:
                 fused[pid] = score

@@ -59,8 +59,7 @@ class Instrument:
 
     def __post_init__(self) -> None:
         names = sorted({self.name, *self.aliases}, key=len, reverse=True)
-        parts = [re.escape(n) if not n.isupper() else re.escape(n) for n in names]
-        self.pattern = re.compile(r"(?<![\w'])(" + "|".join(parts) + r")(?![\w'])", re.IGNORECASE)
+        self.pattern = re.compile(r"(?<![\w'])(" + "|".join(map(re.escape, names)) + r")(?![\w'])", re.IGNORECASE)
 
 
 @dataclass

@@ -76,8 +76,7 @@ def iso_date(value: object) -> str | None:
     text = str(value).strip()
     if re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", text):
         return text
-    found = find_text_date(text)
-    return found
+    return find_text_date(text)
 
 
 def find_text_date(text: str) -> str | None:
@@ -93,7 +92,7 @@ def find_text_date(text: str) -> str | None:
     return f"{int(year):04d}-{month_no:02d}-{int(day):02d}"
 
 
-def _read_text(path: Path, limit: int) -> str:
+def _read_text(path: Path) -> str:
     raw = path.read_bytes()
     if not raw.strip():
         raise ValueError("empty file")
@@ -272,15 +271,15 @@ def load_file(path: Path, source: str, max_bytes: int) -> Document:
     page_starts: list[int] = []
     fmt = "plain"
     if suffix in {".md", ".markdown"}:
-        post = frontmatter.loads(_read_text(path, max_bytes))
+        post = frontmatter.loads(_read_text(path))
         meta = {**meta, **post.metadata}
         text, fmt = clean_text(post.content), "markdown"
     elif suffix == ".txt":
-        text = clean_text(_read_text(path, max_bytes))
+        text = clean_text(_read_text(path))
     elif suffix in HTML_SUFFIXES:
         import trafilatura
 
-        html, hidden = strip_hidden_html(_read_text(path, max_bytes))
+        html, hidden = strip_hidden_html(_read_text(path))
         if hidden:
             meta["hidden_text_removed"] = hidden
         extracted = trafilatura.extract(html, include_comments=False, include_tables=True, favor_recall=True)
@@ -299,7 +298,7 @@ def load_file(path: Path, source: str, max_bytes: int) -> Document:
         try:
             text, page_starts = load_pdf(path)
         except ValueError:
-            raise
+            raise  # already a readable reason
         except Exception as exc:  # pypdf raises many types on broken files
             raise ValueError(f"unreadable PDF ({type(exc).__name__})") from None
     else:
