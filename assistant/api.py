@@ -211,6 +211,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
                 log.exception("request %s failed", rid)
                 response = error_response(request, 500, "internal error")
         response.headers["X-Request-ID"] = rid
+        response.headers["X-Worker"] = str(os.getpid())  # which worker process answered (serve --workers N)
         log.info("%s %s %s -> %s (%.1f ms)", rid, request.method, request.url.path, response.status_code,
                  (time.perf_counter() - started) * 1000)
         return response

@@ -110,3 +110,69 @@ def test_api_answers_503_while_chroma_is_down_and_recovers(tmp_path, small_corpu
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_serve_with_two_workers_shares_state_through_chroma(chroma_server, small_corpus, tmp_path, embedder):
+    """`python -m assistant serve --workers 2` on one Chroma server: both workers answer, and a document
+    uploaded through one worker is cited by every worker on its next request."""
+    import os
+    import signal
+    from concurrent.futures import ThreadPoolExecutor
+
+    from test_api import wait_for_health
+
+    chroma_port, _ = chroma_server
+    settings = Settings(data_dir=tmp_path / "data", corpus_dirs=[small_corpus], chroma_host="127.0.0.1",
+                        chroma_port=chroma_port, _env_file=None)
+    ingest(settings, progress=False, embedder=embedder)
+    api_port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "SGA_DATA_DIR": str(settings.data_dir),
+           "SGA_CORPUS_DIRS": str(small_corpus), "SGA_CHROMA_HOST": "127.0.0.1", "SGA_CHROMA_PORT": str(chroma_port)}
+    env.pop("SGA_API_TOKEN", None)
+    log = open(tmp_path / "serve.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--workers", "2", "--port", str(api_port)],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            cwd=Path(__file__).resolve().parent.parent)
+    base = f"http://127.0.0.1:{api_port}"
+    try:
+        wait_for_health(base, lambda: proc.poll() is None, timeout=180)
+
+        def ask(question: str) -> tuple[str, list[str], str]:
+            # a new connection per request, so the kernel hands requests to either worker
+            r = httpx.post(f"{base}/v1/ask", json={"question": question}, timeout=120)
+            assert r.status_code == 200, r.text
+            return r.headers["X-Worker"], [c["doc_id"] for c in r.json()["citations"]], r.json()["text"]
+
+        def from_both_workers(question: str, check) -> set[str]:
+            """Ask in rounds of 8 concurrent requests until two worker processes have answered (bounded: the
+            second worker may still be loading its model); every answer must pass `check`."""
+            seen: set[str] = set()
+            deadline = time.monotonic() + 180
+            with ThreadPoolExecutor(8) as pool:
+                while len(seen) < 2 and time.monotonic() < deadline:
+                    for worker, cited, text in pool.map(ask, [question] * 8):
+                        assert check(cited, text), (cited, text)
+                        seen.add(worker)
+            return seen
+
+        workers = from_both_workers("Which treaty forbids national appropriation of the Moon?",
+                                    lambda cited, text: cited[:1] == ["ost"])
+        assert len(workers) == 2, f"only worker(s) {workers} answered"
+
+        note = ("---\nid: lunar-dust-code\ntitle: Lunar Dust Code\nkind: national-law\ndate: 2026-11-01\n---\n"
+                "# Lunar Dust Code\n\n## Section 4\n\nSection 4 of the Lunar Dust Code caps regolith sifting at "
+                "seventeen tonnes per landing site per year.\n")
+        up = httpx.post(f"{base}/v1/documents", files={"file": ("lunar-dust-code.md", note.encode(), "text/markdown")},
+                        timeout=300)
+        assert up.status_code in (200, 201), up.text
+        after = from_both_workers("How much regolith sifting does the Lunar Dust Code allow?",
+                                  lambda cited, text: cited[:1] == ["lunar-dust-code"] and "seventeen tonnes" in text)
+        assert after == workers
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
