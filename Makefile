@@ -28,7 +28,7 @@ test: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m assistant eval
 
 eval: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/python -m assistant eval --official --compare-official --ablation --sweep
+	HF_HUB_OFFLINE=1 $(BIN)/python -m assistant eval --official --compare-official --compare-dtype --ablation --sweep
 
 bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m assistant bench

@@ -64,6 +64,11 @@ def tables(results: dict) -> list[tuple[str, list[str], list[list[str]]]]:
                       for m in ("hit_at_5", "answer_correctness")]] for k in kinds]
         out.append(("With vs without the official texts (by kind)",
                     ["kind", "hit@5 with", "correct with", "hit@5 without", "correct without"], rows))
+    dtypes = results.get("dtype_comparison")
+    if dtypes:
+        names = list(dtypes)
+        rows = [[LABELS.get(m, m), *[fmt(dtypes[d]["overall"].get(m), m) for d in names]] for m in ["n", *METRICS]]
+        out.append((f"Embeddings {' vs '.join(names)} (overall)", ["metric", *names], rows))
     sweep = results.get("sweep")
     if sweep:
         marks = {sweep["current"]["threshold"]: "current", sweep["best"]["threshold"]: "best"}

@@ -46,6 +46,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--ablation", action="store_true", help="Switch the retrieval steps on one by one.")
     p.add_argument("--sweep", action="store_true", help="Abstention trade-off over thresholds 0.30..0.60.")
     p.add_argument("--dtype", choices=["fp32", "bf16"], help="Embedding dtype (default: the settings').")
+    p.add_argument("--compare-dtype", action="store_true",
+                   help="Also run with the other embedding dtype (bf16 vs fp32) over its own index.")
     p.add_argument("--no-baseline", action="store_true", help="Skip the plain LangChain baseline.")
     p.add_argument("--report-dir", type=Path, default=REPO / "eval" / "reports")
     p.add_argument("--gate", action=argparse.BooleanOptionalAction, default=True, help="Exit 1 below thresholds.")
@@ -266,13 +268,19 @@ def evaluate(args, questions: list[dict], unreviewed: int, data_dir: Path) -> in
     ours = run_ours(assistant, questions, checker, detail=True)
     t = lap("ours_s", t)
     results = {"ours": metrics.summarise(ours), "baseline": None, "ablation": None, "sweep": None,
-               "official_comparison": None}
+               "official_comparison": None, "dtype_comparison": None}
     records = {"ours": ours}
     if compare:
         records["without_official"] = run_ours(plain, questions, checker)
         results["official_comparison"] = {"with": results["ours"],
                                           "without": metrics.summarise(records["without_official"])}
         t = lap("compare_official_s", t)
+    if args.compare_dtype:
+        other = "fp32" if embedder.dtype == "bf16" else "bf16"
+        twin = open_assistant(argparse.Namespace(**{**vars(args), "dtype": other}), data_dir, dirs, say=say)
+        results["dtype_comparison"] = {embedder.dtype: results["ours"],
+                                       other: metrics.summarise(run_ours(twin, questions, checker))}
+        t = lap("compare_dtype_s", t)
     if not args.no_baseline:
         from eval.baseline import Baseline
 

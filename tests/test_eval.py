@@ -49,7 +49,7 @@ def test_run_writes_reports_with_metrics(tmp_path, small_corpus, embedder):
     questions = write_jsonl(tmp_path / "questions.jsonl", QUESTIONS)
     reports = tmp_path / "reports"
     code = main(["--questions", str(questions), "--corpus", str(small_corpus), "--data-dir", str(tmp_path / "data"),
-                 "--report-dir", str(reports), "--ablation", "--sweep", "--no-gate"])
+                 "--report-dir", str(reports), "--ablation", "--sweep", "--compare-dtype", "--no-gate"])
     assert code == 0
     assert (reports / "report.md").is_file() and (reports / "report.html").is_file()
     results = json.loads((reports / "results.json").read_text())
@@ -61,11 +61,13 @@ def test_run_writes_reports_with_metrics(tmp_path, small_corpus, embedder):
     assert set(results["ours"]["by_kind"]) == {"fact", "multi-doc", "abstain", "follow-up"}
     assert results["baseline"]["overall"]["abstention_recall"] == 0.0  # tutorial pipelines never abstain
     assert [row["name"] for row in results["ablation"]][0] == "dense only" and len(results["ablation"]) == 5
+    dtypes = results["dtype_comparison"]
+    assert set(dtypes) == {"bf16", "fp32"} and all(d["overall"]["hit_at_5"] >= 0.8 for d in dtypes.values())
     assert len(results["sweep"]["curve"]) == 16 and results["sweep"]["best"]["threshold"] >= 0.3
     failed = {f["id"]: f for f in results["failures"]}
     assert "wrong" in failed and failed["wrong"]["top5"] and failed["wrong"]["top5"][0]["doc_id"]
     md = (reports / "report.md").read_text()
-    assert "a phrase no answer contains" in md and "Overall: ours vs LangChain baseline" in md
+    assert "a phrase no answer contains" in md and "Overall: ours vs LangChain baseline" in md and "Embeddings" in md
     html = (reports / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 4 and "<style>" in html
 
