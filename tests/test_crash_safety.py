@@ -59,8 +59,6 @@ def check_consistent(settings: Settings) -> set[int]:
     return versions
 
 
-@pytest.mark.xfail(strict=False, reason="known gap (issue #10 open): about 1 run in 4, a SIGKILL leaves a committed "
-                   "passage whose Chroma record comes back without text or metadata until the next ingest repairs it")
 def test_sigkill_at_random_points(tmp_path, embedder):
     corpus, data = tmp_path / "corpus", tmp_path / "data"
     settings = Settings(data_dir=data, corpus_dirs=[corpus], _env_file=None)
@@ -99,3 +97,42 @@ def test_two_ingests_at_once_are_serialised(tmp_path):
     assistant = Assistant.from_settings(settings, ensure_index=False)
     live = assistant.engine.snapshot().passages
     assert assistant.store.count() == len(live) and len({p.doc_id for p in live.values()}) == 12
+
+
+def test_repair_of_lost_vectors_keeps_the_live_document_until_its_copy_is_committed(small_settings, embedder,
+                                                                                     monkeypatch):
+    """After a kill, a document whose vectors Chroma lost is embedded again. If that repair is itself killed
+    (while embedding, while writing, before its commit), the document is still whole, as before; the next
+    ingest completes the repair."""
+    import assistant.ingest.index as index
+    from assistant.store import Store
+
+    settings = small_settings
+    ingest(settings, progress=False, embedder=embedder)
+    live_before = Store(settings).manifest().passages["ost"]
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed")
+
+    for target, name in ((index, "_embed_with_progress"), (index, "_write_passages"), (Store, "commit_document")):
+        (settings.data_dir / "ingest.incomplete").touch()  # the previous ingest was killed
+        with monkeypatch.context() as m:
+            # Chroma losing unflushed vectors cannot be caused on demand: the detector reports it for `ost`.
+            m.setattr(index, "_find_broken", lambda store, manifest: {"ost"})
+            m.setattr(target, name, killed)
+            with pytest.raises(KeyboardInterrupt):
+                ingest(settings, progress=False, embedder=embedder)
+        assistant = Assistant.from_settings(settings, ensure_index=False)
+        passages = assistant.engine.snapshot().passages
+        assert assistant.store.manifest().passages["ost"] == live_before, name
+        assert all(pid in passages for pid in live_before), name  # as before: every listed passage is readable
+        assert assistant.ask("Which treaty forbids national appropriation of the Moon?").citations[0].doc_id == "ost"
+
+    with monkeypatch.context() as m:
+        m.setattr(index, "_find_broken", lambda store, manifest: {"ost"})
+        report = ingest(settings, progress=False, embedder=embedder)
+    store = Store(settings)
+    repaired = store.manifest().passages["ost"]
+    assert report.changed_documents == ["ost"] and len(repaired) == len(live_before)
+    assert not set(repaired) & set(live_before)  # a new copy replaced the old passages ...
+    assert store.all_passage_ids() == store.manifest().live_ids  # ... which are gone

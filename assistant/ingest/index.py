@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def passage_as_of(text: str, fallback: str | None) -> str | None:
     return fallback
 
 
-def plan_document(doc: Document) -> list[Passage]:
+def plan_document(doc: Document, salt: str = "") -> list[Passage]:
     meta = doc.meta
     seen: dict[tuple, int] = {}
     passages = []
@@ -60,7 +61,7 @@ def plan_document(doc: Document) -> list[Passage]:
         seen[key] = occurrence + 1
         passages.append(
             Passage(
-                id=passage_id(doc.doc_id, chunk.section, chunk.text, occurrence),
+                id=passage_id(doc.doc_id, chunk.section, chunk.text, occurrence, salt),
                 doc_id=doc.doc_id,
                 title=meta["title"],
                 short_title=meta.get("short_title"),
@@ -158,8 +159,9 @@ def _ingest_locked(settings, folders, rebuild, progress, store, embedder, starte
     orphans = sorted(store.all_passage_ids() - manifest.live_ids)
     if orphans:
         store.delete_passages(orphans)
-    for doc_id in broken:  # vectors lost when a previous ingest was killed: embed that document again
-        store.delete_passages(manifest.passages.get(doc_id, []))
+    # Vectors lost when a previous ingest was killed: embed the document again, under new ids, beside its live
+    # passages (which stay listed, and readable, until the copy is committed and replaces them).
+    for doc_id in broken:
         manifest.docs[doc_id] = {**manifest.docs[doc_id], "doc_hash": "broken"}
 
     source_keys = {str(f) for f in folders}
@@ -173,7 +175,7 @@ def _ingest_locked(settings, folders, rebuild, progress, store, embedder, starte
 
     plans = []
     for doc in changed:
-        passages = plan_document(doc)
+        passages = plan_document(doc, salt=uuid.uuid4().hex if doc.doc_id in broken else "")
         if not passages:
             report.skipped.append(SkippedFile(path=str(doc.path), reason="no passages after splitting"))
             continue

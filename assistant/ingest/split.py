@@ -229,7 +229,8 @@ def _page(doc: Document, offset: int) -> int | None:
     return page
 
 
-def passage_id(doc_id: str, section: str | None, text: str, occurrence: int) -> str:
-    """Content-derived id: the same passage text in the same place always gets the same id."""
-    key = f"{doc_id}\x1f{section or ''}\x1f{occurrence}\x1f{text}"
+def passage_id(doc_id: str, section: str | None, text: str, occurrence: int, salt: str = "") -> str:
+    """Content-derived id: the same passage text in the same place always gets the same id (a `salt` gives a
+    re-embedded copy new ids, so it can be written beside the live passages it replaces)."""
+    key = f"{doc_id}\x1f{section or ''}\x1f{occurrence}\x1f{text}" + (f"\x1f{salt}" if salt else "")
     return hashlib.sha256(key.encode()).hexdigest()[:20]
