@@ -95,14 +95,43 @@ def has_date(text: str) -> bool:
     return bool(YEAR_IN_TEXT.search(text))
 
 
+COUNTED = re.compile(r"\bhow (?:many|much)\s+([\w-]+(?:\s+[\w-]+){0,2})", re.IGNORECASE)
+NOT_COUNTED = {"are", "is", "was", "were", "have", "has", "had", "do", "does", "did", "will", "would", "can", "could",
+               "of", "it", "they", "there", "we", "you", "i"}
+COUNTED_STOP = {"other", "new", "more", "total", "different", "separate", "of", "the"}
+
+
+def counted_terms(question: str) -> set[str]:
+    """What a 'how many' question counts ('How many Starlink satellites are in orbit?' -> starlink,
+    satellites), as stemmed terms; empty when the question does not name it ('How much did it cost?')."""
+    match = COUNTED.search(question)
+    if not match:
+        return set()
+    words = match.group(1).split()
+    if words[0].lower() in NOT_COUNTED:
+        return set()
+    words = [w for w in words if w.lower() not in COUNTED_STOP]
+    if not words:
+        return set()
+    chosen = words[:2] if words[0][0].isupper() and len(words) > 1 else words[:1]  # 'Starlink satellites'
+    return set(tokenize([" ".join(chosen)])[0])
+
+
 def match_answer_type(question: str, sentences: list[Sentence]) -> list[Sentence]:
-    """A 'how many' question is answered by a sentence with a count, a 'when' question by one with a
-    date: such a sentence close to the best one is moved up; when none is close, nothing answers."""
+    """A 'how many' question is answered by a sentence with a count of the thing it asks about, a 'when'
+    question by one with a date: such a sentence close to the best one is moved up; when none is close,
+    nothing answers."""
     check = has_count if COUNT_QUESTION.search(question) else has_date if DATE_QUESTION.search(question) else None
+    counted = counted_terms(question) if check is has_count else set()
+    if counted:  # the count must be of that thing: the sentence or its passage names it
+        def check(s: Sentence) -> bool:
+            return has_count(s.text) and bool(counted & set(tokenize([f"{s.passage.section} {s.passage.text}"])[0]))
+    elif check is not None:
+        check = (lambda f: lambda s: f(s.text))(check)
     if check is None or not sentences:
         return sentences
     best = sentences[0].score
-    typed = [s for s in sentences if s.score >= best - TYPE_MARGIN and check(s.text)]
+    typed = [s for s in sentences if s.score >= best - TYPE_MARGIN and check(s)]
     return typed + [s for s in sentences if s not in typed] if typed else []
 
 

@@ -75,3 +75,14 @@ def test_cli_ask_json(small_settings, small_assistant):
     assert data["citations"][0]["doc_id"] == "ost"
     bad = subprocess.run([sys.executable, "-m", "assistant", "ask", " "], capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
     assert bad.returncode == 1 and "empty" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_count_must_be_of_the_thing_asked_about(small_assistant):
+    from assistant.answer import counted_terms
+
+    assert counted_terms("How many Starlink satellites are in orbit right now?") == {"starlink", "satellit"}
+    assert counted_terms("How many other countries joined?") == {"countri"}
+    assert counted_terms("How much did it bring back?") == set()
+    assert "59" in small_assistant.ask("How many countries have signed the Artemis Accords?").text
+    # The corpus has counts (of signatories), but none of satellites: nothing answers.
+    assert small_assistant.ask("How many satellites have the Artemis Accords signatories launched?").abstained
