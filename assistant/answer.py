@@ -114,6 +114,8 @@ def counted_terms(question: str) -> set[str]:
     if not words:
         return set()
     chosen = words[:2] if words[0][0].isupper() and len(words) > 1 else words[:1]  # 'Starlink satellites'
+    equivalents = Vocabulary.default().counted  # 'nations' are counted as 'countries', 'States', ...
+    chosen += [e for w in chosen for e in equivalents.get(w.lower(), [])]
     return set(tokenize([" ".join(chosen)])[0])
 
 

@@ -76,6 +76,10 @@ class Vocabulary:
     def __init__(self, data: dict) -> None:
         self.instruments = [Instrument(**entry) for entry in data.get("instruments", [])]
         self.expansions: dict[str, list[str]] = {k.lower(): v for k, v in (data.get("expansions") or {}).items()}
+        self.counted: dict[str, list[str]] = {}
+        for group in data.get("counted_equivalents") or []:
+            for word in group:
+                self.counted[word.lower()] = group
 
     @classmethod
     @lru_cache(maxsize=1)

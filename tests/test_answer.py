@@ -80,8 +80,8 @@ def test_cli_ask_json(small_settings, small_assistant):
 def test_a_count_must_be_of_the_thing_asked_about(small_assistant):
     from assistant.answer import counted_terms
 
-    assert counted_terms("How many Starlink satellites are in orbit right now?") == {"starlink", "satellit"}
-    assert counted_terms("How many other countries joined?") == {"countri"}
+    assert {"starlink", "satellit"} <= counted_terms("How many Starlink satellites are in orbit right now?")
+    assert {"countri", "nation", "state"} <= counted_terms("How many other countries joined?")
     assert counted_terms("How much did it bring back?") == set()
     assert "59" in small_assistant.ask("How many countries have signed the Artemis Accords?").text
     # The corpus has counts (of signatories), but none of satellites: nothing answers.
