@@ -20,6 +20,9 @@ def cpu_has_bf16() -> bool:
 
 
 SMALL_BATCH = 4
+# One lock for every embedder of the process: torch's thread count is process-wide, so one model must not
+# switch it while another encodes (serialising also keeps latency predictable).
+TORCH_LOCK = threading.Lock()
 
 
 class Embedder(Embeddings):
@@ -40,7 +43,7 @@ class Embedder(Embeddings):
             self.model = self.model.to(torch.bfloat16)
         self.batch_size = batch_size
         self.dimension = self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension") else self.model.get_sentence_embedding_dimension()
-        self._lock = threading.Lock()  # torch is thread-safe, but serialising keeps latency predictable
+        self._lock = TORCH_LOCK
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """(n, dim) float32, L2-normalised."""
