@@ -120,20 +120,23 @@ def counted_terms(question: str) -> set[str]:
 
 
 def match_answer_type(question: str, sentences: list[Sentence]) -> list[Sentence]:
-    """A 'how many' question is answered by a sentence with a count of the thing it asks about, a 'when'
-    question by one with a date: such a sentence close to the best one is moved up; when none is close,
-    nothing answers."""
-    check = has_count if COUNT_QUESTION.search(question) else has_date if DATE_QUESTION.search(question) else None
-    counted = counted_terms(question) if check is has_count else set()
-    if counted:  # the count must be of that thing: the sentence or its passage names it
-        def check(s: Sentence) -> bool:
-            return has_count(s.text) and bool(counted & set(tokenize([f"{s.passage.section} {s.passage.text}"])[0]))
-    elif check is not None:
-        check = (lambda f: lambda s: f(s.text))(check)
-    if check is None or not sentences:
+    """A 'how many' question is answered by a sentence with a count of the thing it asks about (named in the
+    sentence's passage), a 'when' question by one with a date: such a sentence close to the best one is moved
+    up; when none is close, nothing answers."""
+    kind = has_count if COUNT_QUESTION.search(question) else has_date if DATE_QUESTION.search(question) else None
+    if kind is None or not sentences:
         return sentences
+    counted = counted_terms(question) if kind is has_count else set()
+    names: dict[str, bool] = {}  # passage id -> whether it names what is counted
+
+    def names_counted(p: Passage) -> bool:
+        if p.id not in names:
+            names[p.id] = bool(counted & set(tokenize([f"{p.section or ''} {p.text}"])[0]))
+        return names[p.id]
+
     best = sentences[0].score
-    typed = [s for s in sentences if s.score >= best - TYPE_MARGIN and check(s)]
+    typed = [s for s in sentences if s.score >= best - TYPE_MARGIN and kind(s.text)
+             and (not counted or names_counted(s.passage))]
     return typed + [s for s in sentences if s not in typed] if typed else []
 
 
