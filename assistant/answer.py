@@ -140,6 +140,13 @@ def match_answer_type(question: str, sentences: list[Sentence]) -> list[Sentence
     return typed + [s for s in sentences if s not in typed] if typed else []
 
 
+def answering_sentences(question: str, sentences: list[Sentence]) -> list[Sentence]:
+    """The sentences that may answer: off-topic passages answer only questions aimed at them (handled before),
+    instruction-like text is never quoted, and the answer type must match the question."""
+    sentences = [s for s in sentences if not s.passage.offtopic and not looks_like_injection(s.text)]
+    return match_answer_type(question, sentences)
+
+
 def confidence(sentences: list[Sentence], retrieved: Retrieved) -> float:
     """How well the corpus supports an answer: the best sentence score."""
     return sentences[0].score if sentences else 0.0
@@ -160,9 +167,7 @@ class ExtractiveAnswerer:
             first = next(s for s in sentences if s.passage.offtopic)
             own = sorted((s for s in sentences if s.passage.id == first.passage.id), key=lambda s: s.passage.text.find(s.text))
             return compose(own[: self.settings.max_answer_sentences], sentences, retrieved, set(), self.name)
-        # Off-topic passages answer only questions aimed at them; instruction-like text is never quoted.
-        sentences = [s for s in sentences if not s.passage.offtopic and not looks_like_injection(s.text)]
-        sentences = match_answer_type(question, sentences)
+        sentences = answering_sentences(question, sentences)
         if not sentences or confidence(sentences, retrieved) < self.settings.abstain_threshold:
             return Answer(text=ABSTAIN_TEXT, abstained=True, answerer=self.name,
                           retrieved=[p.id for p in retrieved.passages])

@@ -137,14 +137,12 @@ def run_ours(assistant, questions: list[dict], checker, steps=None, detail: bool
 def answer_confidence(store, question: str, retrieved) -> float:
     """The score the extractive answerer compares with its threshold (mirrors ExtractiveAnswerer.answer:
     off-topic sentences do not count; a question aimed at an off-topic passage is answered regardless)."""
-    from assistant.answer import confidence, match_answer_type, score_sentences
-    from assistant.safety import looks_like_injection
+    from assistant.answer import answering_sentences, confidence, score_sentences
 
     sentences = score_sentences(store, question, retrieved)
     if getattr(retrieved, "targeted_offtopic", False) and any(s.passage.offtopic for s in sentences):
         return 1.0
-    sentences = [s for s in sentences if not s.passage.offtopic and not looks_like_injection(s.text)]
-    return confidence(match_answer_type(question, sentences), retrieved)  # no sentence of the asked type: 0
+    return confidence(answering_sentences(question, sentences), retrieved)
 
 
 def run_baseline(baseline, questions: list[dict], checker) -> list[dict]:
