@@ -42,25 +42,33 @@ class Answerer(Protocol):
     def answer(self, question: str, retrieved: Retrieved) -> Answer: ...
 
 
+def sentence_text(passages: dict[str, tuple[int, Passage]], meta: dict | None) -> str | None:
+    """A stored sentence's text: its offsets into the passage it belongs to (None when not retrieved)."""
+    found = passages.get(meta.get("passage_id")) if meta else None
+    return found[1].text[meta["start"] : meta["end"]] if found else None
+
+
 def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[Sentence]:
     """Every sentence of the retrieved passages, scored against the question, best first."""
     passages = retrieved.passages
     if not passages:
         return []
     ids = [p.id for p in passages]
-    try:
-        got = store.sentences.get(where={"passage_id": {"$in": ids}}, include=["embeddings", "documents", "metadatas"])
-    except Exception:  # vectors lost by a killed writer (see HybridSearch._cosines): embed the sentences again
-        got = store.sentences.get(where={"passage_id": {"$in": ids}}, include=["documents", "metadatas"])
-        got["embeddings"] = list(get_embedder(store.settings.model_path, store.settings.embedding_dtype,
-                                              store.settings.embedding_batch_size).encode(got["documents"]))
     by_id = {p.id: (rank, p) for rank, p in enumerate(passages)}
+    try:
+        got = store.sentences.get(where={"passage_id": {"$in": ids}}, include=["embeddings", "metadatas"])
+        texts = [sentence_text(by_id, meta) for meta in got["metadatas"]]
+    except Exception:  # vectors lost by a killed writer (see HybridSearch._cosines): embed the sentences again
+        got = store.sentences.get(where={"passage_id": {"$in": ids}}, include=["metadatas"])
+        texts = [sentence_text(by_id, meta) for meta in got["metadatas"]]
+        got["embeddings"] = list(get_embedder(store.settings.model_path, store.settings.embedding_dtype,
+                                              store.settings.embedding_batch_size).encode([t or "" for t in texts]))
     query_terms = set(tokenize([question])[0]) if question.strip() else set()
     refs, docs = set(retrieved.analysis.refs), retrieved.analysis.doc_ids
     out = []
     q = retrieved.query_vector
-    for text, meta, vec in zip(got["documents"], got["metadatas"], got["embeddings"]):
-        if not meta or meta.get("passage_id") not in by_id or text is None or vec is None:
+    for text, meta, vec in zip(texts, got["metadatas"], got["embeddings"]):
+        if text is None or vec is None:
             continue
         rank, passage = by_id[meta["passage_id"]]
         vector = np.asarray(vec, dtype=np.float32)
@@ -227,15 +235,16 @@ def probe_older_sources(store: Store, lead: Sentence, retrieved: Retrieved) -> l
         return []
     try:
         got = store.sentences.query(query_embeddings=[lead.vector.tolist()], n_results=16,
-                                    include=["embeddings", "documents", "metadatas"])
+                                    include=["embeddings", "metadatas"])
     except Exception:  # best effort: an answer without the older source is still a right answer
         return []
     live = retrieved.snapshot_passages
     out = []
-    for text, meta, vec in zip(got["documents"][0], got["metadatas"][0], got["embeddings"][0]):
+    for meta, vec in zip(got["metadatas"][0], got["embeddings"][0]):
         passage = live.get(meta["passage_id"]) if live and meta and vec is not None else None
         if passage is None or passage.offtopic or passage.doc_id == lead.passage.doc_id:
             continue
+        text = passage.text[meta["start"] : meta["end"]]
         vector = np.asarray(vec, dtype=np.float32)
         similarity = float(vector @ retrieved.query_vector)
         # Scored like a retrieved sentence, so it only counts when it answers the question as well.

@@ -52,7 +52,7 @@ def ingest(
         f"[bold]{report.documents}[/bold] documents, [bold]{report.passages_total}[/bold] passages "
         f"({len(report.added_documents)} added, {len(report.changed_documents)} changed, "
         f"{len(report.removed_documents)} removed, {report.unchanged_documents} unchanged; "
-        f"{report.passages_added} passages embedded) in {report.seconds}s"
+        f"{report.passages_added} passages embedded) in {report.seconds}s ({report.embed_seconds}s embedding)"
     )
     for item in report.skipped:
         console.print(f"[yellow]skipped[/yellow] {item.path}: {item.reason}")

@@ -174,8 +174,9 @@ class _Check:
     def _sentences(self, p: Passage) -> tuple[list[str], np.ndarray, set[str]]:
         if p.id not in self.cache:
             try:  # the index already holds every sentence's vector
-                got = self.owner.store.sentences.get(where={"passage_id": p.id}, include=["embeddings", "documents"])
-                texts, vectors = list(got["documents"]), np.asarray(got["embeddings"], dtype=np.float32)
+                got = self.owner.store.sentences.get(where={"passage_id": p.id}, include=["embeddings", "metadatas"])
+                texts = [p.text[m["start"] : m["end"]] for m in got["metadatas"]]
+                vectors = np.asarray(got["embeddings"], dtype=np.float32)
             except Exception:  # noqa: BLE001  embedded below
                 texts = []
             if not texts:

@@ -101,3 +101,4 @@ class IngestReport(BaseModel):
     offtopic: list[str] = Field(default_factory=list, description="'doc_id: section: text start' of flagged passages")
     injection: list[str] = Field(default_factory=list)
     seconds: float = 0.0
+    embed_seconds: float = Field(0.0, description="Of `seconds`, the time spent running the embedding model.")

@@ -182,7 +182,9 @@ def _ingest_locked(settings, folders, rebuild, progress, store, embedder, starte
         existing = store.existing_ids([p.id for p in passages])
         plans.append(PlannedDocument(doc, passages, [i for i, p in enumerate(passages) if p.id not in existing]))
 
+    embedding_started = time.perf_counter()
     subject = subject_vector(embedder, docs)
+    subject_seconds = time.perf_counter() - embedding_started
     texts, owners = [], []
     for plan_no, plan in enumerate(plans):
         for i in plan.new:
@@ -192,7 +194,9 @@ def _ingest_locked(settings, folders, rebuild, progress, store, embedder, starte
             for s_no, (s, e) in enumerate(split_sentences(p.text)):
                 texts.append(p.text[s:e])
                 owners.append((plan_no, i, s_no))
+    embedding_started = time.perf_counter()
     vectors = _embed_with_progress(embedder, texts, progress)
+    report.embed_seconds = round(subject_seconds + time.perf_counter() - embedding_started, 2)
 
     by_plan: dict[int, dict] = {}
     for (plan_no, i, s_no), vector in zip(owners, vectors):
@@ -286,21 +290,21 @@ def _write_passages(store: Store, passages: list[Passage], fresh: dict, batch: i
         part = new[k : k + batch]
         store.passages.upsert(
             ids=[p.id for _, p in part],
-            embeddings=[fresh[i]["vec"].tolist() for i, _ in part],
+            embeddings=np.stack([fresh[i]["vec"] for i, _ in part]),
             documents=[p.text for _, p in part],
             metadatas=[passage_metadata(p) for _, p in part],
         )
-        s_ids, s_vecs, s_docs, s_meta = [], [], [], []
+        # A sentence is stored as its vector and its offsets in the passage, without a copy of its text:
+        # Chroma's full-text index over documents was half the cost of writing sentences.
+        s_ids, s_vecs, s_meta = [], [], []
         for i, p in part:
             for s_no, ((s, e), vec) in enumerate(zip(split_sentences(p.text), fresh[i]["sent"])):
                 s_ids.append(f"{p.id}:{s_no}")
-                s_vecs.append(vec.tolist())
-                s_docs.append(p.text[s:e])
+                s_vecs.append(vec)
                 s_meta.append({"passage_id": p.id, "doc_id": p.doc_id, "start": s, "end": e})
         for j in range(0, len(s_ids), batch):
             store.sentences.upsert(
-                ids=s_ids[j : j + batch], embeddings=s_vecs[j : j + batch],
-                documents=s_docs[j : j + batch], metadatas=s_meta[j : j + batch],
+                ids=s_ids[j : j + batch], embeddings=np.stack(s_vecs[j : j + batch]), metadatas=s_meta[j : j + batch],
             )
     for k in range(0, len(kept), batch):
         part = kept[k : k + batch]
