@@ -247,6 +247,8 @@ class HybridSearch:
             chosen.append(p.model_copy(update={"score": round(fused[p.id], 5)}))
             if len(chosen) >= k:
                 break
+        if steps.structure:
+            chosen = specific_first(chosen)
         dense = self._cosines(query_vector, [p.id for p in chosen])
         return Retrieved(chosen, query_vector, analysis, dense, targeted, snap.passages, snap.official)
 
@@ -312,6 +314,23 @@ class HybridSearch:
             texts = [embed_text(snap.passages[pid]) for pid in ids] if snap else []
             vectors = dict(zip(ids, self.embedder.encode(texts))) if texts else {}
         return {pid: float(np.asarray(vec, dtype=np.float32) @ vector) for pid, vec in vectors.items()}
+
+
+def specific_first(passages: list[Passage]) -> list[Passage]:
+    """A document's overview (the text before its first heading) comes after the best of its own sections
+    among the results: the section is the exact source, the overview restates it among other things. On the
+    eval, an overview ranked first was the passage asked about in 7 of 24 questions, a section in 92 of 113.
+    Only the order within the results changes, never which passages they are."""
+    best_section: dict[str, float] = {}
+    for p in passages:
+        if p.section is not None:
+            best_section[p.doc_id] = max(best_section.get(p.doc_id, float("-inf")), p.score or 0.0)
+    out = []
+    for p in passages:
+        if p.section is None and p.doc_id in best_section and (p.score or 0.0) >= best_section[p.doc_id]:
+            p = p.model_copy(update={"score": round(best_section[p.doc_id] - 1e-5, 5)})
+        out.append(p)
+    return sorted(out, key=lambda p: -(p.score or 0.0))  # stable: ties keep their order
 
 
 def _jaccard(a: str, b: str) -> float:

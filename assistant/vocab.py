@@ -59,7 +59,15 @@ class Instrument:
 
     def __post_init__(self) -> None:
         names = sorted({self.name, *self.aliases}, key=len, reverse=True)
-        self.pattern = re.compile(r"(?<![\w'])(" + "|".join(map(re.escape, names)) + r")(?![\w'])", re.IGNORECASE)
+        self.pattern = re.compile(r"(?<![\w'’])(" + "|".join(map(alias_pattern, names)) + r")(?:['’]s)?(?![\w'’])",
+                                  re.IGNORECASE)
+
+
+def alias_pattern(alias: str) -> str:
+    """An alias as people type it: any spacing or hyphen between its words, curly or straight apostrophes,
+    and a possessive or a year between them ("Luxembourg's 2017 space resources law")."""
+    words = [re.escape(w).replace("'", "['’]") for w in re.split(r"[\s-]+", alias.strip()) if w]
+    return r"(?:['’]s)?[\s-]+(?:(?:19|20)\d\d\s+)?".join(words)
 
 
 @dataclass

@@ -178,7 +178,8 @@ def copy_index(src, dst) -> None:
             got = a.get(include=["embeddings", "documents", "metadatas"], limit=1000, offset=offset)
             if not got["ids"]:
                 break
-            b.upsert(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"], metadatas=got["metadatas"])
+            docs = got["documents"] if any(d is not None for d in got["documents"]) else None  # sentences have none
+            b.upsert(ids=got["ids"], embeddings=got["embeddings"], documents=docs, metadatas=got["metadatas"])
             offset += len(got["ids"])
 
 

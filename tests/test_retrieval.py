@@ -1,0 +1,53 @@
+"""Retrieval on the shipped corpus: names as people write them, sections before overviews, follow-ups."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.retrieval import specific_first
+from assistant.types import Passage
+from assistant.vocab import Vocabulary
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("What does Luxembourg's 2017 space resources law require from companies?", "Luxembourg space resources law"),
+    ("Is the OST's Article II binding on companies?", "Outer Space Treaty"),
+    ("What does the Outer Space Treaty’s Article VI say?", "Outer Space Treaty"),  # curly apostrophe
+    ("the long term sustainability guidelines on debris", "Long-term Sustainability Guidelines"),
+    ("What did chang’e 6 bring back?", "Chang'e 6"),
+    ("What year does the space race article give for COPUOS?", "the seed article"),
+])
+def test_an_instrument_is_recognised_as_people_write_it(text, name):
+    assert name in [i.name for i in Vocabulary.default().analyse(text).instruments]
+
+
+def test_names_inside_other_words_are_not_instruments():
+    names = [i.name for i in Vocabulary.default().analyse("Is a costly ghost treaty a regulation?").instruments]
+    assert "Outer Space Treaty" not in names and "Artemis Accords" not in names
+
+
+def _passage(pid: str, doc: str, section: str | None, score: float) -> Passage:
+    return Passage(id=pid, doc_id=doc, title=doc, section=section, text=pid, score=score)
+
+
+def test_a_documents_overview_comes_after_its_best_section_and_nothing_else_moves():
+    ranked = [_passage("ost-intro", "ost", None, 0.9), _passage("moon-11", "moon", "Article 11", 0.8),
+              _passage("ost-6", "ost", "Article VI", 0.7), _passage("moon-intro", "moon", None, 0.6),
+              _passage("iss-intro", "iss", None, 0.5)]
+    out = specific_first(ranked)
+    assert [p.id for p in out] == ["moon-11", "ost-6", "ost-intro", "moon-intro", "iss-intro"]
+    assert [p.score for p in out] == sorted((p.score for p in out), reverse=True)  # scores still say the order
+
+
+def test_the_specific_article_is_ranked_first_over_the_treaty_overview(corpus_assistant):
+    got = corpus_assistant.search("Under the OST, can a private company operate in space without government involvement?")
+    assert got[0].doc_id == "ost" and got[0].section.startswith("Article VI")
+
+
+def test_a_follow_up_borrows_an_instrument_named_with_a_year_and_a_possessive(corpus_assistant):
+    history = [{"role": "user", "content": "What does Luxembourg's 2017 space resources law require from companies?"},
+               {"role": "assistant", "content": "Anyone exploring or using space resources needs a written mission "
+                                                "authorisation from the ministers."}]
+    answer = corpus_assistant.ask("What happens if a company does it without permission?", history)
+    assert not answer.abstained and answer.citations
+    assert {c.doc_id for c in answer.citations} == {"luxembourg-space-resources-law"}, answer.text
