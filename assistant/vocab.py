@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+import Stemmer
 import yaml
 
 ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
@@ -83,7 +84,11 @@ class QueryAnalysis:
 class Vocabulary:
     def __init__(self, data: dict) -> None:
         self.instruments = [Instrument(**entry) for entry in data.get("instruments", [])]
-        self.expansions: dict[str, list[str]] = {k.lower(): v for k, v in (data.get("expansions") or {}).items()}
+        # Keyed by stem, so that "satellites" and "Satellite's" expand like "satellite".
+        self.expansions: dict[str, list[str]] = {}
+        for word, extra in (data.get("expansions") or {}).items():
+            bucket = self.expansions.setdefault(stem(word), [])
+            bucket.extend(e for e in extra if e not in bucket)
         self.counted: dict[str, list[str]] = {}
         for group in data.get("counted_equivalents") or []:
             for word in group:
@@ -110,8 +115,7 @@ class Vocabulary:
             extra.append(f"{unit} {number}")
             if number.isdigit() and int(number) <= 50:
                 extra.append(f"{unit} {int_to_roman(int(number))}")
-        words = set(re.findall(r"[a-z][a-z-]+", text.lower()))
-        for word in words:
+        for word in dict.fromkeys(stem(w) for w in re.findall(r"[a-z][a-z-]+", text.lower())):
             extra.extend(self.expansions.get(word, []))
         return text if not extra else f"{text} {' '.join(extra)}"
 
@@ -126,6 +130,13 @@ class Vocabulary:
             if any(is_acronym(m.group(1)) for m in instrument.pattern.finditer(text)):
                 names.append(instrument.name)
         return text if not names else f"{text} ({', '.join(names)})"
+
+
+STEMMER = Stemmer.Stemmer("english")
+
+
+def stem(word: str) -> str:
+    return STEMMER.stemWord(word.lower())
 
 
 def is_acronym(word: str) -> bool:

@@ -51,3 +51,11 @@ def test_a_follow_up_borrows_an_instrument_named_with_a_year_and_a_possessive(co
     answer = corpus_assistant.ask("What happens if a company does it without permission?", history)
     assert not answer.abstained and answer.citations
     assert {c.doc_id for c in answer.citations} == {"luxembourg-space-resources-law"}, answer.text
+
+
+def test_expansions_match_any_form_of_the_word():
+    vocabulary = Vocabulary.default()
+    for question in ("Is it legal to put nukes in orbit?", "is it legal to put a nuke in orbit"):
+        assert "nuclear weapons" in vocabulary.expand(question, vocabulary.analyse(question))
+    plural = "Who pays when satellites crash?"
+    assert "space object" in vocabulary.expand(plural, vocabulary.analyse(plural))
