@@ -95,7 +95,7 @@ TYPE_MARGIN = 0.15  # how far below the best sentence one of the right answer ty
 def has_count(text: str) -> bool:
     """A count or amount, not an article number, a resolution number or a year."""
     stripped = YEAR_IN_TEXT.sub(" ", REFERENCE_NUMBER.sub(" ", text))
-    return bool(re.search(r"\d|\b(" + "|".join(sorted(NUMBER_WORDS)) + r"|dozen|hundred|thousand|million|billion)\b",
+    return bool(re.search(r"\d|\b(" + "|".join(sorted(NUMBER_WORDS)) + r")\b|\b(dozen|hundred|thousand|million|billion|trillion)s?\b",
                           stripped, re.IGNORECASE))
 
 

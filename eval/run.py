@@ -32,7 +32,7 @@ from eval.feedback import feedback_to_cases, load_questions  # noqa: E402
 
 K = 5
 SPACE_LAW = REPO.parent / "shared" / "space-law"
-KINDS = {"seed", "fact", "multi-doc", "abstain", "follow-up", "adversarial", "dated", "official", "feedback"}
+KINDS = {"seed", "fact", "multi-doc", "abstain", "follow-up", "adversarial", "dated", "official", "colloquial", "feedback"}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
