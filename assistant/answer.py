@@ -182,8 +182,28 @@ class ExtractiveAnswerer:
         sentences = sentences + official_companions(self.store, question, sentences, retrieved)
         sentences.sort(key=lambda s: -s.score)
         chosen = select(sentences, self.settings.max_answer_sentences, set(retrieved.analysis.refs))
+        missing = other_countrys_law(question, chosen, retrieved)
+        if missing:
+            return Answer(text=missing, abstained=True, answerer=self.name, retrieved=[p.id for p in retrieved.passages])
         older = probe_older_sources(self.store, chosen[0], retrieved) if not source_claims else []
         return compose(chosen, sentences + older, retrieved, source_claims or set(), self.name)
+
+
+def other_countrys_law(question: str, chosen: list[Sentence], retrieved: Retrieved) -> str | None:
+    """A question about one country's law ("the penalty in France") is not answered from another country's
+    national law that does not mention it: then the answer says which countries' laws the corpus holds."""
+    vocabulary = Vocabulary.default()
+    asked = vocabulary.countries(question)
+    lead = vocabulary.national_law_of(chosen[0].passage.doc_id)
+    if not asked or lead is None or lead in asked:
+        return None
+    if any(c.in_passage.search(s.passage.text) for c in asked for s in chosen):  # e.g. a US law about China
+        return None
+    live = {p.doc_id for p in retrieved.snapshot_passages.values()} or {chosen[0].passage.doc_id}
+    held = [j.name for j in vocabulary.jurisdictions if live & set(j.docs)]
+    names = " or ".join(c.name for c in asked)
+    return (f"The corpus does not hold the national law of {names}; its national space laws are those of "
+            f"{', '.join(held[:-1]) + ' and ' + held[-1] if len(held) > 1 else held[0]}.")
 
 
 def select(sentences: list[Sentence], limit: int, refs: set | None = None) -> list[Sentence]:

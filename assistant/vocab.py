@@ -10,6 +10,7 @@ from importlib import resources
 import Stemmer
 import yaml
 
+COMMON_WORDS = {"us", "it", "in", "is", "as", "at", "or", "an", "am", "me", "we", "so", "no", "on", "to"}
 ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 UNIT_WORDS = {"article": "article", "art": "article", "arts": "article", "section": "section", "sec": "section",
               "§": "section", "principle": "principle", "guideline": "guideline", "paragraph": "paragraph",
@@ -59,9 +60,33 @@ class Instrument:
     pattern: re.Pattern = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        names = sorted({self.name, *self.aliases}, key=len, reverse=True)
-        self.pattern = re.compile(r"(?<![\w'’])(" + "|".join(map(alias_pattern, names)) + r")(?:['’]s)?(?![\w'’])",
-                                  re.IGNORECASE)
+        self.pattern = names_pattern([self.name, *self.aliases])
+
+
+@dataclass
+class Country:
+    """A country as questions name it; `docs` are its national laws in the corpus."""
+
+    name: str
+    aliases: list[str]
+    adjectives: list[str] = field(default_factory=list)
+    docs: list[str] = field(default_factory=list)
+    in_question: re.Pattern = field(init=False, repr=False)
+    in_passage: re.Pattern = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # A passage saying "in French" names a language, not France: passages are searched for names only.
+        self.in_question = names_pattern([*self.aliases, *self.adjectives], exact_words=True)
+        self.in_passage = names_pattern(self.aliases, exact_words=True)
+
+
+def names_pattern(names: list[str], exact_words: bool = False) -> re.Pattern:
+    """Any of the names, case-insensitive; with `exact_words`, an all-capital name that is also an English word
+    ("US") matches only in capitals ("us" is a pronoun)."""
+    names = sorted(set(names), key=len, reverse=True)
+    parts = [f"(?-i:{alias_pattern(n)})" if exact_words and n.isupper() and n.lower() in COMMON_WORDS
+             else alias_pattern(n) for n in names]
+    return re.compile(r"(?<![\w'’])(" + "|".join(parts) + r")(?:['’]s)?(?![\w'’])", re.IGNORECASE)
 
 
 def alias_pattern(alias: str) -> str:
@@ -84,6 +109,7 @@ class QueryAnalysis:
 class Vocabulary:
     def __init__(self, data: dict) -> None:
         self.instruments = [Instrument(**entry) for entry in data.get("instruments", [])]
+        self.jurisdictions = [Country(**entry) for entry in data.get("jurisdictions") or []]
         # Keyed by stem, so that "satellites" and "Satellite's" expand like "satellite".
         self.expansions: dict[str, list[str]] = {}
         for word, extra in (data.get("expansions") or {}).items():
@@ -107,6 +133,14 @@ class Vocabulary:
                 found.append(instrument)
         refs = [unit_key(m.group(1), m.group(2)) for m in REF.finditer(text)]
         return QueryAnalysis(found, refs)
+
+    def countries(self, text: str) -> list[Country]:
+        """The countries a question names ("French", "the UK", "Japan's")."""
+        return [j for j in self.jurisdictions if j.in_question.search(text)]
+
+    def national_law_of(self, doc_id: str) -> Country | None:
+        """The country whose national law this document is, if it is one."""
+        return next((j for j in self.jurisdictions if doc_id in j.docs), None)
 
     def expand(self, text: str, analysis: QueryAnalysis) -> str:
         """Query plus canonical names, article numerals in both forms, and synonyms (for lexical search)."""

@@ -59,3 +59,26 @@ def test_expansions_match_any_form_of_the_word():
         assert "nuclear weapons" in vocabulary.expand(question, vocabulary.analyse(question))
     plural = "Who pays when satellites crash?"
     assert "space object" in vocabulary.expand(plural, vocabulary.analyse(plural))
+
+
+def test_countries_are_recognised_but_not_the_pronoun_us():
+    vocabulary = Vocabulary.default()
+    assert [c.name for c in vocabulary.countries("What does the US law say?")] == ["the United States"]
+    assert [c.name for c in vocabulary.countries("What's the penalty in france?")] == ["France"]
+    assert vocabulary.countries("Can you tell us about it?") == []
+    france = next(c for c in vocabulary.jurisdictions if c.name == "France")
+    assert france.in_question.search("a French company") and not france.in_passage.search("authentic in French")
+
+
+def test_a_question_about_another_countrys_law_says_which_laws_the_corpus_holds(corpus_assistant):
+    answer = corpus_assistant.ask("What is the penalty for launching a satellite without a licence in France?")
+    assert answer.abstained and "France" in answer.text and "Luxembourg" in answer.text and not answer.citations
+
+
+@pytest.mark.parametrize(("question", "doc_id"), [
+    ("Is mining in space legal in the UAE?", "uae-space-law"),
+    ("What does the Wolf Amendment stop NASA from doing with China?", "wolf-amendment"),  # a US law about China
+])
+def test_a_countrys_own_law_or_a_law_about_it_still_answers(corpus_assistant, question, doc_id):
+    answer = corpus_assistant.ask(question)
+    assert not answer.abstained and doc_id in {c.doc_id for c in answer.citations}, answer.text
