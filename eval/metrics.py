@@ -12,6 +12,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from assistant.vocab import section_key
+
 # Our name -> ranx metric. ranx's "hits@k" counts relevant results; "hit_rate@k" is the 0/1 hit we want.
 RETRIEVAL = {"hit_at_1": "hit_rate@1", "hit_at_5": "hit_rate@5", "mrr": "mrr@5", "ndcg_at_5": "ndcg@5"}
 QUALITY = ["answer_correctness", "abstention_precision", "abstention_recall", "citation_precision", "citation_recall"]
@@ -27,17 +29,28 @@ QUOTED = re.compile(r"[“\"]([^”\"]{20,})[”\"]")
 
 # -- retrieval -------------------------------------------------------------------------------------
 def is_relevant(doc_id: str, section: str | None, gold: Iterable[dict]) -> bool:
-    """A passage answers a gold {doc_id, section}: same document, and the section or one inside it."""
+    """A passage answers a gold {doc_id, section}: same document, and the section or one inside it; or another
+    text of the same instrument (the official text beside our brief, per the vocabulary) at the same provision."""
     for g in gold:
-        if g.get("doc_id") != doc_id:
-            continue
         want = g.get("section")
+        if g.get("doc_id") != doc_id:
+            if doc_id in other_texts(g.get("doc_id")) and (
+                    not want or (section_key(want) is not None and section_key(section) == section_key(want))):
+                return True
+            continue
         if not want:
             return True
         have = section or ""
         if have == want or have.startswith(want + ":") or have.startswith(want + " >"):
             return True
     return False
+
+
+def other_texts(doc_id: str | None) -> set[str]:
+    """The other documents of the instrument `doc_id` belongs to (brief, official text, translations)."""
+    from assistant.vocab import Vocabulary
+
+    return {d for i in Vocabulary.default().instruments if doc_id in i.docs for d in i.docs} - {doc_id}
 
 
 def retrieval_scores(items: list[tuple[str, list[str], set[str]]]) -> dict[str, dict[str, float]]:

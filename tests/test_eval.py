@@ -116,6 +116,9 @@ def test_metric_rules():
     assert metrics.is_relevant("ost", "Article II > Paragraph 1", gold)
     assert not metrics.is_relevant("ost", "Article III", gold) and not metrics.is_relevant("ost", "Article II1", gold)
     assert metrics.is_relevant("ost", None, [{"doc_id": "ost", "section": None}])
+    # The official text of the same provision answers as well as our brief of it; another treaty does not.
+    assert metrics.is_relevant("ost-1967", "Article 2", gold) and not metrics.is_relevant("ost-1967", "Article 3", gold)
+    assert not metrics.is_relevant("moon-1979", "Article II", gold)
     assert metrics.contains_all("Article 2 bars it; 59 States", ["59", "Article II|Article 2"])
     assert not metrics.is_correct(False, True, "59", ["59"]) and metrics.is_correct(True, True, "", [])
     sentences = metrics.answer_sentences("The U.S. Congress acted. It passed a law [1][2]. Note: [3] is not about "
