@@ -182,11 +182,39 @@ class ExtractiveAnswerer:
         sentences = sentences + official_companions(self.store, question, sentences, retrieved)
         sentences.sort(key=lambda s: -s.score)
         chosen = select(sentences, self.settings.max_answer_sentences, set(retrieved.analysis.refs))
+        chosen = cover_named(chosen, sentences, retrieved, self.settings.max_answer_sentences)
         missing = other_countrys_law(question, chosen, retrieved)
         if missing:
             return Answer(text=missing, abstained=True, answerer=self.name, retrieved=[p.id for p in retrieved.passages])
         older = probe_older_sources(self.store, chosen[0], retrieved) if not source_claims else []
         return compose(chosen, sentences + older, retrieved, source_claims or set(), self.name)
+
+
+def cover_named(chosen: list[Sentence], sentences: list[Sentence], retrieved: Retrieved, limit: int) -> list[Sentence]:
+    """A question naming two or more instruments ("Compare Luxembourg's law with the US act") is answered from
+    each of them: an instrument no chosen sentence comes from adds its best sentence, in place of the weakest
+    sentence of an instrument quoted more than once (or of none named)."""
+    groups = [set(i.docs) for i in retrieved.analysis.compared]
+    if len(groups) < 2:
+        return chosen
+    out = list(chosen)
+
+    def group_of(s: Sentence) -> int | None:
+        return next((g for g, docs in enumerate(groups) if s.passage.doc_id in docs), None)
+
+    for g, docs in enumerate(groups):
+        if any(group_of(s) == g for s in out):
+            continue
+        best = next((s for s in sentences if s.passage.doc_id in docs and len(s.text) >= 25 and s not in out), None)
+        if best is None:
+            continue
+        if len(out) >= limit:
+            spare = [s for s in out if group_of(s) is None or sum(group_of(o) == group_of(s) for o in out) > 1]
+            if not spare:
+                continue
+            out.remove(min(spare, key=lambda s: s.score))
+        out.append(best)
+    return out
 
 
 def other_countrys_law(question: str, chosen: list[Sentence], retrieved: Retrieved) -> str | None:

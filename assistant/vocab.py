@@ -100,6 +100,9 @@ def alias_pattern(alias: str) -> str:
 class QueryAnalysis:
     instruments: list[Instrument]
     refs: list[tuple[str, str]]
+    # Instruments named in their own right: "COPUOS" in "the COPUOS debris mitigation guidelines" only says
+    # whose guidelines they are. Two or more of these make a question about several instruments.
+    compared: list[Instrument] = field(default_factory=list)
 
     @property
     def doc_ids(self) -> set[str]:
@@ -127,12 +130,21 @@ class Vocabulary:
         return cls(yaml.safe_load(text))
 
     def analyse(self, text: str) -> QueryAnalysis:
-        found = []
+        found, spans = [], {}
         for instrument in self.instruments:
-            if instrument.pattern.search(text):
+            matches = list(instrument.pattern.finditer(text))
+            if matches:
                 found.append(instrument)
+                spans[instrument.name] = [m.span() for m in matches]
         refs = [unit_key(m.group(1), m.group(2)) for m in REF.finditer(text)]
-        return QueryAnalysis(found, refs)
+
+        def modifier(start: int, end: int, own: str) -> bool:  # directly before another instrument's name
+            return any(other != own and not text[end:s].strip() and s >= end
+                       for other, found_spans in spans.items() for s, _ in found_spans)
+
+        compared = [i for i in found if not i.source_claims
+                    and not all(modifier(a, b, i.name) for a, b in spans[i.name])]
+        return QueryAnalysis(found, refs, compared)
 
     def countries(self, text: str) -> list[Country]:
         """The countries a question names ("French", "the UK", "Japan's")."""

@@ -82,3 +82,18 @@ def test_a_question_about_another_countrys_law_says_which_laws_the_corpus_holds(
 def test_a_countrys_own_law_or_a_law_about_it_still_answers(corpus_assistant, question, doc_id):
     answer = corpus_assistant.ask(question)
     assert not answer.abstained and doc_id in {c.doc_id for c in answer.citations}, answer.text
+
+
+@pytest.mark.parametrize(("question", "docs"), [
+    ("What's the difference between COPUOS and UNOOSA?", {"copuos", "unoosa"}),
+    ("How does the Artemis Accords' view of space resources differ from the Moon Agreement?", {"artemis-accords", "moon-agreement"}),
+])
+def test_a_question_comparing_two_instruments_cites_both(corpus_assistant, question, docs):
+    answer = corpus_assistant.ask(question)
+    assert docs <= {c.doc_id for c in answer.citations}, answer.text
+
+
+def test_an_instrument_that_only_says_whose_guidelines_is_not_compared():
+    analysis = Vocabulary.default().analyse("Is the 25-year rule part of the COPUOS debris mitigation guidelines?")
+    assert [i.name for i in analysis.compared] == ["Space Debris Mitigation Guidelines"]
+    assert "COPUOS" in [i.name for i in analysis.instruments]
