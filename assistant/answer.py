@@ -53,8 +53,12 @@ def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[S
     passages = retrieved.passages
     if not passages:
         return []
-    ids = [p.id for p in passages]
     by_id = {p.id: (rank, p) for rank, p in enumerate(passages)}
+    section_rank = {(p.doc_id, p.section): rank for rank, p in enumerate(passages)}
+    for p in retrieved.siblings:  # read with the section they continue, at its rank
+        if (p.doc_id, p.section) in section_rank:
+            by_id.setdefault(p.id, (section_rank[(p.doc_id, p.section)], p))
+    ids = list(by_id)
     try:
         got = store.sentences.get(where={"passage_id": {"$in": ids}}, include=["embeddings", "metadatas"])
         texts = [sentence_text(by_id, meta) for meta in got["metadatas"]]

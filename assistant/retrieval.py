@@ -87,6 +87,9 @@ class Retrieved:
     targeted_offtopic: bool = False
     snapshot_passages: dict[str, Passage] = field(default_factory=dict)  # all live passages, by id
     official: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # official passages by provision
+    # Further pieces of a section already in `passages`, ranked above the last result: not results themselves
+    # (the results name five different places), but the answerer reads them with their section.
+    siblings: list[Passage] = field(default_factory=list)
 
 
 class Snapshot:
@@ -238,19 +241,26 @@ class HybridSearch:
         if not targeted:
             candidates = [p for p in candidates if not p.offtopic]
         chosen: list[Passage] = []
+        siblings: list[Passage] = []
+        sections: set[tuple[str, str | None]] = set()
         for p in candidates:
-            # Diversity: a near-copy of a passage already chosen adds nothing. (A cap on passages per document
-            # was measured too: it cost hit@5 0.927 -> 0.891 on the eval, questions about one instrument need
-            # several of its articles, so there is none.)
+            # Diversity: a near-copy of a passage already chosen adds nothing, nor does a second piece of a
+            # section already chosen (one section, split in several passages, would otherwise fill the results
+            # and push out the article that answers). A cap on passages per document was measured too: it cost
+            # hit@5 0.927 -> 0.891 on the eval, questions about one instrument need several of its articles.
             if steps.dedupe and any(_jaccard(p.text, c.text) >= DUPLICATE_JACCARD for c in chosen):
                 continue
+            if steps.dedupe and (p.doc_id, p.section) in sections:
+                siblings.append(p.model_copy(update={"score": round(fused[p.id], 5)}))
+                continue
+            sections.add((p.doc_id, p.section))
             chosen.append(p.model_copy(update={"score": round(fused[p.id], 5)}))
             if len(chosen) >= k:
                 break
         if steps.structure:
             chosen = specific_first(chosen)
-        dense = self._cosines(query_vector, [p.id for p in chosen])
-        return Retrieved(chosen, query_vector, analysis, dense, targeted, snap.passages, snap.official)
+        dense = self._cosines(query_vector, [p.id for p in chosen + siblings])
+        return Retrieved(chosen, query_vector, analysis, dense, targeted, snap.passages, snap.official, siblings)
 
     def _dense(self, vector: np.ndarray, filters: Filters, snap: Snapshot) -> list[str]:
         n = min(self.candidates, max(1, len(snap.ids)))

@@ -97,3 +97,19 @@ def test_an_instrument_that_only_says_whose_guidelines_is_not_compared():
     analysis = Vocabulary.default().analyse("Is the 25-year rule part of the COPUOS debris mitigation guidelines?")
     assert [i.name for i in analysis.compared] == ["Space Debris Mitigation Guidelines"]
     assert "COPUOS" in [i.name for i in analysis.instruments]
+
+
+@pytest.mark.parametrize("question", ["Where did Chang'e 6 land?", "Does the 1996 Benefits Declaration force countries to transfer technology?",
+                                      "What did the White House order on lunar time and what's the deadline?"])
+def test_results_name_different_sections_and_the_answerer_still_reads_the_rest(corpus_assistant, question):
+    got = corpus_assistant.engine.search(question, k=5)
+    places = [(p.doc_id, p.section) for p in got.passages]
+    assert len(places) == len(set(places)), places
+    assert all((s.doc_id, s.section) in places for s in got.siblings)
+    answer = corpus_assistant.ask(question)
+    assert not answer.abstained and answer.citations
+
+
+def test_a_section_split_in_pieces_does_not_crowd_out_the_answer(corpus_assistant):
+    got = corpus_assistant.search("where did chang'e 6 land")
+    assert any((p.section or "").startswith("Landing site") for p in got), [p.section for p in got]
