@@ -83,13 +83,21 @@ def make_record(q: dict, text: str, abstained: bool, retrieved: list[str], looku
 
 
 def add_retrieval(records: list[dict], lookup: dict) -> None:
-    """hit@1, hit@5, MRR, nDCG@5 on answerable questions with gold; None elsewhere."""
+    """hit@1, hit@5, MRR, nDCG@5 on answerable questions with gold; None elsewhere. A result is a place, a
+    (document, section): the gold names sections, so two pieces of one section count once, for both the
+    ranking and the ideal one (else repeating the gold section would score higher than finding a second
+    relevant one)."""
+    def place(pid: str) -> str:
+        doc, section, _ = lookup[pid]
+        return f"{doc}\x1f{section or ''}"
+
     items = []
     for i, r in enumerate(records):
         if r["abstain_expected"] or not r["gold"]:
             continue
-        relevant = {pid for pid, (doc, section, _) in lookup.items() if metrics.is_relevant(doc, section, r["gold"])}
-        items.append((f"q{i:05d}", r["retrieved"], relevant))
+        relevant = {place(pid) for pid, (doc, section, _) in lookup.items() if metrics.is_relevant(doc, section, r["gold"])}
+        ranking = list(dict.fromkeys(place(pid) for pid in r["retrieved"] if pid in lookup))
+        items.append((f"q{i:05d}", ranking, relevant))
     scores = metrics.retrieval_scores(items)
     for i, r in enumerate(records):
         r.update(scores.get(f"q{i:05d}", dict.fromkeys(metrics.RETRIEVAL)))

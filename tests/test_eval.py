@@ -136,3 +136,17 @@ def test_metric_rules():
     assert result["best"]["f1"] == 1.0 and 0.36 <= result["best"]["threshold"] <= 0.5
     assert result["best"]["answer_correctness"] == 1.0
     assert metrics.check_gate({"mrr": 0.4}, {"minimum": {"mrr": 0.5}}) == ["mrr = 0.400 is below its minimum 0.5"]
+
+
+def test_retrieval_counts_places_not_pieces():
+    from eval.run import add_retrieval
+
+    lookup = {"a1": ("ost", "Article II", ""), "a2": ("ost", "Article II", ""), "b": ("ost", "Article VI", ""),
+              "c": ("moon", "Article 11", "")}
+    gold = [{"doc_id": "ost", "section": "Article II"}, {"doc_id": "moon", "section": "Article 11"}]
+    repeated = {"abstain_expected": False, "gold": gold, "retrieved": ["a1", "a2", "b", "c"]}
+    varied = {"abstain_expected": False, "gold": gold, "retrieved": ["a1", "c", "b"]}
+    add_retrieval([repeated, varied], lookup)
+    # A second piece of the gold section is not a second relevant result; finding the other gold place is.
+    assert repeated["mrr"] == varied["mrr"] == 1.0
+    assert varied["ndcg_at_5"] == 1.0 and repeated["ndcg_at_5"] < 1.0
