@@ -61,10 +61,11 @@ def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[S
     ids = list(by_id)
     try:
         got = store.sentences.get(where={"passage_id": {"$in": ids}}, include=["embeddings", "metadatas"])
-        texts = [sentence_text(by_id, meta) for meta in got["metadatas"]]
     except Exception:  # vectors lost by a killed writer (see HybridSearch._cosines): embed the sentences again
         got = store.sentences.get(where={"passage_id": {"$in": ids}}, include=["metadatas"])
-        texts = [sentence_text(by_id, meta) for meta in got["metadatas"]]
+        got["embeddings"] = None
+    texts = [sentence_text(by_id, meta) for meta in got["metadatas"]]
+    if got["embeddings"] is None:
         got["embeddings"] = list(get_embedder(store.settings.model_path, store.settings.embedding_dtype,
                                               store.settings.embedding_batch_size).encode([t or "" for t in texts]))
     query_terms = set(tokenize([question])[0]) if question.strip() else set()

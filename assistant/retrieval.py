@@ -14,7 +14,6 @@ from typing import Any
 
 import bm25s
 import numpy as np
-import Stemmer
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -25,7 +24,7 @@ from .errors import IndexUnavailable
 from .ingest.index import embed_text
 from .store import Store, passage_from_record
 from .types import Passage
-from .vocab import QueryAnalysis, Vocabulary, section_key
+from .vocab import STEMMER, QueryAnalysis, Vocabulary, section_key
 
 # k is 60 as in Cormack et al. (2009), "Reciprocal rank fusion outperforms Condorcet and individual
 # rank learning methods"; a structure match counts like a first place in one more ranked list.
@@ -109,7 +108,6 @@ class Snapshot:
                     self.official.setdefault(key, []).append(pid)
 
 
-STEMMER = Stemmer.Stemmer("english")
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:

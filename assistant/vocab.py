@@ -138,12 +138,11 @@ class Vocabulary:
                 spans[instrument.name] = [m.span() for m in matches]
         refs = [unit_key(m.group(1), m.group(2)) for m in REF.finditer(text)]
 
-        def modifier(start: int, end: int, own: str) -> bool:  # directly before another instrument's name
-            return any(other != own and not text[end:s].strip() and s >= end
+        def modifier(end: int, own: str) -> bool:  # directly before another instrument's name
+            return any(other != own and s >= end and not text[end:s].strip()
                        for other, found_spans in spans.items() for s, _ in found_spans)
 
-        compared = [i for i in found if not i.source_claims
-                    and not all(modifier(a, b, i.name) for a, b in spans[i.name])]
+        compared = [i for i in found if not i.source_claims and not all(modifier(e, i.name) for _, e in spans[i.name])]
         return QueryAnalysis(found, refs, compared)
 
     def countries(self, text: str) -> list[Country]:

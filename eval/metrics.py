@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections import defaultdict
+from functools import lru_cache
 from typing import Callable, Iterable
 
 import numpy as np
@@ -46,11 +47,12 @@ def is_relevant(doc_id: str, section: str | None, gold: Iterable[dict]) -> bool:
     return False
 
 
-def other_texts(doc_id: str | None) -> set[str]:
+@lru_cache(maxsize=None)
+def other_texts(doc_id: str | None) -> frozenset[str]:
     """The other documents of the instrument `doc_id` belongs to (brief, official text, translations)."""
     from assistant.vocab import Vocabulary
 
-    return {d for i in Vocabulary.default().instruments if doc_id in i.docs for d in i.docs} - {doc_id}
+    return frozenset({d for i in Vocabulary.default().instruments if doc_id in i.docs for d in i.docs} - {doc_id})
 
 
 def retrieval_scores(items: list[tuple[str, list[str], set[str]]]) -> dict[str, dict[str, float]]:
