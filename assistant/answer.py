@@ -3,6 +3,7 @@ answer the question, cites each, and abstains when the best support is below a c
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Callable, Protocol
@@ -48,6 +49,14 @@ def sentence_text(passages: dict[str, tuple[int, Passage]], meta: dict | None) -
     return found[1].text[meta["start"] : meta["end"]] if found else None
 
 
+@functools.lru_cache(maxsize=4096)
+def expansion_terms(term: str) -> frozenset[str]:
+    """The index terms of a query term's vocabulary expansions: a lay word counts as found in a sentence that
+    uses its term of art ('money' where the sentence says 'compensation')."""
+    extra = Vocabulary.default().expansions.get(term)
+    return frozenset(tokenize([" ".join(extra)])[0]) if extra else frozenset()
+
+
 def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[Sentence]:
     """Every sentence of the retrieved passages, scored against the question, best first."""
     passages = retrieved.passages
@@ -69,6 +78,7 @@ def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[S
         got["embeddings"] = list(get_embedder(store.settings.model_path, store.settings.embedding_dtype,
                                               store.settings.embedding_batch_size).encode([t or "" for t in texts]))
     query_terms = set(tokenize([question])[0]) if question.strip() else set()
+    alternatives = {t: {t} | expansion_terms(t) for t in query_terms}
     refs, docs = set(retrieved.analysis.refs), retrieved.analysis.doc_ids
     out = []
     q = retrieved.query_vector
@@ -79,7 +89,7 @@ def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[S
         vector = np.asarray(vec, dtype=np.float32)
         similarity = float(vector @ q)
         terms = set(tokenize([text])[0])
-        lexical = len(query_terms & terms) / len(query_terms) if query_terms else 0.0
+        lexical = sum(bool(alternatives[t] & terms) for t in query_terms) / len(query_terms) if query_terms else 0.0
         passage_sim = retrieved.dense.get(passage.id, similarity)
         score = 0.55 * similarity + 0.25 * passage_sim + 0.15 * lexical + 0.05 * (1 - rank / len(passages))
         if refs and section_key(passage.section) in refs and (not docs or passage.doc_id in docs):
@@ -92,7 +102,8 @@ def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[S
 COUNT_QUESTION = re.compile(r"^\W*(and\s+)?(how many|how much|what (is the )?(number|percentage|share|amount))\b", re.IGNORECASE)
 DATE_QUESTION = re.compile(r"^\W*(and\s+)?(when|what year|in what year|which year|what date|on what date)\b", re.IGNORECASE)
 REFERENCE_NUMBER = re.compile(r"\b(Article|Section|Principle|Guideline|Paragraph|Art\.|§|No\.|Act|Law|Resolution|Res\.)\s*[\w.]*\d[\w.()]*"
-                              r"|\(\d+\)|\b\d+/\d+\b", re.IGNORECASE)
+                              r"|\(\d+\)|\b\d+/\d+\b"
+                              r"|\b[A-Za-z][\w']*-\d+\b", re.IGNORECASE)  # a name with a number: helium-3, Chang'e-6
 YEAR_IN_TEXT = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 TYPE_MARGIN = 0.15  # how far below the best sentence one of the right answer type may come from
 

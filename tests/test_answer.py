@@ -86,3 +86,27 @@ def test_a_count_must_be_of_the_thing_asked_about(small_assistant):
     assert "59" in small_assistant.ask("How many countries have signed the Artemis Accords?").text
     # The corpus has counts (of signatories), but none of satellites: nothing answers.
     assert small_assistant.ask("How many satellites have the Artemis Accords signatories launched?").abstained
+
+
+def test_a_name_with_a_number_is_not_a_count(corpus_assistant):
+    from assistant.answer import has_count
+
+    assert not has_count("The Moon may contain a rare isotope, helium-3, for nuclear power.")
+    assert has_count("Chang'e-6 brought back 1,935.3 grams of samples.")
+    # The corpus names helium-3 but never says how much there is: nothing answers.
+    assert corpus_assistant.ask("How much helium-3 is on the Moon?").abstained
+
+
+def test_a_lay_word_counts_where_the_sentence_uses_the_term_of_art(corpus_assistant, monkeypatch):
+    from assistant import answer
+
+    question = "can I get money if a falling satellite wrecks my roof"
+    retrieved = corpus_assistant.engine.search(question)
+
+    def score_of(sentences, word):
+        return max(s.score for s in sentences if word in s.text)
+
+    with_terms = score_of(answer.score_sentences(corpus_assistant.store, question, retrieved), "compensation")
+    monkeypatch.setattr(answer, "expansion_terms", lambda term: frozenset())
+    without = score_of(answer.score_sentences(corpus_assistant.store, question, retrieved), "compensation")
+    assert with_terms > without
