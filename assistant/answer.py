@@ -63,10 +63,9 @@ def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[S
     if not passages:
         return []
     by_id = {p.id: (rank, p) for rank, p in enumerate(passages)}
-    section_rank = {(p.doc_id, p.section): rank for rank, p in enumerate(passages)}
-    for p in retrieved.siblings:  # read with the section they continue, at its rank
-        if (p.doc_id, p.section) in section_rank:
-            by_id.setdefault(p.id, (section_rank[(p.doc_id, p.section)], p))
+    for p in retrieved.siblings:  # read with the result they continue, at its rank
+        if retrieved.sibling_of.get(p.id) in by_id:
+            by_id.setdefault(p.id, (by_id[retrieved.sibling_of[p.id]][0], p))
     ids = list(by_id)
     try:
         got = store.sentences.get(where={"passage_id": {"$in": ids}}, include=["embeddings", "metadatas"])

@@ -89,6 +89,7 @@ class Retrieved:
     # Further pieces of a section already in `passages`, ranked above the last result: not results themselves
     # (the results name five different places), but the answerer reads them with their section.
     siblings: list[Passage] = field(default_factory=list)
+    sibling_of: dict[str, str] = field(default_factory=dict)  # sibling id -> id of the result it continues
 
 
 class Snapshot:
@@ -240,7 +241,8 @@ class HybridSearch:
             candidates = [p for p in candidates if not p.offtopic]
         chosen: list[Passage] = []
         siblings: list[Passage] = []
-        sections: set[tuple[str, str | None]] = set()
+        places: dict[tuple[str, str | None], str] = {}  # place -> the result there
+        sibling_of: dict[str, str] = {}
         for p in candidates:
             # Diversity: a near-copy of a passage already chosen adds nothing, nor does a second piece of a
             # section already chosen (one section, split in several passages, would otherwise fill the results
@@ -248,17 +250,20 @@ class HybridSearch:
             # hit@5 0.927 -> 0.891 on the eval, questions about one instrument need several of its articles.
             if steps.dedupe and any(_jaccard(p.text, c.text) >= DUPLICATE_JACCARD for c in chosen):
                 continue
-            if steps.dedupe and (p.doc_id, p.section) in sections:
+            where = self.vocabulary.place(p.doc_id, p.section)
+            if steps.dedupe and where in places:
                 siblings.append(p.model_copy(update={"score": round(fused[p.id], 5)}))
+                sibling_of[p.id] = places[where]
                 continue
-            sections.add((p.doc_id, p.section))
+            places[where] = p.id
             chosen.append(p.model_copy(update={"score": round(fused[p.id], 5)}))
             if len(chosen) >= k:
                 break
         if steps.structure:
             chosen = specific_first(chosen)
         dense = self._cosines(query_vector, [p.id for p in chosen + siblings])
-        return Retrieved(chosen, query_vector, analysis, dense, targeted, snap.passages, snap.official, siblings)
+        return Retrieved(chosen, query_vector, analysis, dense, targeted, snap.passages, snap.official, siblings,
+                         sibling_of)
 
     def _dense(self, vector: np.ndarray, filters: Filters, snap: Snapshot) -> list[str]:
         n = min(self.candidates, max(1, len(snap.ids)))

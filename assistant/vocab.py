@@ -118,6 +118,7 @@ class Vocabulary:
         for word, extra in (data.get("expansions") or {}).items():
             bucket = self.expansions.setdefault(stem(word), [])
             bucket.extend(e for e in extra if e not in bucket)
+        self._instrument_of = {d: i.name for i in reversed(self.instruments) for d in i.docs}
         self.counted: dict[str, list[str]] = {}
         for group in data.get("counted_equivalents") or []:
             for word in group:
@@ -144,6 +145,16 @@ class Vocabulary:
 
         compared = [i for i in found if not i.source_claims and not all(modifier(e, i.name) for _, e in spans[i.name])]
         return QueryAnalysis(found, refs, compared)
+
+    def place(self, doc_id: str, section: str | None) -> tuple[str, str | None]:
+        """Where a passage is, as a reader counts places: a section of a document, except that the texts of
+        one provision (the official text of Article III of the Liability Convention and our brief of it) are
+        one place, the provision of the instrument."""
+        key = section_key(section)
+        instrument = self._instrument_of.get(doc_id)
+        if key is None or instrument is None:
+            return doc_id, section
+        return f"instrument:{instrument}", f"{key[0]} {key[1]}"
 
     def countries(self, text: str) -> list[Country]:
         """The countries a question names ("French", "the UK", "Japan's")."""

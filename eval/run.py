@@ -84,12 +84,17 @@ def make_record(q: dict, text: str, abstained: bool, retrieved: list[str], looku
 
 def add_retrieval(records: list[dict], lookup: dict) -> None:
     """hit@1, hit@5, MRR, nDCG@5 on answerable questions with gold; None elsewhere. A result is a place, a
-    (document, section): the gold names sections, so two pieces of one section count once, for both the
-    ranking and the ideal one (else repeating the gold section would score higher than finding a second
-    relevant one)."""
+    (document, section), and the texts of one provision (its official text and our brief of it) are one place
+    (`Vocabulary.place`, as retrieval counts them): the gold names sections, so two pieces of one place count
+    once, for both the ranking and the ideal one (else repeating the gold section would score higher than
+    finding a second relevant one)."""
+    from assistant.vocab import Vocabulary
+
+    vocabulary = Vocabulary.default()
+
     def place(pid: str) -> str:
         doc, section, _ = lookup[pid]
-        return f"{doc}\x1f{section or ''}"
+        return "\x1f".join(map(str, vocabulary.place(doc, section)))
 
     items = []
     for i, r in enumerate(records):

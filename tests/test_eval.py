@@ -150,3 +150,8 @@ def test_retrieval_counts_places_not_pieces():
     # A second piece of the gold section is not a second relevant result; finding the other gold place is.
     assert repeated["mrr"] == varied["mrr"] == 1.0
     assert varied["ndcg_at_5"] == 1.0 and repeated["ndcg_at_5"] < 1.0
+    # The official text of the gold provision and our brief of it are one place too: finding either is finding it.
+    lookup["o"] = ("ost-1967", "Article II", "")
+    official = {"abstain_expected": False, "gold": gold, "retrieved": ["o", "c"]}
+    add_retrieval([official], lookup)
+    assert official["ndcg_at_5"] == 1.0 and official["mrr"] == 1.0

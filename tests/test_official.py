@@ -100,3 +100,22 @@ def test_liability_article_ii_from_official_text(official_assistant):
 def test_english_question_answered_from_english_text(official_assistant):
     answer = official_assistant.ask("What does the Outer Space Treaty say about the province of all mankind?")
     assert all(c.doc_id not in {"ost-1967-fr", "ost-1967-zh"} for c in answer.citations)
+
+
+def test_the_texts_of_one_provision_are_one_result(official_assistant):
+    """The official text of Article II of the Outer Space Treaty and our brief of it are one place: the results
+    name five different provisions, and the other text of a listed one is handed to the answerer with it."""
+    from assistant.vocab import Vocabulary
+
+    vocabulary = Vocabulary.default()
+    question = "Can a country claim sovereignty over the Moon under Article II of the Outer Space Treaty?"
+    retrieved = official_assistant.engine.search(question)
+    places = [vocabulary.place(p.doc_id, p.section) for p in retrieved.passages]
+    assert len(places) == len(set(places)) == 5
+    assert vocabulary.place("ost", "Article II: No national appropriation") == vocabulary.place("ost-1967", "Article II")
+    both = {p.doc_id for p in retrieved.passages + retrieved.siblings
+            if vocabulary.place(p.doc_id, p.section) == vocabulary.place("ost-1967", "Article II")}
+    assert both == {"ost", "ost-1967"}
+    assert all(retrieved.sibling_of[s.id] in {p.id for p in retrieved.passages} for s in retrieved.siblings)
+    answer = official_assistant.ask(question)
+    assert any(c.doc_id == "ost-1967" and c.section == "Article II" for c in answer.citations), answer.text
