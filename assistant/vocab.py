@@ -51,6 +51,21 @@ def section_key(section: str | None) -> tuple[str, str] | None:
     return unit_key(match.group(1), match.group(2)) if match else None
 
 
+UNLABELLED_PART = re.compile(r"^(?:(preamble)|(final (?:clauses|provisions))|(\d{1,2})\.\s)", re.IGNORECASE)
+
+
+def part_key(section: str | None) -> str | None:
+    """A section as a part of its instrument, however a text labels it: 'article 2' for 'Article II: ...' and
+    'Article 2'; 'section 6' for 'Section 6: Reference' and an official text's '6. Reference'; 'preamble'."""
+    key = section_key(section)
+    if key:
+        return f"{key[0]} {key[1]}"
+    match = UNLABELLED_PART.match((section or "").split(" > ")[-1])
+    if not match:
+        return None
+    return "preamble" if match.group(1) else "final clauses" if match.group(2) else f"section {int(match.group(3))}"
+
+
 @dataclass
 class Instrument:
     name: str
@@ -150,11 +165,11 @@ class Vocabulary:
         """Where a passage is, as a reader counts places: a section of a document, except that the texts of
         one provision (the official text of Article III of the Liability Convention and our brief of it) are
         one place, the provision of the instrument."""
-        key = section_key(section)
         instrument = self._instrument_of.get(doc_id)
-        if key is None or instrument is None:
+        key = part_key(section) if instrument else None
+        if key is None:
             return doc_id, section
-        return f"instrument:{instrument}", f"{key[0]} {key[1]}"
+        return f"instrument:{instrument}", key
 
     def countries(self, text: str) -> list[Country]:
         """The countries a question names ("French", "the UK", "Japan's")."""

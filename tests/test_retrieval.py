@@ -113,3 +113,20 @@ def test_results_name_different_sections_and_the_answerer_still_reads_the_rest(c
 def test_a_section_split_in_pieces_does_not_crowd_out_the_answer(corpus_assistant):
     got = corpus_assistant.search("where did chang'e 6 land")
     assert any((p.section or "").startswith("Landing site") for p in got), [p.section for p in got]
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    (("ost", "Article II: No national appropriation"), ("ost-1967", "Article II")),
+    (("debris-mitigation-guidelines", "Section 6: Reference"), ("copuos-debris-mitigation-2007", "6. Reference")),
+    (("lts-guidelines", "Preamble"), ("lts-guidelines-2019", "Preamble")),
+])
+def test_the_texts_of_one_provision_are_one_place(a, b):
+    vocabulary = Vocabulary.default()
+    assert vocabulary.place(*a) == vocabulary.place(*b)
+
+
+def test_different_provisions_and_unlabelled_sections_stay_apart():
+    vocabulary = Vocabulary.default()
+    assert vocabulary.place("ost", "Article II") != vocabulary.place("ost-1967", "Article VI")
+    assert vocabulary.place("ost", "Article II") != vocabulary.place("moon-agreement", "Article 2")
+    assert vocabulary.place("ost", "History") == ("ost", "History") != vocabulary.place("ost-1967", "History")
