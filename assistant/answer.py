@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Callable, Protocol
 
 import numpy as np
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from .embedding import get_embedder
 from .dating import NUMBER_WORDS, disagree, effective_date, facts, format_date
@@ -23,7 +24,7 @@ ABSTAIN_TEXT = "The corpus does not answer this question."
 SELECTION_MARGIN = 0.08  # sentences within this score of the best one join the answer
 NEAR_DUPLICATE = 0.9
 OFFICIAL_MARGIN = 0.25  # the official text of the provision the best sentence summarises; its wording is older and plainer
-ARTICLE_BONUS = 0.1
+ARTICLE_BONUS = 0.1  # a sentence of an article the question names
 CONFLICT_MARGIN = 0.15
 
 
@@ -54,6 +55,13 @@ def expansion_terms(term: str) -> frozenset[str]:
     """The index terms of a query term's vocabulary expansions: a lay word counts as found in a sentence that
     uses its term of art ('money' where the sentence says 'compensation')."""
     extra = Vocabulary.default().expansions.get(term)
+    return frozenset(tokenize([" ".join(extra)])[0]) if extra else frozenset()
+
+
+@functools.lru_cache(maxsize=4096)
+def broader_terms(term: str) -> frozenset[str]:
+    """The index terms of a query term's broader terms of art ('asteroid' -> 'celestial body')."""
+    extra = Vocabulary.default().broader.get(term)
     return frozenset(tokenize([" ".join(extra)])[0]) if extra else frozenset()
 
 
@@ -103,6 +111,12 @@ DATE_QUESTION = re.compile(r"^\W*(and\s+)?(when|what year|in what year|which yea
 REFERENCE_NUMBER = re.compile(r"\b(Article|Section|Principle|Guideline|Paragraph|Art\.|§|No\.|Act|Law|Resolution|Res\.)\s*[\w.]*\d[\w.()]*"
                               r"|\(\d+\)|\b\d+/\d+\b"
                               r"|\b[A-Za-z][\w']*-\d+\b", re.IGNORECASE)  # a name with a number: helium-3, Chang'e-6
+MONEY_QUESTION = re.compile(
+    r"^\W*(and\s+)?(how much\b.*\b(cost|costs|charge|charges|pay|paid|worth|spend|spent|budget|fee|fees|fine|fines|price)\b"
+    r"|what(?:'s|\s+is|\s+was|\s+are|\s+were)\s+(?:the\s+)?(?:[\w'-]+\s+){0,3}?(cost|costs|price|budget|fee|fees|fine|fines)\b)",
+    re.IGNORECASE)
+CURRENCY = re.compile(r"[$€£¥]|\b(USD|EUR|GBP|JPY|CNY|AED|dollars?|euros?|pounds sterling|yen|yuan|renminbi|rubles?|roubles?|"
+                      r"francs?|dirhams?)\b", re.IGNORECASE)
 YEAR_IN_TEXT = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 TYPE_MARGIN = 0.15  # how far below the best sentence one of the right answer type may come from
 
@@ -112,6 +126,11 @@ def has_count(text: str) -> bool:
     stripped = YEAR_IN_TEXT.sub(" ", REFERENCE_NUMBER.sub(" ", text))
     return bool(re.search(r"\d|\b(" + "|".join(sorted(NUMBER_WORDS)) + r")\b|\b(dozen|hundred|thousand|million|billion|trillion)s?\b",
                           stripped, re.IGNORECASE))
+
+
+def has_money(text: str) -> bool:
+    """An amount of money: a currency sign or name ('5,000 euros', '$2 billion', 'trillions of dollars')."""
+    return bool(CURRENCY.search(text)) and has_count(text)
 
 
 def has_date(text: str) -> bool:
@@ -142,11 +161,17 @@ def counted_terms(question: str) -> set[str]:
     return set(tokenize([" ".join(chosen)])[0])
 
 
+def answer_kind(question: str) -> Callable[[str], bool] | None:
+    """What a sentence must hold to answer the question: an amount of money, a count, a date, or None."""
+    return (has_money if MONEY_QUESTION.search(question) else has_count if COUNT_QUESTION.search(question)
+            else has_date if DATE_QUESTION.search(question) else None)
+
+
 def match_answer_type(question: str, sentences: list[Sentence]) -> list[Sentence]:
     """A 'how many' question is answered by a sentence with a count of the thing it asks about (named in the
-    sentence's passage), a 'when' question by one with a date: such a sentence close to the best one is moved
-    up; when none is close, nothing answers."""
-    kind = has_count if COUNT_QUESTION.search(question) else has_date if DATE_QUESTION.search(question) else None
+    sentence's passage), a 'how much does it cost' question by one with an amount of money, a 'when' question
+    by one with a date: such a sentence close to the best one is moved up; when none is close, nothing answers."""
+    kind = answer_kind(question)
     if kind is None or not sentences:
         return sentences
     counted = counted_terms(question) if kind is has_count else set()
@@ -158,7 +183,10 @@ def match_answer_type(question: str, sentences: list[Sentence]) -> list[Sentence
         return names[p.id]
 
     best = sentences[0].score
-    typed = [s for s in sentences if s.score >= best - TYPE_MARGIN and kind(s.text)
+    # Close to the best sentence, or in its passage: "Article 13 requires a fee for each application. The fee
+    # ranges from 5,000 euros to 500,000 euros" answers "how much is the fee" in its second sentence.
+    lead = sentences[0].passage.id
+    typed = [s for s in sentences if (s.score >= best - TYPE_MARGIN or s.passage.id == lead) and kind(s.text)
              and (not counted or names_counted(s.passage))]
     return typed + [s for s in sentences if s not in typed] if typed else []
 
@@ -190,14 +218,22 @@ class ExtractiveAnswerer:
             first = next(s for s in sentences if s.passage.offtopic)
             own = sorted((s for s in sentences if s.passage.id == first.passage.id), key=lambda s: s.passage.text.find(s.text))
             return compose(own[: self.settings.max_answer_sentences], sentences, retrieved, set(), self.name)
+        unmentioned = topic_not_in_instrument(question, retrieved)
+        if unmentioned:
+            return Answer(text=unmentioned, abstained=True, answerer=self.name, retrieved=[p.id for p in retrieved.passages])
         sentences = answering_sentences(question, sentences)
         if not sentences or confidence(sentences, retrieved) < self.settings.abstain_threshold:
             return Answer(text=ABSTAIN_TEXT, abstained=True, answerer=self.name,
                           retrieved=[p.id for p in retrieved.passages])
+        kind = answer_kind(question)
+        typed = sentences[0] if kind else None  # the best sentence of the type asked for
         sentences = sentences + official_companions(self.store, question, sentences, retrieved)
         sentences.sort(key=lambda s: -s.score)
-        chosen = select(sentences, self.settings.max_answer_sentences, set(retrieved.analysis.refs))
-        chosen = cover_named(chosen, sentences, retrieved, self.settings.max_answer_sentences)
+        limit = self.settings.max_answer_sentences
+        chosen = select(sentences, limit, set(retrieved.analysis.refs))
+        chosen = cover_named(chosen, sentences, retrieved, limit)
+        if kind and not any(kind(c.text) for c in chosen):  # the answer holds the amount, count or date asked for
+            chosen = chosen[: limit - 1] + [typed]
         missing = other_countrys_law(question, chosen, retrieved)
         if missing:
             return Answer(text=missing, abstained=True, answerer=self.name, retrieved=[p.id for p in retrieved.passages])
@@ -232,19 +268,72 @@ def cover_named(chosen: list[Sentence], sentences: list[Sentence], retrieved: Re
     return out
 
 
+MENTION_QUESTION = re.compile(
+    r"^\W*(?:and\s+)?(?:does|do|did|is|are|was|were)\b.*?\b(?:"
+    r"(?:say|says|said|talk|talks)\s+(?:anything\s+|something\s+)?(?:at\s+all\s+)?(?:about|on|regarding)"
+    r"|mentions?|covers?|address(?:es)?|deals?\s+with|refers?\s+to)\s+(?P<topic>[^?]+)", re.IGNORECASE)
+RARE_ELSEWHERE = 1  # documents
+TOPIC_FILLER = {"thing", "stuff", "issu", "matter", "question", "topic"}
+
+
+def topic_not_in_instrument(question: str, retrieved: Retrieved) -> str | None:
+    """'Does the Outer Space Treaty say anything about tourism?': when a word of the topic appears nowhere in
+    the texts of the instrument named (nor its vocabulary expansions or broader terms of art), and the corpus
+    hardly uses it either (in at most RARE_ELSEWHERE other documents, so that it is a subject of its own and
+    not everyday wording the instrument puts otherwise), any quote would be about something else: the answer
+    says the instrument's texts do not mention it."""
+    named = [i for i in retrieved.analysis.instruments if not i.source_claims]
+    match = MENTION_QUESTION.search(question)
+    if not named or not match or retrieved.snapshot is None:
+        return None
+    topic = match.group("topic")
+    for instrument in named:
+        topic = instrument.pattern.sub(" ", topic)
+    words = [w for w in re.findall(r"[\w'-]+", topic) if w.lower() not in ENGLISH_STOP_WORDS]
+    terms = [t for t in dict.fromkeys(tokenize([" ".join(words)])[0]) if t.isalpha() and len(t) > 2 and t not in TOPIC_FILLER]
+    doc_terms = retrieved.snapshot.doc_terms()
+    own = [set().union(*(doc_terms.get(d, frozenset()) for d in i.docs)) for i in named]
+    if not terms or not all(own):  # an instrument not in the index: nothing to check against
+        return None
+    mentioned = set().union(*own)
+
+    def missing(t: str) -> bool:
+        forms = {t} | expansion_terms(t) | broader_terms(t)
+        return not forms & mentioned and sum(bool(forms & found) for found in doc_terms.values()) <= RARE_ELSEWHERE
+
+    absent = [t for t in terms if missing(t)]
+    if not absent:
+        return None
+    shown = [w.lower() for w in words if tokenize([w])[0][:1] and tokenize([w])[0][0] in absent]
+    names = " or ".join(i.name for i in named)
+    return (f"The corpus's texts of the {names} do not mention {', '.join(dict.fromkeys(shown)) or 'that'}, "
+            f"so the corpus does not answer this question.")
+
+
+NATIONAL_LAW = re.compile(r"\b(law|laws|act|acts|legislation|statutes?|polic(?:y|ies)|regulations?|rules|decrees?|"
+                          r"licen[cs]ing)\b", re.IGNORECASE)
+
+
 def other_countrys_law(question: str, chosen: list[Sentence], retrieved: Retrieved) -> str | None:
-    """A question about one country's law ("the penalty in France") is not answered from another country's
-    national law that does not mention it: then the answer says which countries' laws the corpus holds."""
+    """A question about one country's law ("the penalty in France", "Brazil's space law") is not answered from
+    another country's national law, nor from international law, when the corpus does not hold that country's
+    law and the quoted passages do not mention the country: the answer says which countries' laws it holds."""
     vocabulary = Vocabulary.default()
     asked = vocabulary.countries(question)
     lead = vocabulary.national_law_of(chosen[0].passage.doc_id)
-    if not asked or lead is None or lead in asked:
-        return None
-    if any(c.in_passage.search(s.passage.text) for c in asked for s in chosen):  # e.g. a US law about China
+    if not asked or lead in asked:
         return None
     live = {p.doc_id for p in retrieved.snapshot_passages.values()} or {chosen[0].passage.doc_id}
+    if lead is None:  # answered from international law: fine unless the question asks for a national law we lack
+        asks_national_law = NATIONAL_LAW.search(question) and not retrieved.analysis.instruments
+        if not asks_national_law or any(live & set(c.docs) for c in asked):
+            return None
+    if any(c.in_passage.search(s.passage.text) for c in asked for s in chosen):  # e.g. a US law about China
+        return None
     held = [j.name for j in vocabulary.jurisdictions if live & set(j.docs)]
     names = " or ".join(c.name for c in asked)
+    if not held:
+        return f"The corpus does not hold the national law of {names}, nor any other national space law."
     return (f"The corpus does not hold the national law of {names}; its national space laws are those of "
             f"{', '.join(held[:-1]) + ' and ' + held[-1] if len(held) > 1 else held[0]}.")
 

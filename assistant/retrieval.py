@@ -90,6 +90,7 @@ class Retrieved:
     # (the results name five different places), but the answerer reads them with their section.
     siblings: list[Passage] = field(default_factory=list)
     sibling_of: dict[str, str] = field(default_factory=dict)  # sibling id -> id of the result it continues
+    snapshot: "Snapshot | None" = None  # the index version searched
 
 
 class Snapshot:
@@ -107,6 +108,20 @@ class Snapshot:
                 self.by_section.setdefault(key, []).append(pid)
                 if p.source_type == "official":
                     self.official.setdefault(key, []).append(pid)
+        self._doc_terms: dict[str, frozenset[str]] | None = None
+        self._terms_lock = threading.Lock()
+
+    def doc_terms(self) -> dict[str, frozenset[str]]:
+        """Every index term of each document (built on first use, once per index version)."""
+        with self._terms_lock:
+            if self._doc_terms is None:
+                ids = list(self.passages)
+                tokens = tokenize([f"{self.passages[i].section or ''} {self.passages[i].text}" for i in ids])
+                terms: dict[str, set[str]] = {}
+                for pid, toks in zip(ids, tokens):
+                    terms.setdefault(self.passages[pid].doc_id, set()).update(toks)
+                self._doc_terms = {doc: frozenset(t) for doc, t in terms.items()}
+            return self._doc_terms
 
 
 
@@ -263,7 +278,7 @@ class HybridSearch:
             chosen = specific_first(chosen)
         dense = self._cosines(query_vector, [p.id for p in chosen + siblings])
         return Retrieved(chosen, query_vector, analysis, dense, targeted, snap.passages, snap.official, siblings,
-                         sibling_of)
+                         sibling_of, snap)
 
     def _dense(self, vector: np.ndarray, filters: Filters, snap: Snapshot) -> list[str]:
         n = min(self.candidates, max(1, len(snap.ids)))

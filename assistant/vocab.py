@@ -134,6 +134,7 @@ class Vocabulary:
             bucket = self.expansions.setdefault(stem(word), [])
             bucket.extend(e for e in extra if e not in bucket)
         self._instrument_of = {d: i.name for i in reversed(self.instruments) for d in i.docs}
+        self.broader: dict[str, list[str]] = {stem(w): list(extra) for w, extra in (data.get("broader_terms") or {}).items()}
         self.counted: dict[str, list[str]] = {}
         for group in data.get("counted_equivalents") or []:
             for word in group:

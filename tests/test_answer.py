@@ -110,3 +110,42 @@ def test_a_lay_word_counts_where_the_sentence_uses_the_term_of_art(corpus_assist
     monkeypatch.setattr(answer, "expansion_terms", lambda term: frozenset())
     without = score_of(answer.score_sentences(corpus_assistant.store, question, retrieved), "compensation")
     assert with_terms > without
+
+
+@pytest.mark.parametrize("question", ["How much did Chang'e 6 cost?", "What was the budget of the Chang'e 6 mission?"])
+def test_a_money_question_needs_an_amount_of_money(corpus_assistant, question):
+    # The Chang'e 6 brief has counts (grams, days) but no price: a count is not a cost.
+    assert corpus_assistant.ask(question).abstained
+
+
+def test_a_money_question_is_answered_by_an_amount(corpus_assistant):
+    answer = corpus_assistant.ask("How much is the application fee for a Luxembourg space resources licence?")
+    assert not answer.abstained and "euros" in answer.text, answer.text
+
+
+def test_a_question_about_a_national_law_the_corpus_lacks_says_so(corpus_assistant):
+    answer = corpus_assistant.ask("what is the Brazilian space law on satellite licensing")
+    assert answer.abstained and "Brazil" in answer.text and "Luxembourg" in answer.text, answer.text
+    # Naming a country is not asking for its law.
+    assert not corpus_assistant.ask("Is Brazil a party to the Outer Space Treaty?").abstained
+
+
+@pytest.mark.parametrize(("question", "word"), [
+    ("does the outer space treaty say anything about tourism", "tourism"),
+    ("Does the Registration Convention cover drones?", "drones"),
+])
+def test_a_topic_the_instrument_never_mentions_is_said_not_mentioned(corpus_assistant, question, word):
+    answer = corpus_assistant.ask(question)
+    assert answer.abstained and not answer.citations
+    assert f"do not mention {word}" in answer.text and answer.text.startswith("The corpus's texts of the ")
+
+
+@pytest.mark.parametrize("question", [
+    "does the moon agreement mention asteroids",  # as "other celestial bodies" (a broader term of art)
+    "does the moon agreement say anything about private companies",  # as "non-governmental entities"
+    "does the rescue agreement cover objects that fall back to earth",  # "fall": everyday wording, not a topic
+    "does the liability convention say anything about collisions between satellites",
+])
+def test_a_topic_the_instrument_puts_in_its_own_words_is_answered(corpus_assistant, question):
+    answer = corpus_assistant.ask(question)
+    assert not answer.abstained and answer.citations, answer.text
