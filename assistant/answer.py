@@ -106,7 +106,10 @@ def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[S
     return out
 
 
-COUNT_QUESTION = re.compile(r"^\W*(and\s+)?(how many|how much|what (is the )?(number|percentage|share|amount))\b", re.IGNORECASE)
+COUNT_QUESTION = re.compile(r"^\W*(and\s+)?(how many|how much|what(?:'s|\s+is|\s+was|\s+are)?\s+(?:the\s+)?(?:[\w'-]+\s+){0,3}?"
+                            r"(number|percentage|share|amount|probability|chance|odds|likelihood|rate))\b", re.IGNORECASE)
+DURATION_QUESTION = re.compile(r"^\W*(and\s+)?how long\b", re.IGNORECASE)
+TIME_UNIT = re.compile(r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries|century)\b", re.IGNORECASE)
 DATE_QUESTION = re.compile(r"^\W*(and\s+)?(when|what year|in what year|which year|what date|on what date)\b", re.IGNORECASE)
 REFERENCE_NUMBER = re.compile(r"\b(Article|Section|Principle|Guideline|Paragraph|Art\.|§|No\.|Act|Law|Resolution|Res\.)\s*[\w.]*\d[\w.()]*"
                               r"|\(\d+\)|\b\d+/\d+\b"
@@ -131,6 +134,11 @@ def has_count(text: str) -> bool:
 def has_money(text: str) -> bool:
     """An amount of money: a currency sign or name ('5,000 euros', '$2 billion', 'trillions of dollars')."""
     return bool(CURRENCY.search(text)) and has_count(text)
+
+
+def has_duration(text: str) -> bool:
+    """A length of time: a count with a unit ('within one year', '53 days')."""
+    return bool(TIME_UNIT.search(text)) and has_count(text)
 
 
 def has_date(text: str) -> bool:
@@ -162,8 +170,10 @@ def counted_terms(question: str) -> set[str]:
 
 
 def answer_kind(question: str) -> Callable[[str], bool] | None:
-    """What a sentence must hold to answer the question: an amount of money, a count, a date, or None."""
+    """What a sentence must hold to answer the question: an amount of money, a count, a length of time, a
+    date, or None."""
     return (has_money if MONEY_QUESTION.search(question) else has_count if COUNT_QUESTION.search(question)
+            else has_duration if DURATION_QUESTION.search(question)
             else has_date if DATE_QUESTION.search(question) else None)
 
 

@@ -149,3 +149,21 @@ def test_a_topic_the_instrument_never_mentions_is_said_not_mentioned(corpus_assi
 def test_a_topic_the_instrument_puts_in_its_own_words_is_answered(corpus_assistant, question):
     answer = corpus_assistant.ask(question)
     assert not answer.abstained and answer.citations, answer.text
+
+
+def test_a_how_long_question_needs_a_length_of_time(corpus_assistant):
+    from assistant.answer import answer_kind, has_duration
+
+    assert answer_kind("How long does it take to fly to Mars?") is has_duration
+    assert has_duration("Article X sets a time limit of one year") and not has_duration("It entered into force in 1972.")
+    assert corpus_assistant.ask("How long does it take to fly to Mars?").abstained
+    answer = corpus_assistant.ask("How long does a launching State have to present a claim under the Liability Convention?")
+    assert not answer.abstained and "one year" in answer.text, answer.text
+
+
+def test_a_probability_question_needs_a_number():
+    from assistant.answer import answer_kind, has_count
+
+    assert answer_kind("what is the kessler syndrome probability by 2050") is has_count
+    assert answer_kind("What's the chance of being hit by space debris?") is has_count
+    assert answer_kind("What is the Outer Space Treaty?") is None
