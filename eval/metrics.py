@@ -205,14 +205,15 @@ def summarise(records: list[dict]) -> dict:
 # -- abstention threshold sweep ----------------------------------------------------------------------
 def sweep(records: list[dict], current: float, lo: float = 0.30, hi: float = 0.60, step: float = 0.02) -> dict:
     """Abstention precision/recall/F1 and answer correctness if the threshold were t, from one run: each
-    record holds the best-sentence `confidence` and `content_ok` (would the non-abstained answer contain
-    every must_contain item). Best: highest F1 among thresholds whose correctness >= the current one's."""
+    record holds the best-sentence `confidence`, `content_ok` (would the non-abstained answer contain every
+    must_contain item) and `rule_abstains` (the answerer abstains at any threshold, by a rule). Best: highest
+    F1 among thresholds whose correctness >= the current one's."""
     usable = [r for r in records if r.get("confidence") is not None]
 
     def at(t: float) -> dict:
         tp = fp = fn = correct = 0
         for r in usable:
-            abstain = r["confidence"] < t
+            abstain = bool(r.get("rule_abstains")) or r["confidence"] < t
             tp += abstain and r["abstain_expected"]
             fp += abstain and not r["abstain_expected"]
             fn += (not abstain) and r["abstain_expected"]
@@ -229,7 +230,7 @@ def sweep(records: list[dict], current: float, lo: float = 0.30, hi: float = 0.6
     eligible = [c for c in curve if (c["answer_correctness"] or 0.0) >= floor] or curve
     best = max(eligible, key=lambda c: (c["f1"], c["answer_correctness"] or 0.0, -abs(c["threshold"] - current)))
     # Self-check: at the current threshold the simulation must reproduce the run's own abstentions.
-    mismatches = [r.get("id") for r in usable if (r["confidence"] < current) != r["abstained"]]
+    mismatches = [r.get("id") for r in usable if (bool(r.get("rule_abstains")) or r["confidence"] < current) != r["abstained"]]
     return {"current": now, "best": best, "curve": curve, "n": len(usable), "mismatches": mismatches}
 
 

@@ -140,6 +140,9 @@ def run_ours(assistant, questions: list[dict], checker, steps=None, detail: bool
                     would = never.answer(question, retrieved, claims)
                 ok = would is not None and not would.abstained
                 rec["content_ok"] = ok and metrics.contains_all(would.text, q["must_contain"])
+                # Abstains at any threshold: a rule (no sentence of the answer type, a topic the instrument
+                # never mentions, a national law the corpus lacks), not the confidence.
+                rec["rule_abstains"] = would is not None and would.abstained
             records.append(rec)
     finally:
         assistant.answerer = recorder.inner
