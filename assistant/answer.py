@@ -51,18 +51,16 @@ def sentence_text(passages: dict[str, tuple[int, Passage]], meta: dict | None) -
 
 
 @functools.lru_cache(maxsize=4096)
+def vocabulary_terms(table: str, term: str) -> frozenset[str]:
+    """The index terms a query term stands for in one vocabulary table: `expansions` (a lay word counts as
+    found in a sentence that uses its term of art, 'money' where it says 'compensation') or `broader`
+    ('asteroid' -> 'celestial body')."""
+    extra = getattr(Vocabulary.default(), table).get(term)
+    return frozenset(tokenize([" ".join(extra)])[0]) if extra else frozenset()
+
+
 def expansion_terms(term: str) -> frozenset[str]:
-    """The index terms of a query term's vocabulary expansions: a lay word counts as found in a sentence that
-    uses its term of art ('money' where the sentence says 'compensation')."""
-    extra = Vocabulary.default().expansions.get(term)
-    return frozenset(tokenize([" ".join(extra)])[0]) if extra else frozenset()
-
-
-@functools.lru_cache(maxsize=4096)
-def broader_terms(term: str) -> frozenset[str]:
-    """The index terms of a query term's broader terms of art ('asteroid' -> 'celestial body')."""
-    extra = Vocabulary.default().broader.get(term)
-    return frozenset(tokenize([" ".join(extra)])[0]) if extra else frozenset()
+    return vocabulary_terms("expansions", term)
 
 
 def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[Sentence]:
@@ -301,15 +299,15 @@ def topic_not_in_instrument(question: str, retrieved: Retrieved) -> str | None:
         topic = instrument.pattern.sub(" ", topic)
     words = [w for w in re.findall(r"[\w'-]+", topic) if w.lower() not in ENGLISH_STOP_WORDS]
     terms = [t for t in dict.fromkeys(tokenize([" ".join(words)])[0]) if t.isalpha() and len(t) > 2 and t not in TOPIC_FILLER]
-    doc_terms = retrieved.snapshot.doc_terms()
-    own = [set().union(*(doc_terms.get(d, frozenset()) for d in i.docs)) for i in named]
+    snapshot = retrieved.snapshot
+    own = [set(i.docs) & snapshot.docs for i in named]
     if not terms or not all(own):  # an instrument not in the index: nothing to check against
         return None
     mentioned = set().union(*own)
 
     def missing(t: str) -> bool:
-        forms = {t} | expansion_terms(t) | broader_terms(t)
-        return not forms & mentioned and sum(bool(forms & found) for found in doc_terms.values()) <= RARE_ELSEWHERE
+        found = set().union(*(snapshot.docs_with(f) for f in {t} | expansion_terms(t) | vocabulary_terms("broader", t)))
+        return not found & mentioned and len(found) <= RARE_ELSEWHERE
 
     absent = [t for t in terms if missing(t)]
     if not absent:
@@ -333,7 +331,8 @@ def other_countrys_law(question: str, chosen: list[Sentence], retrieved: Retriev
     lead = vocabulary.national_law_of(chosen[0].passage.doc_id)
     if not asked or lead in asked:
         return None
-    live = {p.doc_id for p in retrieved.snapshot_passages.values()} or {chosen[0].passage.doc_id}
+    live = (retrieved.snapshot.docs if retrieved.snapshot else {p.doc_id for p in retrieved.snapshot_passages.values()}) \
+        or {chosen[0].passage.doc_id}
     if lead is None:  # answered from international law: fine unless the question asks for a national law we lack
         asks_national_law = NATIONAL_LAW.search(question) and not retrieved.analysis.instruments
         if not asks_national_law or any(live & set(c.docs) for c in asked):

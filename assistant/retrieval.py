@@ -102,26 +102,24 @@ class Snapshot:
         # structure boosts look up a named article, the answerer the official text beside a brief.
         self.by_section: dict[tuple[str, str], list[str]] = {}
         self.official: dict[tuple[str, str], list[str]] = {}
+        self.docs: set[str] = set()  # documents with live passages
         for pid, p in passages.items():
+            self.docs.add(p.doc_id)
             key = section_key(p.section)
             if key:
                 self.by_section.setdefault(key, []).append(pid)
                 if p.source_type == "official":
                     self.official.setdefault(key, []).append(pid)
-        self._doc_terms: dict[str, frozenset[str]] | None = None
-        self._terms_lock = threading.Lock()
 
-    def doc_terms(self) -> dict[str, frozenset[str]]:
-        """Every index term of each document (built on first use, once per index version)."""
-        with self._terms_lock:
-            if self._doc_terms is None:
-                ids = list(self.passages)
-                tokens = tokenize([f"{self.passages[i].section or ''} {self.passages[i].text}" for i in ids])
-                terms: dict[str, set[str]] = {}
-                for pid, toks in zip(ids, tokens):
-                    terms.setdefault(self.passages[pid].doc_id, set()).update(toks)
-                self._doc_terms = {doc: frozenset(t) for doc, t in terms.items()}
-            return self._doc_terms
+    def docs_with(self, term: str) -> set[str]:
+        """The documents whose passages (heading included) hold this index term: a lookup in the BM25 index,
+        which keeps, for every term, the passages it occurs in."""
+        tid = self.bm25.vocab_dict.get(term) if self.ids else None
+        if tid is None:
+            return set()
+        scores = self.bm25.scores
+        rows = scores["indices"][scores["indptr"][tid] : scores["indptr"][tid + 1]]
+        return {self.passages[self.ids[int(i)]].doc_id for i in rows}
 
 
 

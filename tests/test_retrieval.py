@@ -130,3 +130,15 @@ def test_different_provisions_and_unlabelled_sections_stay_apart():
     assert vocabulary.place("ost", "Article II") != vocabulary.place("ost-1967", "Article VI")
     assert vocabulary.place("ost", "Article II") != vocabulary.place("moon-agreement", "Article 2")
     assert vocabulary.place("ost", "History") == ("ost", "History") != vocabulary.place("ost-1967", "History")
+
+
+def test_documents_holding_a_term_come_from_the_bm25_index_built_or_loaded(corpus_assistant, tmp_path):
+    from assistant.retrieval import build_snapshot, tokenize
+
+    built = build_snapshot(corpus_assistant.store, tmp_path)
+    loaded = build_snapshot(corpus_assistant.store, tmp_path)  # read back from the files just written
+    assert built is not loaded and loaded.ids == built.ids
+    liability = tokenize(["liability"])[0][0]
+    assert "liability-convention" in built.docs_with(liability) == loaded.docs_with(liability)
+    assert built.docs_with(tokenize(["tourism"])[0][0]) == set() and built.docs_with("no-such-term") == set()
+    assert "ost" in built.docs and built.docs == loaded.docs
