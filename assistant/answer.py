@@ -108,6 +108,10 @@ COUNT_QUESTION = re.compile(r"^\W*(and\s+)?(how many|how much|what(?:'s|\s+is|\s
                             r"(number|percentage|share|amount|probability|chance|odds|likelihood|rate))\b", re.IGNORECASE)
 DURATION_QUESTION = re.compile(r"^\W*(and\s+)?how long\b", re.IGNORECASE)
 TIME_UNIT = re.compile(r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries|century)\b", re.IGNORECASE)
+FUTURE_QUESTION = re.compile(r"^\W*(and\s+)?when\s+(will|would|(is|are|does|do)\b.*\b(going to|plann\w*|plan|expected|due|scheduled))\b",
+                             re.IGNORECASE)
+PLAN_WORDS = re.compile(r"\b(will|would|plans?|planned|planning|aims?|aimed|targets?|targeted|scheduled|expected|intends?|"
+                        r"due|by (19|20)\d\d)\b", re.IGNORECASE)
 DATE_QUESTION = re.compile(r"^\W*(and\s+)?(when|what year|in what year|which year|what date|on what date)\b", re.IGNORECASE)
 REFERENCE_NUMBER = re.compile(r"\b(Article|Section|Principle|Guideline|Paragraph|Art\.|§|No\.|Act|Law|Resolution|Res\.)\s*[\w.]*\d[\w.()]*"
                               r"|\(\d+\)|\b\d+/\d+\b"
@@ -143,6 +147,12 @@ def has_date(text: str) -> bool:
     return bool(YEAR_IN_TEXT.search(text))
 
 
+def has_planned_date(text: str) -> bool:
+    """A date of something planned ('by 2035', 'would be built in 2030'): answers 'when will …'; a past date
+    ('first met on 19 September 2022') does not."""
+    return has_date(text) and bool(PLAN_WORDS.search(text))
+
+
 COUNTED = re.compile(r"\bhow (?:many|much)\s+([\w-]+(?:\s+[\w-]+){0,2})", re.IGNORECASE)
 NOT_COUNTED = {"are", "is", "was", "were", "have", "has", "had", "do", "does", "did", "will", "would", "can", "could",
                "of", "it", "they", "there", "we", "you", "i"}
@@ -172,6 +182,7 @@ def answer_kind(question: str) -> Callable[[str], bool] | None:
     date, or None."""
     return (has_money if MONEY_QUESTION.search(question) else has_count if COUNT_QUESTION.search(question)
             else has_duration if DURATION_QUESTION.search(question)
+            else has_planned_date if FUTURE_QUESTION.search(question)
             else has_date if DATE_QUESTION.search(question) else None)
 
 

@@ -167,3 +167,16 @@ def test_a_probability_question_needs_a_number():
     assert answer_kind("what is the kessler syndrome probability by 2050") is has_count
     assert answer_kind("What's the chance of being hit by space debris?") is has_count
     assert answer_kind("What is the Outer Space Treaty?") is None
+
+
+def test_a_when_will_question_needs_a_planned_date(corpus_assistant):
+    from assistant.answer import answer_kind, has_date, has_planned_date
+
+    assert answer_kind("when will the ILRS basic facility be built") is has_planned_date
+    assert answer_kind("When was the Outer Space Treaty signed?") is has_date
+    assert has_planned_date("A basic facility would be built by 2035.")
+    assert not has_planned_date("The signatories first met on 19 September 2022.")
+    answer = corpus_assistant.ask("when will the ILRS basic facility be built")
+    assert not answer.abstained and "2035" in answer.text, answer.text
+    # The Accords' pages have dates, all of them past: none says when Artemis III lands.
+    assert corpus_assistant.ask("When is the Artemis III crew expected to land on the Moon?").abstained
