@@ -323,7 +323,7 @@ def topic_not_in_instrument(question: str, retrieved: Retrieved) -> str | None:
     absent = [t for t in terms if missing(t)]
     if not absent:
         return None
-    shown = [w.lower() for w in words if tokenize([w])[0][:1] and tokenize([w])[0][0] in absent]
+    shown = [w.lower() for w, toks in zip(words, tokenize(words)) if toks and toks[0] in absent]
     names = " or ".join(i.name for i in named)
     return (f"The corpus's texts of the {names} do not mention {', '.join(dict.fromkeys(shown)) or 'that'}, "
             f"so the corpus does not answer this question.")
@@ -342,8 +342,7 @@ def other_countrys_law(question: str, chosen: list[Sentence], retrieved: Retriev
     lead = vocabulary.national_law_of(chosen[0].passage.doc_id)
     if not asked or lead in asked:
         return None
-    live = (retrieved.snapshot.docs if retrieved.snapshot else {p.doc_id for p in retrieved.snapshot_passages.values()}) \
-        or {chosen[0].passage.doc_id}
+    live = (retrieved.snapshot.docs if retrieved.snapshot else set()) or {chosen[0].passage.doc_id}
     if lead is None:  # answered from international law: fine unless the question asks for a national law we lack
         asks_national_law = NATIONAL_LAW.search(question) and not retrieved.analysis.instruments
         if not asks_national_law or any(live & set(c.docs) for c in asked):

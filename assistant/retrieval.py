@@ -84,13 +84,21 @@ class Retrieved:
     analysis: QueryAnalysis
     dense: dict[str, float] = field(default_factory=dict)  # cosine to the query, per returned passage
     targeted_offtopic: bool = False
-    snapshot_passages: dict[str, Passage] = field(default_factory=dict)  # all live passages, by id
-    official: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # official passages by provision
     # Further pieces of a section already in `passages`, ranked above the last result: not results themselves
     # (the results name five different places), but the answerer reads them with their section.
     siblings: list[Passage] = field(default_factory=list)
     sibling_of: dict[str, str] = field(default_factory=dict)  # sibling id -> id of the result it continues
     snapshot: "Snapshot | None" = None  # the index version searched
+
+    @property
+    def snapshot_passages(self) -> dict[str, Passage]:
+        """All live passages, by id."""
+        return self.snapshot.passages if self.snapshot else {}
+
+    @property
+    def official(self) -> dict[tuple[str, str], list[str]]:
+        """Official passages by provision."""
+        return self.snapshot.official if self.snapshot else {}
 
 
 class Snapshot:
@@ -275,8 +283,7 @@ class HybridSearch:
         if steps.structure:
             chosen = specific_first(chosen)
         dense = self._cosines(query_vector, [p.id for p in chosen + siblings])
-        return Retrieved(chosen, query_vector, analysis, dense, targeted, snap.passages, snap.official, siblings,
-                         sibling_of, snap)
+        return Retrieved(chosen, query_vector, analysis, dense, targeted, siblings, sibling_of, snap)
 
     def _dense(self, vector: np.ndarray, filters: Filters, snap: Snapshot) -> list[str]:
         n = min(self.candidates, max(1, len(snap.ids)))
