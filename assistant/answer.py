@@ -18,7 +18,7 @@ from .safety import looks_like_injection
 from .settings import Settings
 from .store import Store
 from .types import Answer, Citation, Passage
-from .vocab import Vocabulary, section_key
+from .vocab import Vocabulary, roman_to_int, section_key
 
 ABSTAIN_TEXT = "The corpus does not answer this question."
 SELECTION_MARGIN = 0.08  # sentences within this score of the best one join the answer
@@ -106,6 +106,9 @@ def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[S
 
 COUNT_QUESTION = re.compile(r"^\W*(and\s+)?(how many|how much|what(?:'s|\s+is|\s+was|\s+are)?\s+(?:the\s+)?(?:[\w'-]+\s+){0,3}?"
                             r"(number|percentage|share|amount|probability|chance|odds|likelihood|rate))\b", re.IGNORECASE)
+RANKING_QUESTION = re.compile(r"^\W*(and\s+)?(which|who|what)\b.*\b(?:the\s+)?(?:most|fewest|largest number of|highest number of|"
+                              r"greatest number of)\s+(?!\w+(?:ous|less|ive|ful|al|ic|ed|ing|ant|ent|able|ible)s?\b)(?:[a-z]+\s+)?(?P<counted>[a-z]+s)\b",
+                              re.IGNORECASE)
 DURATION_QUESTION = re.compile(r"^\W*(and\s+)?how long\b", re.IGNORECASE)
 TIME_UNIT = re.compile(r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries|century)\b", re.IGNORECASE)
 FUTURE_QUESTION = re.compile(r"^\W*(and\s+)?when\s+(will|would|(is|are|does|do)\b.*\b(going to|plann\w*|plan|expected|due|scheduled))\b",
@@ -162,10 +165,10 @@ COUNTED_STOP = {"other", "new", "more", "total", "different", "separate", "of", 
 def counted_terms(question: str) -> set[str]:
     """What a 'how many' question counts ('How many Starlink satellites are in orbit?' -> starlink,
     satellites), as stemmed terms; empty when the question does not name it ('How much did it cost?')."""
-    match = COUNTED.search(question)
-    if not match:
+    match, ranking = COUNTED.search(question), RANKING_QUESTION.search(question)
+    if not match and not ranking:
         return set()
-    words = match.group(1).split()
+    words = match.group(1).split() if match else [ranking.group("counted")]  # 'which country has the most satellites'
     if words[0].lower() in NOT_COUNTED:
         return set()
     words = [w for w in words if w.lower() not in COUNTED_STOP]
@@ -180,7 +183,8 @@ def counted_terms(question: str) -> set[str]:
 def answer_kind(question: str) -> Callable[[str], bool] | None:
     """What a sentence must hold to answer the question: an amount of money, a count, a length of time, a
     date, or None."""
-    return (has_money if MONEY_QUESTION.search(question) else has_count if COUNT_QUESTION.search(question)
+    return (has_money if MONEY_QUESTION.search(question)
+            else has_count if COUNT_QUESTION.search(question) or RANKING_QUESTION.search(question)
             else has_duration if DURATION_QUESTION.search(question)
             else has_planned_date if FUTURE_QUESTION.search(question)
             else has_date if DATE_QUESTION.search(question) else None)
@@ -237,7 +241,7 @@ class ExtractiveAnswerer:
             first = next(s for s in sentences if s.passage.offtopic)
             own = sorted((s for s in sentences if s.passage.id == first.passage.id), key=lambda s: s.passage.text.find(s.text))
             return compose(own[: self.settings.max_answer_sentences], sentences, retrieved, set(), self.name)
-        unmentioned = topic_not_in_instrument(question, retrieved)
+        unmentioned = topic_not_in_instrument(question, retrieved) or unknown_acronym(question, retrieved)
         if unmentioned:
             return Answer(text=unmentioned, abstained=True, answerer=self.name, retrieved=[p.id for p in retrieved.passages])
         sentences = answering_sentences(question, sentences)
@@ -327,6 +331,26 @@ def topic_not_in_instrument(question: str, retrieved: Retrieved) -> str | None:
     names = " or ".join(i.name for i in named)
     return (f"The corpus's texts of the {names} do not mention {', '.join(dict.fromkeys(shown)) or 'that'}, "
             f"so the corpus does not answer this question.")
+
+
+ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,5}s?\b")  # GDP, FCC, ITAR, NGOs
+
+
+def unknown_acronym(question: str, retrieved: Retrieved) -> str | None:
+    """'What is the GDP of Luxembourg?': an acronym (a name) the corpus never uses, nor the vocabulary knows,
+    names something the corpus holds nothing about; quoting passages on the question's other words would
+    answer a different question. Chat shorthand ('OK', 'FYI') and Roman numerals are not names."""
+    snapshot = retrieved.snapshot
+    if snapshot is None or not snapshot.ids or sum(c.isupper() for c in question) > len(question) / 2:  # shouting
+        return None
+    vocabulary = Vocabulary.default()
+    for word in dict.fromkeys(ACRONYM.findall(question)):
+        if word.rstrip("s") in vocabulary.chat_words or roman_to_int(word) is not None or vocabulary.knows(word):
+            continue
+        terms = set(tokenize([word])[0])
+        if terms and not any(snapshot.docs_with(t) for t in terms | {e for t in terms for e in expansion_terms(t)}):
+            return f"The corpus does not mention {word}, so it does not answer this question."
+    return None
 
 
 NATIONAL_LAW = re.compile(r"\b(law|laws|act|acts|legislation|statutes?|polic(?:y|ies)|regulations?|rules|decrees?|"

@@ -135,6 +135,7 @@ class Vocabulary:
             bucket.extend(e for e in extra if e not in bucket)
         self._instrument_of = {d: i.name for i in reversed(self.instruments) for d in i.docs}
         self.broader: dict[str, list[str]] = {stem(w): list(extra) for w, extra in (data.get("broader_terms") or {}).items()}
+        self.chat_words = set(data.get("chat_words") or [])
         self.counted: dict[str, list[str]] = {}
         for group in data.get("counted_equivalents") or []:
             for word in group:
@@ -171,6 +172,11 @@ class Vocabulary:
         if key is None:
             return doc_id, section
         return f"instrument:{instrument}", key
+
+    def knows(self, word: str) -> bool:
+        """Whether a word names an instrument or a country, or has expansions ('TV')."""
+        return (any(i.pattern.search(word) for i in self.instruments) or any(j.in_question.search(word) for j in self.jurisdictions)
+                or stem(word) in self.expansions)
 
     def countries(self, text: str) -> list[Country]:
         """The countries a question names ("French", "the UK", "Japan's")."""

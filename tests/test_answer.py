@@ -180,3 +180,30 @@ def test_a_when_will_question_needs_a_planned_date(corpus_assistant):
     assert not answer.abstained and "2035" in answer.text, answer.text
     # The Accords' pages have dates, all of them past: none says when Artemis III lands.
     assert corpus_assistant.ask("When is the Artemis III crew expected to land on the Moon?").abstained
+
+
+def test_a_which_has_the_most_question_needs_a_count(corpus_assistant):
+    from assistant.answer import answer_kind, counted_terms, has_count
+
+    assert answer_kind("which country has the most satellites in orbit") is has_count
+    assert "satellit" in counted_terms("which country has the most satellites in orbit")
+    assert answer_kind("What is the most important space treaty?") is None  # 'most' + adjective ranks, it does not count
+    assert answer_kind("what are the most dangerous kinds of debris") is None
+    assert corpus_assistant.ask("Which company has launched the most rockets?").abstained
+    answer = corpus_assistant.ask("Which treaty has the most parties?")
+    assert not answer.abstained and "115" in answer.text, answer.text
+
+
+@pytest.mark.parametrize("question", ["What does the FCC require for deorbiting satellites?",
+                                      "what does ITAR say about exporting satellites"])
+def test_a_name_the_corpus_never_uses_is_not_answered_from_other_words(corpus_assistant, question):
+    answer = corpus_assistant.ask(question)
+    assert answer.abstained and "does not mention" in answer.text and not answer.citations, answer.text
+
+
+@pytest.mark.parametrize("question", ["What does Article IV of the OST ban?", "Who pays if debris from a GEO satellite hits a house?",
+                                      "FYI: what does the Rescue Agreement ask States to do with astronauts?",
+                                      "WHAT DOES THE OUTER SPACE TREATY SAY ABOUT THE MOON?"])
+def test_known_acronyms_numerals_chat_shorthand_and_shouting_still_answer(corpus_assistant, question):
+    answer = corpus_assistant.ask(question)
+    assert "does not mention" not in answer.text and not answer.abstained, answer.text
