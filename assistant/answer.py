@@ -109,6 +109,10 @@ COUNT_QUESTION = re.compile(r"^\W*(and\s+)?(how many|how much|what(?:'s|\s+is|\s
 RANKING_QUESTION = re.compile(r"^\W*(and\s+)?(which|who|what)\b.*\b(?:the\s+)?(?:most|fewest|largest number of|highest number of|"
                               r"greatest number of)\s+(?!\w+(?:ous|less|ive|ful|al|ic|ed|ing|ant|ent|able|ible)s?\b)(?:[a-z]+\s+)?(?P<counted>[a-z]+s)\b",
                               re.IGNORECASE)
+MEASURE_QUESTION = re.compile(r"^\W*(and\s+)?how\s+(far|fast|hot|cold|heavy)\b", re.IGNORECASE)
+UNIT = re.compile(r"\d\s*(km|m|kg|t|mph|°|K)\b|\b(kilometres?|kilometers?|metres?|meters?|miles?|feet|degrees?|kelvin|"
+                  r"celsius|fahrenheit|kilograms?|tonnes?|tons?|astronomical units?|light[- ]years?|"
+                  r"per (?:second|minute|hour|day|week|month|year))\b", re.IGNORECASE)
 DURATION_QUESTION = re.compile(r"^\W*(and\s+)?how long\b", re.IGNORECASE)
 TIME_UNIT = re.compile(r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries|century)\b", re.IGNORECASE)
 FUTURE_QUESTION = re.compile(r"^\W*(and\s+)?when\s+(will|would|(is|are|does|do)\b.*\b(going to|plann\w*|plan|expected|due|scheduled))\b",
@@ -144,6 +148,12 @@ def has_money(text: str) -> bool:
 def has_duration(text: str) -> bool:
     """A length of time: a count with a unit ('within one year', '53 days')."""
     return bool(TIME_UNIT.search(text)) and has_count(text)
+
+
+def has_measurement(text: str) -> bool:
+    """A distance, speed, rate, temperature or mass: a count with a unit ('about 384,400 km', '400 kilometres',
+    '58.7 microseconds per day')."""
+    return bool(UNIT.search(text)) and has_count(text)
 
 
 def has_date(text: str) -> bool:
@@ -186,6 +196,7 @@ def answer_kind(question: str) -> Callable[[str], bool] | None:
     return (has_money if MONEY_QUESTION.search(question)
             else has_count if COUNT_QUESTION.search(question) or RANKING_QUESTION.search(question)
             else has_duration if DURATION_QUESTION.search(question)
+            else has_measurement if MEASURE_QUESTION.search(question)
             else has_planned_date if FUTURE_QUESTION.search(question)
             else has_date if DATE_QUESTION.search(question) else None)
 
@@ -241,7 +252,7 @@ class ExtractiveAnswerer:
             first = next(s for s in sentences if s.passage.offtopic)
             own = sorted((s for s in sentences if s.passage.id == first.passage.id), key=lambda s: s.passage.text.find(s.text))
             return compose(own[: self.settings.max_answer_sentences], sentences, retrieved, set(), self.name)
-        unmentioned = topic_not_in_instrument(question, retrieved) or unknown_acronym(question, retrieved)
+        unmentioned = topic_not_in_instrument(question, retrieved) or unheard_of(question, retrieved)
         if unmentioned:
             return Answer(text=unmentioned, abstained=True, answerer=self.name, retrieved=[p.id for p in retrieved.passages])
         sentences = answering_sentences(question, sentences)
@@ -334,26 +345,36 @@ def topic_not_in_instrument(question: str, retrieved: Retrieved) -> str | None:
 
 
 ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,5}s?\b")  # GDP, FCC, ITAR, NGOs
+ASKED_FOR = re.compile(r"^\W*(?:and\s+)?(?:what|how)(?:'s|\s+is|\s+was|\s+are|\s+were|s)?\s+the\s+(?:[a-z]+\s+)?"
+                       r"(?P<asked>[a-z]+)\s+(?:of|on|in|at|to|for|between|from|with|inside|around)\b", re.IGNORECASE)
 
 
-def unknown_acronym(question: str, retrieved: Retrieved) -> str | None:
-    """'What is the GDP of Luxembourg?': an acronym (a name) the corpus never uses, nor the vocabulary knows,
-    names something the corpus holds nothing about; quoting passages on the question's other words would
-    answer a different question. Chat shorthand ('OK', 'FYI') and Roman numerals are not names."""
+def unheard_of(question: str, retrieved: Retrieved) -> str | None:
+    """A name or a quantity the corpus never speaks of: an acronym no document uses nor the vocabulary knows
+    ('What is the GDP of Luxembourg?', 'What does the FCC require?'), or the thing a 'what is the X of Y'
+    question asks for ('What is the temperature on the Moon?'). Quoting passages on the question's other words
+    would answer a different question. Chat shorthand ('OK', 'FYI'), Roman numerals and vague heads ('the gist
+    of') are not such names."""
     snapshot = retrieved.snapshot
-    if snapshot is None or not snapshot.ids or sum(c.isupper() for c in question) > len(question) / 2:  # shouting
+    if snapshot is None or not snapshot.ids:
         return None
     vocabulary = Vocabulary.default()
-    for word in dict.fromkeys(ACRONYM.findall(question)):
-        if word.rstrip("s") in vocabulary.chat_words or roman_to_int(word) is not None or vocabulary.knows(word):
-            continue
+    shouting = sum(c.isupper() for c in question) > len(question) / 2
+    words = [w for w in ACRONYM.findall(question) if not shouting and w.rstrip("s") not in vocabulary.chat_words
+             and roman_to_int(w) is None]
+    asked = ASKED_FOR.search(question)
+    if asked and asked.group("asked").lower() not in vocabulary.vague_heads:
+        words.append(asked.group("asked"))
+    for word in dict.fromkeys(words):
         terms = set(tokenize([word])[0])
-        if terms and not any(snapshot.docs_with(t) for t in terms | {e for t in terms for e in expansion_terms(t)}):
+        if not terms or vocabulary.knows(word):
+            continue
+        if not any(snapshot.docs_with(t) for t in terms | {e for t in terms for e in expansion_terms(t)}):
             return f"The corpus does not mention {word}, so it does not answer this question."
     return None
 
 
-NATIONAL_LAW = re.compile(r"\b(law|laws|act|acts|legislation|statutes?|polic(?:y|ies)|regulations?|rules|decrees?|"
+NATIONAL_LAW = re.compile(r"\b(law|laws|act|acts|bills?|legislation|statutes?|polic(?:y|ies)|regulations?|rules|decrees?|"
                           r"licen[cs]ing)\b", re.IGNORECASE)
 
 

@@ -136,6 +136,7 @@ class Vocabulary:
         self._instrument_of = {d: i.name for i in reversed(self.instruments) for d in i.docs}
         self.broader: dict[str, list[str]] = {stem(w): list(extra) for w, extra in (data.get("broader_terms") or {}).items()}
         self.chat_words = set(data.get("chat_words") or [])
+        self.vague_heads = {w.lower() for w in data.get("vague_heads") or []}
         self.counted: dict[str, list[str]] = {}
         for group in data.get("counted_equivalents") or []:
             for word in group:

@@ -207,3 +207,26 @@ def test_a_name_the_corpus_never_uses_is_not_answered_from_other_words(corpus_as
 def test_known_acronyms_numerals_chat_shorthand_and_shouting_still_answer(corpus_assistant, question):
     answer = corpus_assistant.ask(question)
     assert "does not mention" not in answer.text and not answer.abstained, answer.text
+
+
+def test_what_a_what_is_the_x_of_question_asks_for_must_be_spoken_of(corpus_assistant):
+    answer = corpus_assistant.ask("what is the temperature on the moon")
+    assert answer.abstained and "does not mention temperature" in answer.text, answer.text
+    answer = corpus_assistant.ask("what's the gist of the moon agreement")  # a vague head, not a fact asked for
+    assert not answer.abstained and "moon-agreement" in {c.doc_id for c in answer.citations}, answer.text
+
+
+def test_a_how_far_or_how_fast_question_needs_a_measurement(corpus_assistant):
+    from assistant.answer import answer_kind, has_measurement
+
+    assert answer_kind("how far is mars") is has_measurement
+    assert has_measurement("a drift of about 58.7 microseconds per day") and has_measurement("an orbit 400 km up")
+    assert not has_measurement("Article 5 of the Moon Agreement")
+    assert corpus_assistant.ask("how far is mars").abstained
+    answer = corpus_assistant.ask("how fast does time run on the moon compared with earth")
+    assert not answer.abstained and "58.7" in answer.text, answer.text
+
+
+def test_a_bill_of_a_country_without_a_law_in_the_corpus_is_not_answered_from_international_law(corpus_assistant):
+    answer = corpus_assistant.ask("what does the Indian space bill say about private launches")
+    assert answer.abstained and "India" in answer.text and not answer.citations, answer.text
