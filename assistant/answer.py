@@ -25,6 +25,8 @@ SELECTION_MARGIN = 0.08  # sentences within this score of the best one join the 
 NEAR_DUPLICATE = 0.9
 OFFICIAL_MARGIN = 0.25  # the official text of the provision the best sentence summarises; its wording is older and plainer
 ARTICLE_BONUS = 0.1  # a sentence of an article the question names
+NUMBER_BONUS = 0.05  # a sentence with the numbers the question names ('the 25-year rule', 'in 2019')
+NUMBER = re.compile(r"(?<![\w.,])\d(?:[\d,.]*\d)?(?!\w)")
 CONFLICT_MARGIN = 0.15
 
 
@@ -85,6 +87,7 @@ def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[S
     query_terms = set(tokenize([question])[0]) if question.strip() else set()
     alternatives = {t: {t} | expansion_terms(t) for t in query_terms}
     refs, docs = set(retrieved.analysis.refs), retrieved.analysis.doc_ids
+    numbers = set(NUMBER.findall(REFERENCE_NUMBER.sub(" ", question)))
     out = []
     q = retrieved.query_vector
     for text, meta, vec in zip(texts, got["metadatas"], got["embeddings"]):
@@ -99,6 +102,8 @@ def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[S
         score = 0.55 * similarity + 0.25 * passage_sim + 0.15 * lexical + 0.05 * (1 - rank / len(passages))
         if refs and section_key(passage.section) in refs and (not docs or passage.doc_id in docs):
             score += ARTICLE_BONUS  # the question names this article: its sentences answer it
+        if numbers and numbers <= set(NUMBER.findall(text)):
+            score += NUMBER_BONUS
         out.append(Sentence(passage, rank, text, vector, similarity, score))
     out.sort(key=lambda s: -s.score)
     return out

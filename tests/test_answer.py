@@ -230,3 +230,11 @@ def test_a_how_far_or_how_fast_question_needs_a_measurement(corpus_assistant):
 def test_a_bill_of_a_country_without_a_law_in_the_corpus_is_not_answered_from_international_law(corpus_assistant):
     answer = corpus_assistant.ask("what does the Indian space bill say about private launches")
     assert answer.abstained and "India" in answer.text and not answer.citations, answer.text
+
+
+def test_a_sentence_with_the_number_the_question_names_is_quoted(corpus_assistant):
+    from assistant.answer import NUMBER, REFERENCE_NUMBER
+
+    assert NUMBER.findall(REFERENCE_NUMBER.sub(" ", "was it 1,935.3 grams, per Article 9?")) == ["1,935.3"]
+    answer = corpus_assistant.ask("what is the 25 year rule for debris")
+    assert "25-year" in answer.text, answer.text
