@@ -21,7 +21,8 @@ from .types import Answer, IngestReport, Passage
 from .vocab import Vocabulary
 
 FOLLOW_UP = re.compile(
-    r"^\s*(and|also|what about|how about|but|so|then)\b|\b(it|its|it's|they|them|their|this|that|these|those|there|he|she)\b",
+    r"^\s*(and|also|what about|how about|but|so|then)\b|\b(it|its|it's|they|them|their|this|that|these|those|there|he|she)\b"
+    r"|\bwhich (one|ones|of)\b|\bthe (former|latter)\b",
     re.IGNORECASE,
 )
 
@@ -107,8 +108,10 @@ class Assistant:
             return rewrite_with_llm(x["question"], x.get("history"), rule_based) if rewrite_with_llm else rule_based
 
         def retrieve(x: dict) -> Retrieved:
-            return self.engine.search(x["query"], k=x.get("k") or self.settings.top_k, filters=x.get("filters"),
-                                      steps=x.get("steps"))
+            query, question = x["query"], x["question"]
+            focus = question if query != question and query.startswith(question) else None  # names appended
+            return self.engine.search(query, k=x.get("k") or self.settings.top_k, filters=x.get("filters"),
+                                      steps=x.get("steps"), focus=focus)
 
         def answer(x: dict) -> Answer:
             claims = {d for i in x["retrieved"].analysis.instruments if i.source_claims for d in i.docs}

@@ -229,18 +229,25 @@ class HybridSearch:
             return self._snapshot
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None, steps: Steps | None = None,
-               query_vector: np.ndarray | None = None, analysis_text: str | None = None) -> Retrieved:
+               query_vector: np.ndarray | None = None, focus: str | None = None) -> Retrieved:
+        """The top k passages for a query. `focus`: for a follow-up rewritten with names from the history ('Has
+        anyone used it? (Liability Convention)'), the question itself. The dense ranking embeds the focus alone,
+        since the names would pull its vector towards the instrument's overview; the names still steer the
+        structure boost and BM25, and the answerer scores sentences against the whole query."""
         steps = steps or Steps()
         filters = filters or Filters()
         snap = self.snapshot()
-        analysis = self.vocabulary.analyse(analysis_text or query)
-        dense_query = self.vocabulary.dense_expand(query, analysis) if steps.vocabulary else query
+        analysis = self.vocabulary.analyse(query)
+        expand = self.vocabulary.dense_expand if steps.vocabulary else (lambda text, _: text)
         if query_vector is None:
-            query_vector = self.embedder.encode([dense_query])[0]
+            query_vector = self.embedder.encode([expand(query, analysis)])[0]
+        ranking_vector = query_vector
+        if focus and focus != query:
+            ranking_vector = self.embedder.encode([expand(focus, self.vocabulary.analyse(focus))])[0]
         if not snap.ids:
             return Retrieved([], query_vector, analysis)
 
-        ranked: list[list[str]] = [self._dense(query_vector, filters, snap)]
+        ranked: list[list[str]] = [self._dense(ranking_vector, filters, snap)]
         if steps.bm25:
             lexical = self.vocabulary.expand(query, analysis) if steps.vocabulary else query
             ranked.append(self._lexical(lexical, filters, snap))

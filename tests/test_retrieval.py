@@ -142,3 +142,21 @@ def test_documents_holding_a_term_come_from_the_bm25_index_built_or_loaded(corpu
     assert "liability-convention" in built.docs_with(liability) == loaded.docs_with(liability)
     assert built.docs_with(tokenize(["tourism"])[0][0]) == set() and built.docs_with("no-such-term") == set()
     assert "ost" in built.docs and built.docs == loaded.docs
+
+
+
+@pytest.mark.parametrize(("question", "names", "section"), [
+    ("Which one of them is about ASAT tests?", "Space Debris Mitigation Guidelines, COPUOS", "Guideline 4"),
+    ("Which other countries are in it?", "International Lunar Research Station", "Participants"),
+])
+def test_a_follow_up_ranks_by_its_own_words_within_the_instrument_from_the_history(corpus_assistant, question, names, section):
+    got = corpus_assistant.engine.search(f"{question} ({names})", k=5, focus=question)
+    assert got.passages[0].section.startswith(section), [p.section for p in got.passages]
+
+
+def test_the_chain_ranks_a_rewritten_follow_up_by_the_question_itself(corpus_assistant):
+    first = "What are the COPUOS debris mitigation guidelines?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": corpus_assistant.ask(first).text}]
+    answer = corpus_assistant.ask("Which one of them is about ASAT tests?", history=history)
+    assert answer.query.endswith("(Space Debris Mitigation Guidelines, COPUOS)"), answer.query
+    assert answer.citations and answer.citations[0].section.startswith("Guideline 4"), answer.text
