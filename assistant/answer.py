@@ -65,6 +65,12 @@ def expansion_terms(term: str) -> frozenset[str]:
     return vocabulary_terms("expansions", term)
 
 
+def asked_numbers(question: str) -> set[str]:
+    """The numbers a question names ('the 25-year rule', 'in 2019', 'Apollo 11'), not those of an article
+    ('Article 9'), which the structure boost handles."""
+    return set(NUMBER.findall(REFERENCE_NUMBER.sub(" ", question)))
+
+
 def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[Sentence]:
     """Every sentence of the retrieved passages, scored against the question, best first."""
     passages = retrieved.passages
@@ -85,9 +91,10 @@ def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[S
         got["embeddings"] = list(get_embedder(store.settings.model_path, store.settings.embedding_dtype,
                                               store.settings.embedding_batch_size).encode([t or "" for t in texts]))
     query_terms = set(tokenize([question])[0]) if question.strip() else set()
-    alternatives = {t: {t} | expansion_terms(t) for t in query_terms}
+    country_words = Vocabulary.default().country_words
+    alternatives = {t: {t} | expansion_terms(t) | country_words.get(t, frozenset()) for t in query_terms}
     refs, docs = set(retrieved.analysis.refs), retrieved.analysis.doc_ids
-    numbers = set(NUMBER.findall(REFERENCE_NUMBER.sub(" ", question)))
+    numbers = asked_numbers(question)
     out = []
     q = retrieved.query_vector
     for text, meta, vec in zip(texts, got["metadatas"], got["embeddings"]):

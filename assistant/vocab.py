@@ -136,6 +136,12 @@ class Vocabulary:
         self._instrument_of = {d: i.name for i in reversed(self.instruments) for d in i.docs}
         self.broader: dict[str, list[str]] = {stem(w): list(extra) for w, extra in (data.get("broader_terms") or {}).items()}
         self.chat_words = set(data.get("chat_words") or [])
+        # Stemmed one-word names of a country -> all of them: a sentence saying "Chinese" speaks of China.
+        self.country_words: dict[str, frozenset[str]] = {}
+        for country in self.jurisdictions:
+            words = frozenset(stem(n) for n in [*country.aliases, *country.adjectives] if " " not in n and "." not in n)
+            for word in words:
+                self.country_words[word] = words
         self.vague_heads = {w.lower() for w in data.get("vague_heads") or []}
         self.counted: dict[str, list[str]] = {}
         for group in data.get("counted_equivalents") or []:

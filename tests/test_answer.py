@@ -233,8 +233,17 @@ def test_a_bill_of_a_country_without_a_law_in_the_corpus_is_not_answered_from_in
 
 
 def test_a_sentence_with_the_number_the_question_names_is_quoted(corpus_assistant):
-    from assistant.answer import NUMBER, REFERENCE_NUMBER
+    from assistant.answer import asked_numbers
 
-    assert NUMBER.findall(REFERENCE_NUMBER.sub(" ", "was it 1,935.3 grams, per Article 9?")) == ["1,935.3"]
+    assert asked_numbers("was it 1,935.3 grams, per Article 9?") == {"1,935.3"}
+    assert asked_numbers("what do the accords say about sites like apollo 11, within 60 days") == {"11", "60"}
     answer = corpus_assistant.ask("what is the 25 year rule for debris")
     assert "25-year" in answer.text, answer.text
+
+
+def test_a_country_is_found_under_its_adjective_and_lay_verbs_under_terms_of_art(corpus_assistant):
+    from assistant.vocab import Vocabulary
+
+    assert {"china", "chines"} <= Vocabulary.default().country_words["china"]
+    answer = corpus_assistant.ask("what did china bring back from the far side")  # 'Chinese', 'returned'
+    assert not answer.abstained and answer.citations[0].doc_id == "change-6", answer.text
