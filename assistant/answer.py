@@ -357,16 +357,13 @@ def topic_not_in_instrument(question: str, retrieved: Retrieved) -> str | None:
 
 
 ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,5}s?\b")  # GDP, FCC, ITAR, NGOs
-ASKED_FOR = re.compile(r"^\W*(?:and\s+)?(?:what|how)(?:'s|\s+is|\s+was|\s+are|\s+were|s)?\s+the\s+(?:[a-z]+\s+)?"
-                       r"(?P<asked>[a-z]+)\s+(?:of|on|in|at|to|for|between|from|with|inside|around)\b", re.IGNORECASE)
-
 
 def unheard_of(question: str, retrieved: Retrieved) -> str | None:
-    """A name or a quantity the corpus never speaks of: an acronym no document uses nor the vocabulary knows
-    ('What is the GDP of Luxembourg?', 'What does the FCC require?'), or the thing a 'what is the X of Y'
-    question asks for ('What is the temperature on the Moon?'). Quoting passages on the question's other words
-    would answer a different question. Chat shorthand ('OK', 'FYI'), Roman numerals and vague heads ('the gist
-    of') are not such names."""
+    """A name or a measure the corpus never speaks of: an acronym no document uses nor the vocabulary knows
+    ('What is the GDP of Luxembourg?', 'What does the FCC require?'), or a measure of the vocabulary's
+    `measures` list ('What is the temperature on the Moon?', 'the population of Senegal'). Quoting passages on
+    the question's other words would answer a different question. Chat shorthand ('OK', 'FYI') and Roman
+    numerals are not names."""
     snapshot = retrieved.snapshot
     if snapshot is None or not snapshot.ids:
         return None
@@ -374,9 +371,7 @@ def unheard_of(question: str, retrieved: Retrieved) -> str | None:
     shouting = sum(c.isupper() for c in question) > len(question) / 2
     words = [w for w in ACRONYM.findall(question) if not shouting and w.rstrip("s") not in vocabulary.chat_words
              and roman_to_int(w) is None]
-    asked = ASKED_FOR.search(question)
-    if asked and asked.group("asked").lower() not in vocabulary.vague_heads:
-        words.append(asked.group("asked"))
+    words += [w for w in re.findall(r"[A-Za-z]+", question) if w.lower() in vocabulary.measures]
     for word in dict.fromkeys(words):
         terms = set(tokenize([word])[0])
         if not terms or vocabulary.knows(word):

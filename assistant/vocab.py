@@ -142,7 +142,7 @@ class Vocabulary:
             words = frozenset(stem(n) for n in [*country.aliases, *country.adjectives] if " " not in n and "." not in n)
             for word in words:
                 self.country_words[word] = words
-        self.vague_heads = {w.lower() for w in data.get("vague_heads") or []}
+        self.measures = {w.lower() for w in data.get("measures") or []}
         self.counted: dict[str, list[str]] = {}
         for group in data.get("counted_equivalents") or []:
             for word in group:
