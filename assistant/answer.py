@@ -373,8 +373,9 @@ def unheard_of(question: str, retrieved: Retrieved) -> str | None:
              and roman_to_int(w) is None]
     words += [w for w in re.findall(r"[A-Za-z]+", question) if w.lower() in vocabulary.measures]
     for word in dict.fromkeys(words):
-        terms = set(tokenize([word])[0])
-        if not terms or vocabulary.knows(word):
+        single = word[:-1] if word.endswith("s") and word[:-1].isupper() else word  # 'NGOs', 'WMDs'
+        terms = set(tokenize([word])[0]) | set(tokenize([single])[0])
+        if not terms or vocabulary.knows(word) or vocabulary.knows(single):
             continue
         if not any(snapshot.docs_with(t) for t in terms | {e for t in terms for e in expansion_terms(t)}):
             return f"The corpus does not mention {word}, so it does not answer this question."

@@ -247,3 +247,19 @@ def test_a_country_is_found_under_its_adjective_and_lay_verbs_under_terms_of_art
     assert {"china", "chines"} <= Vocabulary.default().country_words["china"]
     answer = corpus_assistant.ask("what did china bring back from the far side")  # 'Chinese', 'returned'
     assert not answer.abstained and answer.citations[0].doc_id == "change-6", answer.text
+
+
+@pytest.mark.parametrize(("question", "section"), [("are NGOs bound by the outer space treaty", "Article VI"),
+                                                   ("are WMDs banned in space", "Article IV")])
+def test_an_acronym_for_a_term_the_corpus_spells_out_is_understood(corpus_assistant, question, section):
+    from assistant.vocab import Vocabulary
+
+    vocabulary = Vocabulary.default()
+    assert "non-governmental entities" in vocabulary.dense_expand("are NGOs bound?", vocabulary.analyse("are NGOs bound?"))
+    answer = corpus_assistant.ask(question)
+    assert not answer.abstained and any((c.section or "").startswith(section) for c in answer.citations), answer.text
+
+
+def test_the_timeline_of_a_plan_is_not_a_measure_the_corpus_lacks(corpus_assistant):
+    answer = corpus_assistant.ask("what's the timeline for the ILRS")
+    assert not answer.abstained and answer.citations[0].doc_id == "ilrs", answer.text
