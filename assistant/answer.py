@@ -95,6 +95,7 @@ def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[S
     alternatives = {t: {t} | expansion_terms(t) | country_words.get(t, frozenset()) for t in query_terms}
     refs, docs = set(retrieved.analysis.refs), retrieved.analysis.doc_ids
     numbers = asked_numbers(question)
+    whole = retrieved.analysis.whole
     out = []
     q = retrieved.query_vector
     for text, meta, vec in zip(texts, got["metadatas"], got["embeddings"]):
@@ -111,6 +112,8 @@ def score_sentences(store: Store, question: str, retrieved: Retrieved) -> list[S
             score += ARTICLE_BONUS  # the question names this article: its sentences answer it
         if numbers and numbers <= set(NUMBER.findall(text)):
             score += NUMBER_BONUS
+        if whole and passage.section is None and passage.doc_id in docs:  # 'What is the Liability Convention?'
+            score += ARTICLE_BONUS + (NUMBER_BONUS if passage.text.startswith(text) else 0.0)  # its opening says what it is
         out.append(Sentence(passage, rank, text, vector, similarity, score))
     out.sort(key=lambda s: -s.score)
     return out

@@ -72,6 +72,10 @@ def standalone_query(question: str, history: list[dict] | None, vocabulary: Voca
     return question
 
 
+def typo_notes(typos: list[tuple[str, str]]) -> list[str]:
+    return [f"read '{typo}' as '{fixed}'" for typo, fixed in typos]
+
+
 def _cited_instruments(answer_text: str, vocabulary: Vocabulary):
     """Instruments an earlier answer was about: those named in its first sentence."""
     first = re.split(r"(?<=[.!?])\s", answer_text, maxsplit=1)[0]
@@ -119,8 +123,15 @@ class Assistant:
                 return self.answerer.answer(x["question"], x["retrieved"], claims)
             return self.answerer.answer(x["question"], x["retrieved"], claims, history=x.get("history"))
 
+        def spell(x: dict) -> dict:
+            if x.get("steps") is not None and not x["steps"].vocabulary:  # the eval's ablation rows
+                return {**x, "typos": []}
+            corrected, typos = self.engine.spell(x["question"])
+            return {**x, "question": corrected, "typos": typos}
+
         return (
-            RunnablePassthrough.assign(query=RunnableLambda(rewrite, name="rewrite_follow_up"))
+            RunnableLambda(spell, name="correct_typos")
+            | RunnablePassthrough.assign(query=RunnableLambda(rewrite, name="rewrite_follow_up"))
             | RunnablePassthrough.assign(retrieved=RunnableLambda(retrieve, name="hybrid_retrieve"))
             | RunnablePassthrough.assign(answer=RunnableLambda(answer, name=f"answer_{self.answerer.name}"))
         )
@@ -143,6 +154,7 @@ class Assistant:
         result = self.chain.invoke({"question": asked, "history": history or [], "k": k, "filters": filters, "steps": steps})
         answer: Answer = result["answer"]
         answer.query = result["query"]
+        answer.notes.extend(typo_notes(result["typos"]))
         if asked != text:
             answer.notes.append("instructions in the question were ignored; the corpus answers")
         answer.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
@@ -164,13 +176,14 @@ class Assistant:
         text = clean_question(question, self.settings.max_question_chars)
         if isinstance(filters, dict):
             filters = Filters(**filters)
-        prepared = (self.chain.steps[0] | self.chain.steps[1]).invoke(
+        prepared = (self.chain.steps[0] | self.chain.steps[1] | self.chain.steps[2]).invoke(
             {"question": text, "history": history or [], "k": k, "filters": filters, "steps": None})
         retrieved: Retrieved = prepared["retrieved"]
         claims = {d for i in retrieved.analysis.instruments if i.source_claims for d in i.docs}
-        for piece in stream_answer(text, retrieved, claims, history=history):
+        for piece in stream_answer(prepared["question"], retrieved, claims, history=history):
             if isinstance(piece, Answer):
                 piece.query = prepared["query"]
+                piece.notes.extend(typo_notes(prepared["typos"]))
                 piece.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
             yield piece
 

@@ -23,6 +23,7 @@ from .embedding import Embedder
 from .errors import IndexUnavailable
 from .ingest.index import embed_text
 from .store import Store, passage_from_record
+from .spelling import Speller
 from .types import Passage
 from .vocab import STEMMER, QueryAnalysis, Vocabulary, section_key
 
@@ -111,8 +112,11 @@ class Snapshot:
         self.by_section: dict[tuple[str, str], list[str]] = {}
         self.official: dict[tuple[str, str], list[str]] = {}
         self.docs: set[str] = set()  # documents with live passages
+        self.overviews: set[str] = set()  # our briefs' text before the first heading
         for pid, p in passages.items():
             self.docs.add(p.doc_id)
+            if p.section is None and p.source_type == "brief":
+                self.overviews.add(pid)
             key = section_key(p.section)
             if key:
                 self.by_section.setdefault(key, []).append(pid)
@@ -218,6 +222,7 @@ class HybridSearch:
         self.candidates = candidates
         self.cache_dir = cache_dir
         self._snapshot: Snapshot | None = None
+        self._speller: tuple[str, Speller] | None = None
         self._lock = threading.Lock()
 
     def snapshot(self) -> Snapshot:
@@ -228,6 +233,16 @@ class HybridSearch:
                 self._snapshot = build_snapshot(self.store, self.cache_dir)
             return self._snapshot
 
+    def spell(self, text: str) -> tuple[str, list[tuple[str, str]]]:
+        """The text with typos corrected against the words of the indexed passages, and the corrections."""
+        snap = self.snapshot()
+        with self._lock:
+            if self._speller is None or self._speller[0] != snap.version:
+                texts = (f"{p.title} {p.short_title or ''} {p.section or ''} {p.text}" for p in snap.passages.values())
+                self._speller = (snap.version, Speller.from_texts(texts, keep=self.vocabulary.words()))
+            speller = self._speller[1]
+        return speller.correct(text)
+
     def search(self, query: str, k: int = 5, filters: Filters | None = None, steps: Steps | None = None,
                query_vector: np.ndarray | None = None, focus: str | None = None) -> Retrieved:
         """The top k passages for a query. `focus`: for a follow-up rewritten with names from the history ('Has
@@ -237,6 +252,8 @@ class HybridSearch:
         steps = steps or Steps()
         filters = filters or Filters()
         snap = self.snapshot()
+        if steps.vocabulary:
+            query = self.spell(query)[0]
         analysis = self.vocabulary.analyse(query)
         expand = self.vocabulary.dense_expand if steps.vocabulary else (lambda text, _: text)
         if query_vector is None:
@@ -287,7 +304,7 @@ class HybridSearch:
             chosen.append(p.model_copy(update={"score": round(fused[p.id], 5)}))
             if len(chosen) >= k:
                 break
-        if steps.structure:
+        if steps.structure and not analysis.whole:
             chosen = specific_first(chosen)
         dense = self._cosines(query_vector, [p.id for p in chosen + siblings])
         return Retrieved(chosen, query_vector, analysis, dense, targeted, siblings, sibling_of, snap)
@@ -328,6 +345,8 @@ class HybridSearch:
             return
         named = {pid for key in refs for pid in snap.by_section.get(key, [])
                  if not doc_ids or snap.passages[pid].doc_id in doc_ids}
+        if analysis.whole:  # 'What is the Liability Convention?': its overview, as if named
+            named |= {pid for pid in snap.overviews if snap.passages[pid].doc_id in doc_ids}
         # An article named in the question may not be in any ranked list yet: its passages join the pool.
         for pid in set(fused) | named:
             p = snap.passages[pid]

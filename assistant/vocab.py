@@ -111,6 +111,14 @@ def alias_pattern(alias: str) -> str:
     return r"(?:['’]s)?[\s-]+(?:(?:19|20)\d\d\s+)?".join(words)
 
 
+# Words that only ask ("what is", "tell me about", "explain"): a question of these and an instrument's name is
+# about the instrument as a whole.
+ASKING_WORDS = {"what", "what's", "whats", "is", "are", "was", "the", "a", "an", "tell", "me", "us", "about", "explain",
+                "describe", "summarise", "summarize", "summary", "overview", "of", "give", "please", "can", "could",
+                "you", "i", "know", "want", "to", "more", "quick", "short", "brief", "basics", "gist", "on", "in",
+                "plain", "english", "terms", "simple", "words", "it", "so", "ok", "hey", "hi", "the", "s"}
+
+
 @dataclass
 class QueryAnalysis:
     instruments: list[Instrument]
@@ -118,6 +126,9 @@ class QueryAnalysis:
     # Instruments named in their own right: "COPUOS" in "the COPUOS debris mitigation guidelines" only says
     # whose guidelines they are. Two or more of these make a question about several instruments.
     compared: list[Instrument] = field(default_factory=list)
+    # "What is the Liability Convention?": the question asks about the instrument as a whole, not one of its
+    # provisions (nothing but asking words besides its name).
+    whole: bool = False
 
     @property
     def doc_ids(self) -> set[str]:
@@ -130,6 +141,7 @@ class Vocabulary:
         self.jurisdictions = [Country(**entry) for entry in data.get("jurisdictions") or []]
         # Keyed by stem, so that "satellites" and "Satellite's" expand like "satellite".
         self.expansions: dict[str, list[str]] = {}
+        self.raw_expansions: dict[str, list[str]] = dict(data.get("expansions") or {})
         for word, extra in (data.get("expansions") or {}).items():
             bucket = self.expansions.setdefault(stem(word), [])
             bucket.extend(e for e in extra if e not in bucket)
@@ -168,7 +180,11 @@ class Vocabulary:
                        for other, found_spans in spans.items() for s, _ in found_spans)
 
         compared = [i for i in found if not i.source_claims and not all(modifier(e, i.name) for _, e in spans[i.name])]
-        return QueryAnalysis(found, refs, compared)
+        rest = text
+        for start, end in sorted((span for found_spans in spans.values() for span in found_spans), reverse=True):
+            rest = rest[:start] + " " + rest[end:]
+        whole = len(compared) == 1 and not refs and all(w.lower() in ASKING_WORDS for w in re.findall(r"[\w']+", rest))
+        return QueryAnalysis(found, refs, compared, whole)
 
     def place(self, doc_id: str, section: str | None) -> tuple[str, str | None]:
         """Where a passage is, as a reader counts places: a section of a document, except that the texts of
@@ -179,6 +195,14 @@ class Vocabulary:
         if key is None:
             return doc_id, section
         return f"instrument:{instrument}", key
+
+    def words(self) -> set[str]:
+        """Every word the vocabulary spells: names, aliases, lay words and what they expand to, measures."""
+        texts = [i.name for i in self.instruments] + [a for i in self.instruments for a in i.aliases]
+        texts += [n for j in self.jurisdictions for n in [j.name, *j.aliases, *j.adjectives]]
+        texts += list(self.raw_expansions) + [e for extra in self.raw_expansions.values() for e in extra]
+        texts += [*self.chat_words, *self.measures]
+        return {w.lower() for t in texts for w in re.findall(r"[A-Za-z][\w'’-]*", t)}
 
     def knows(self, word: str) -> bool:
         """Whether a word names an instrument or a country, or has expansions ('TV')."""

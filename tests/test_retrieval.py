@@ -160,3 +160,13 @@ def test_the_chain_ranks_a_rewritten_follow_up_by_the_question_itself(corpus_ass
     answer = corpus_assistant.ask("Which one of them is about ASAT tests?", history=history)
     assert answer.query.endswith("(Space Debris Mitigation Guidelines, COPUOS)"), answer.query
     assert answer.citations and answer.citations[0].section.startswith("Guideline 4"), answer.text
+
+
+@pytest.mark.parametrize(("question", "doc_id"), [("what is the liability convention", "liability-convention"),
+                                                  ("tell me about the rescue agreement", "rescue-agreement")])
+def test_a_question_about_an_instrument_as_a_whole_is_answered_from_its_overview(corpus_assistant, question, doc_id):
+    assert Vocabulary.default().analyse(question).whole
+    assert not Vocabulary.default().analyse("what does the liability convention say about aircraft").whole
+    answer = corpus_assistant.ask(question)
+    first = answer.citations[0]
+    assert (first.doc_id, first.section) == (doc_id, None), answer.text

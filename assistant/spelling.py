@@ -1,0 +1,67 @@
+"""Typo correction against the corpus's own words: 'the liabilty convention' -> 'the liability convention'.
+
+A word of the question that is neither English (pyspellchecker's dictionary) nor used by the corpus, and that
+is one edit (two for long words; a swap of two letters counts as one) away from words the corpus uses, is
+replaced by the most frequent of them. English words ('filed' is not read as 'fixed'), short words, acronyms,
+the vocabulary's own words and words with no close corpus word ('cubesat') are never touched."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+from spellchecker import SpellChecker
+
+MIN_LENGTH = 5  # shorter words have too many neighbours one edit away
+LONG_WORD = 9  # from this length, two edits are allowed
+WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?")
+
+
+@functools.lru_cache(maxsize=1)
+def english() -> SpellChecker:
+    return SpellChecker(language="en", distance=1)
+
+
+class Speller:
+    def __init__(self, counts: Counter[str], keep: Iterable[str] = ()) -> None:
+        self.counts = counts
+        self.keep = {w.lower() for w in keep}
+        self.words = [w for w in counts if len(w) >= MIN_LENGTH - 1]
+        self.english = english()
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str], keep: Iterable[str] = ()) -> "Speller":
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(w.lower() for w in WORD.findall(text))
+        return cls(counts, keep)
+
+    def fix(self, word: str) -> str | None:
+        """The corpus word this one is a typo of, or None."""
+        low = word.lower()
+        if len(low) < MIN_LENGTH or low in self.counts or low in self.keep or word.isupper() or low in self.english:
+            return None
+        limit = 2 if len(low) >= LONG_WORD else 1
+        found = process.extract(low, self.words, scorer=OSA.distance, score_cutoff=limit, limit=10)
+        if not found:
+            return None
+        nearest = min(distance for _, distance, _ in found)
+        best = max((w for w, distance, _ in found if distance == nearest), key=lambda w: self.counts[w])
+        return best.capitalize() if word[0].isupper() else best
+
+    def correct(self, text: str) -> tuple[str, list[tuple[str, str]]]:
+        """The text with typos replaced, and the (typo, correction) pairs."""
+        fixes: list[tuple[str, str]] = []
+
+        def replace(match: re.Match) -> str:
+            fixed = self.fix(match.group(0))
+            if fixed is None:
+                return match.group(0)
+            fixes.append((match.group(0), fixed))
+            return fixed
+
+        return WORD.sub(replace, text), fixes

@@ -1,0 +1,34 @@
+"""Typo correction against the corpus's own words (assistant/spelling.py), on the real corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("what is the liabilty convention", "what is the liability convention"),
+    ("who signed the artemis acords", "who signed the artemis accords"),
+    ("copous and unosa", "copuos and unoosa"),  # a swap of two letters is one edit
+    ("Registraton Convention", "Registration Convention"),
+])
+def test_a_typo_is_read_as_the_corpus_word_it_is_one_edit_from(corpus_assistant, typed, meant):
+    corrected, typos = corpus_assistant.engine.spell(typed)
+    assert corrected == meant and typos
+
+
+@pytest.mark.parametrize("question", [
+    "Has anyone ever actually filed a claim under the Liability Convention?",  # 'filed' is English, not 'fixed'
+    "Which countries founded the Artemis Accords?",  # not 'funded'
+    "is cubesat licensing covered",  # no corpus word is close: left alone
+    "how much does a spacex launch cost",  # a name the corpus uses (SpaceX)
+    "WHAT IS THE OST",
+])
+def test_english_words_names_and_words_with_no_close_corpus_word_are_left_alone(corpus_assistant, question):
+    assert corpus_assistant.engine.spell(question) == (question, [])
+
+
+def test_the_answer_says_how_it_read_a_typo(corpus_assistant):
+    answer = corpus_assistant.ask("who signed the artemis acords")
+    assert "read 'acords' as 'accords'" in answer.notes
+    assert not answer.abstained and answer.citations[0].doc_id == "artemis-accords", answer.text
+    assert answer.query == "who signed the artemis accords"
