@@ -318,7 +318,7 @@ def cover_named(chosen: list[Sentence], sentences: list[Sentence], retrieved: Re
 
 
 MENTION_QUESTION = re.compile(
-    r"^\W*(?:and\s+)?(?:does|do|did|is|are|was|were)\b.*?\b(?:"
+    r"^\W*(?:and\s+)?(?:what\s+)?(?:does|do|did|is|are|was|were)\b.*?\b(?:"
     r"(?:say|says|said|talk|talks)\s+(?:anything\s+|something\s+)?(?:at\s+all\s+)?(?:about|on|regarding)"
     r"|mentions?|covers?|address(?:es)?|deals?\s+with|refers?\s+to)\s+(?P<topic>[^?]+)", re.IGNORECASE)
 RARE_ELSEWHERE = 1  # documents

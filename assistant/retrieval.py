@@ -268,8 +268,6 @@ class HybridSearch:
         if steps.bm25:
             lexical = self.vocabulary.expand(query, analysis) if steps.vocabulary else query
             ranked.append(self._lexical(lexical, filters, snap))
-        # Off-topic passages (flagged at ingest) answer only questions aimed at them: first in a ranking.
-        targeted = any(r and snap.passages[r[0]].offtopic for r in ranked)
         fused: dict[str, float] = {}
         for ranking in ranked:
             for rank, pid in enumerate(ranking):
@@ -279,6 +277,10 @@ class HybridSearch:
 
         english = looks_english(query)
         order = sorted(fused, key=lambda pid: -fused[pid])
+        # Off-topic passages (flagged at ingest) answer only questions aimed at them: first after fusion (first
+        # in one ranking alone was too little: 'ticket … blue origin' put the scrape's 'original article' line
+        # first in BM25).
+        targeted = bool(order) and snap.passages[order[0]].offtopic
         candidates = [snap.passages[pid] for pid in order if pid in snap.passages]
         if english:  # an English question is answered from English texts when there are any
             candidates = [p for p in candidates if p.language in (None, "en")] or candidates

@@ -263,3 +263,15 @@ def test_an_acronym_for_a_term_the_corpus_spells_out_is_understood(corpus_assist
 def test_the_timeline_of_a_plan_is_not_a_measure_the_corpus_lacks(corpus_assistant):
     answer = corpus_assistant.ask("what's the timeline for the ILRS")
     assert not answer.abstained and answer.citations[0].doc_id == "ilrs", answer.text
+
+
+def test_an_off_topic_passage_first_in_one_ranking_only_is_not_quoted(corpus_assistant):
+    got = corpus_assistant.engine.search("how much is a ticket to space with blue origin", k=5)
+    assert not got.targeted_offtopic and not any(p.offtopic for p in got.passages)
+    assert "Phys.org" not in corpus_assistant.ask("how much is a ticket to space with blue origin").text
+
+
+def test_what_does_an_instrument_say_about_a_topic_it_never_mentions(corpus_assistant):
+    answer = corpus_assistant.ask("what did the outer space treaty say about aliens")
+    assert answer.abstained and "do not mention aliens" in answer.text, answer.text
+    assert not corpus_assistant.ask("what does the outer space treaty say about the environment").abstained
