@@ -361,6 +361,7 @@ def topic_not_in_instrument(question: str, retrieved: Retrieved) -> str | None:
 
 ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,5}s?\b")  # GDP, FCC, ITAR, NGOs
 
+
 def unheard_of(question: str, retrieved: Retrieved) -> str | None:
     """A name or a measure the corpus never speaks of: an acronym no document uses nor the vocabulary knows
     ('What is the GDP of Luxembourg?', 'What does the FCC require?'), or a measure of the vocabulary's

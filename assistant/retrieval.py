@@ -280,8 +280,8 @@ class HybridSearch:
         # Off-topic passages (flagged at ingest) answer only questions aimed at them: first after fusion (first
         # in one ranking alone was too little: 'ticket … blue origin' put the scrape's 'original article' line
         # first in BM25).
-        targeted = bool(order) and snap.passages[order[0]].offtopic
         candidates = [snap.passages[pid] for pid in order if pid in snap.passages]
+        targeted = bool(candidates) and candidates[0].offtopic
         if english:  # an English question is answered from English texts when there are any
             candidates = [p for p in candidates if p.language in (None, "en")] or candidates
         if not targeted:
