@@ -364,7 +364,8 @@ ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,5}s?\b")  # GDP, FCC, ITAR, NGOs
 
 def unheard_of(question: str, retrieved: Retrieved) -> str | None:
     """A name or a measure the corpus never speaks of: an acronym no document uses nor the vocabulary knows
-    ('What is the GDP of Luxembourg?', 'What does the FCC require?'), or a measure of the vocabulary's
+    ('What is the GDP of Luxembourg?', 'What does the FCC require?'), a word that is neither English nor the
+    corpus's ('what did elon musk say', 'starlink'; see spelling.py), or a measure of the vocabulary's
     `measures` list ('What is the temperature on the Moon?', 'the population of Senegal'). Quoting passages on
     the question's other words would answer a different question. Chat shorthand ('OK', 'FYI') and Roman
     numerals are not names."""
@@ -376,6 +377,7 @@ def unheard_of(question: str, retrieved: Retrieved) -> str | None:
     words = [w for w in ACRONYM.findall(question) if not shouting and w.rstrip("s") not in vocabulary.chat_words
              and roman_to_int(w) is None]
     words += [w for w in re.findall(r"[A-Za-z]+", question) if w.lower() in vocabulary.measures]
+    words += retrieved.unknown_words  # neither English nor the corpus's: 'elon', 'starlink'
     for word in dict.fromkeys(words):
         single = word[:-1] if word.endswith("s") and word[:-1].isupper() else word  # 'NGOs', 'WMDs'
         terms = set(tokenize([word])[0]) | set(tokenize([single])[0])

@@ -90,6 +90,8 @@ class Retrieved:
     siblings: list[Passage] = field(default_factory=list)
     sibling_of: dict[str, str] = field(default_factory=dict)  # sibling id -> id of the result it continues
     snapshot: "Snapshot | None" = None  # the index version searched
+    # Words of the query no document, vocabulary entry or English dictionary knows ('elon', 'starlink').
+    unknown_words: list[str] = field(default_factory=list)
 
     @property
     def snapshot_passages(self) -> dict[str, Passage]:
@@ -233,15 +235,18 @@ class HybridSearch:
                 self._snapshot = build_snapshot(self.store, self.cache_dir)
             return self._snapshot
 
-    def spell(self, text: str) -> tuple[str, list[tuple[str, str]]]:
-        """The text with typos corrected against the words of the indexed passages, and the corrections."""
+    def speller(self) -> Speller:
+        """Typo correction against the words of the indexed passages (built once per index version)."""
         snap = self.snapshot()
         with self._lock:
             if self._speller is None or self._speller[0] != snap.version:
                 texts = (f"{p.title} {p.short_title or ''} {p.section or ''} {p.text}" for p in snap.passages.values())
                 self._speller = (snap.version, Speller.from_texts(texts, keep=self.vocabulary.words()))
-            speller = self._speller[1]
-        return speller.correct(text)
+            return self._speller[1]
+
+    def spell(self, text: str) -> tuple[str, list[tuple[str, str]]]:
+        """The text with typos corrected, and the corrections."""
+        return self.speller().correct(text)
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None, steps: Steps | None = None,
                query_vector: np.ndarray | None = None, focus: str | None = None) -> Retrieved:
@@ -252,8 +257,10 @@ class HybridSearch:
         steps = steps or Steps()
         filters = filters or Filters()
         snap = self.snapshot()
+        unknown: list[str] = []
         if steps.vocabulary:
             query = self.spell(query)[0]
+            unknown = self.speller().unknown(query)
         analysis = self.vocabulary.analyse(query)
         expand = self.vocabulary.dense_expand if steps.vocabulary else (lambda text, _: text)
         if query_vector is None:
@@ -309,7 +316,7 @@ class HybridSearch:
         if steps.structure and not analysis.whole:
             chosen = specific_first(chosen)
         dense = self._cosines(query_vector, [p.id for p in chosen + siblings])
-        return Retrieved(chosen, query_vector, analysis, dense, targeted, siblings, sibling_of, snap)
+        return Retrieved(chosen, query_vector, analysis, dense, targeted, siblings, sibling_of, snap, unknown)
 
     def _dense(self, vector: np.ndarray, filters: Filters, snap: Snapshot) -> list[str]:
         n = min(self.candidates, max(1, len(snap.ids)))

@@ -17,8 +17,10 @@ from rapidfuzz.distance import OSA
 from spellchecker import SpellChecker
 
 MIN_LENGTH = 5  # shorter words have too many neighbours one edit away
+MIN_UNKNOWN = 4  # 'elon'
+UNKNOWN_SHARE = 0.25
 LONG_WORD = 9  # from this length, two edits are allowed
-WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?")
+WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
 @functools.lru_cache(maxsize=1)
@@ -52,6 +54,17 @@ class Speller:
         nearest = min(distance for _, distance, _ in found)
         best = max((w for w, distance, _ in found if distance == nearest), key=lambda w: self.counts[w])
         return best.capitalize() if word[0].isupper() else best
+
+    def unknown(self, text: str) -> list[str]:
+        """Words of the text that are neither English, nor the corpus's or the vocabulary's, nor a typo of a corpus
+        word: names the corpus knows nothing of ('elon', 'starlink', 'kessler'). Acronyms are left to the
+        answerer's own check."""
+        words = [re.sub(r"['’]s$", "", w) for w in WORD.findall(text)]  # "ISS's"
+        words = [w for w in words if len(w) >= MIN_UNKNOWN and not w.isupper()]
+        out = [w for w in words if w.lower() not in self.counts and w.lower() not in self.keep
+               and w.lower() not in self.english and self.fix(w) is None]
+        # Many unknown words: not English prose (a question in French), not names the corpus lacks.
+        return out if len(out) <= max(1, len(words) * UNKNOWN_SHARE) else []
 
     def correct(self, text: str) -> tuple[str, list[tuple[str, str]]]:
         """The text with typos replaced, and the (typo, correction) pairs."""

@@ -32,3 +32,13 @@ def test_the_answer_says_how_it_read_a_typo(corpus_assistant):
     assert "read 'acords' as 'accords'" in answer.notes
     assert not answer.abstained and answer.citations[0].doc_id == "artemis-accords", answer.text
     assert answer.query == "who signed the artemis accords"
+
+
+def test_a_word_neither_english_nor_the_corpuss_is_a_name_the_corpus_knows_nothing_of(corpus_assistant):
+    speller = corpus_assistant.engine.speller()
+    assert speller.unknown("what did elon musk say about mars") == ["elon"]
+    assert speller.unknown("what's the ISS's orbital speed") == []  # a possessive of a known acronym
+    assert speller.unknown("Que dit le traité sur l'espace extra-atmosphérique au sujet de la lune ?") == []  # French
+    answer = corpus_assistant.ask("what did elon musk say about mars")
+    assert answer.abstained and "does not mention elon" in answer.text and not answer.citations, answer.text
+    assert not corpus_assistant.ask("what did chang'e 6 bring back").abstained
