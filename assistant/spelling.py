@@ -45,7 +45,7 @@ class Speller:
     def fix(self, word: str) -> str | None:
         """The corpus word this one is a typo of, or None."""
         low = word.lower()
-        if len(low) < MIN_LENGTH or low in self.counts or low in self.keep or word.isupper() or low in self.english:
+        if len(low) < MIN_LENGTH or word.isupper() or self.known(low):
             return None
         limit = 2 if len(low) >= LONG_WORD else 1
         found = process.extract(low, self.words, scorer=OSA.distance, score_cutoff=limit, limit=10)
@@ -56,15 +56,21 @@ class Speller:
         return best.capitalize() if word[0].isupper() else best
 
     def unknown(self, text: str) -> list[str]:
-        """Words of the text that are neither English, nor the corpus's or the vocabulary's, nor a typo of a corpus
-        word: names the corpus knows nothing of ('elon', 'starlink', 'kessler'). Acronyms are left to the
-        answerer's own check."""
+        """Words of the text that are neither English, nor the corpus's or the vocabulary's, nor two such words
+        written as one, nor a typo of a corpus word: names the corpus knows nothing of ('elon', 'kessler').
+        Acronyms are left to the answerer's own check."""
         words = [re.sub(r"['’]s$", "", w) for w in WORD.findall(text)]  # "ISS's"
         words = [w for w in words if len(w) >= MIN_UNKNOWN and not w.isupper()]
-        out = [w for w in words if w.lower() not in self.counts and w.lower() not in self.keep
-               and w.lower() not in self.english and self.fix(w) is None]
+        out = [w for w in words if not self.known(w.lower()) and not self.compound(w.lower()) and self.fix(w) is None]
         # Many unknown words: not English prose (a question in French), not names the corpus lacks.
         return out if len(out) <= max(1, len(words) * UNKNOWN_SHARE) else []
+
+    def known(self, low: str) -> bool:
+        return low in self.counts or low in self.keep or low in self.english
+
+    def compound(self, low: str) -> bool:
+        """Two known words written as one ('moonbase', 'megaconstellation', 'rideshare')."""
+        return any(self.known(low[:i]) and self.known(low[i:]) for i in range(3, len(low) - 2))
 
     def correct(self, text: str) -> tuple[str, list[tuple[str, str]]]:
         """The text with typos replaced, and the (typo, correction) pairs."""

@@ -42,3 +42,9 @@ def test_a_word_neither_english_nor_the_corpuss_is_a_name_the_corpus_knows_nothi
     answer = corpus_assistant.ask("what did elon musk say about mars")
     assert answer.abstained and "does not mention elon" in answer.text and not answer.citations, answer.text
     assert not corpus_assistant.ask("what did chang'e 6 bring back").abstained
+
+
+def test_two_known_words_written_as_one_and_slang_in_the_vocabulary_are_not_unknown(corpus_assistant):
+    speller = corpus_assistant.engine.speller()
+    assert speller.unknown("can a country build a moonbase") == []  # moon + base
+    assert speller.unknown("do govts have to register sats") == []  # vocabulary expansions
