@@ -1,4 +1,5 @@
-"""Typo correction against the corpus's own words: 'the liabilty convention' -> 'the liability convention'.
+"""Typo correction against the corpus's own words: 'the liabilty convention' -> 'the liability convention',
+'moonbase' -> 'moon base'.
 
 A word of the question that is neither English (pyspellchecker's dictionary) nor used by the corpus, and that
 is one edit (two for long words; a swap of two letters counts as one) away from words the corpus uses, is
@@ -72,15 +73,30 @@ class Speller:
         """Two known words written as one ('moonbase', 'megaconstellation', 'rideshare')."""
         return any(self.known(low[:i]) and self.known(low[i:]) for i in range(3, len(low) - 2))
 
+    def split(self, word: str) -> str | None:
+        """'moonbase' -> 'moon base': two words of the corpus written as one (the most frequent such pair).
+        Capitalised words are names ('Starlink') and stay whole."""
+        if word[0].isupper():
+            return None
+        low = word.lower()
+        splits = [(low[:i], low[i:]) for i in range(3, len(low) - 2) if low[:i] in self.counts and low[i:] in self.counts]
+        if not splits:
+            return None
+        a, b = max(splits, key=lambda pair: min(self.counts[pair[0]], self.counts[pair[1]]))
+        return f"{a} {b}"
+
     def correct(self, text: str) -> tuple[str, list[tuple[str, str]]]:
         """The text with typos replaced, and the (typo, correction) pairs."""
         fixes: list[tuple[str, str]] = []
 
         def replace(match: re.Match) -> str:
-            fixed = self.fix(match.group(0))
+            word = match.group(0)
+            fixed = self.fix(word)
+            if fixed is None and len(word) >= MIN_LENGTH + 2 and not word.isupper() and not self.known(word.lower()):
+                fixed = self.split(word)  # 'moonbase' -> 'moon base'
             if fixed is None:
-                return match.group(0)
-            fixes.append((match.group(0), fixed))
+                return word
+            fixes.append((word, fixed))
             return fixed
 
         return WORD.sub(replace, text), fixes

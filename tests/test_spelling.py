@@ -47,4 +47,7 @@ def test_a_word_neither_english_nor_the_corpuss_is_a_name_the_corpus_knows_nothi
 def test_two_known_words_written_as_one_and_slang_in_the_vocabulary_are_not_unknown(corpus_assistant):
     speller = corpus_assistant.engine.speller()
     assert speller.unknown("can a country build a moonbase") == []  # moon + base
+    assert corpus_assistant.engine.spell("can a country build a moonbase") == (
+        "can a country build a moon base", [("moonbase", "moon base")])
+    assert corpus_assistant.engine.spell("is Starlink legal") == ("is Starlink legal", [])  # a name stays whole
     assert speller.unknown("do govts have to register sats") == []  # vocabulary expansions
