@@ -377,7 +377,7 @@ def unheard_of(question: str, retrieved: Retrieved) -> str | None:
     words = [w for w in ACRONYM.findall(question) if not shouting and w.rstrip("s") not in vocabulary.chat_words
              and roman_to_int(w) is None]
     words += [w for w in re.findall(r"[A-Za-z]+", question) if w.lower() in vocabulary.measures]
-    words += retrieved.unknown_words  # neither English nor the corpus's: 'elon', 'starlink'
+    words += snapshot.speller.unknown(question)  # neither English nor the corpus's: 'elon', 'kessler'
     for word in dict.fromkeys(words):
         single = word[:-1] if word.endswith("s") and word[:-1].isupper() else word  # 'NGOs', 'WMDs'
         terms = set(tokenize([word])[0]) | set(tokenize([single])[0])

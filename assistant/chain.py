@@ -194,7 +194,7 @@ class Assistant:
             raise BadQuestion("k must be between 1 and 50.")
         if isinstance(filters, dict):
             filters = Filters(**filters)
-        return self.engine.search(text, k=k, filters=filters).passages
+        return self.engine.search(self.engine.spell(text)[0], k=k, filters=filters).passages
 
     def ingest(self, sources=None, rebuild: bool = False, progress: bool = True) -> IngestReport:
         return ingest(self.settings, sources, rebuild, progress, self.store, self.embedder)

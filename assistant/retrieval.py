@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import functools
+
 import bm25s
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -90,8 +92,6 @@ class Retrieved:
     siblings: list[Passage] = field(default_factory=list)
     sibling_of: dict[str, str] = field(default_factory=dict)  # sibling id -> id of the result it continues
     snapshot: "Snapshot | None" = None  # the index version searched
-    # Words of the query no document, vocabulary entry or English dictionary knows ('elon', 'starlink').
-    unknown_words: list[str] = field(default_factory=list)
 
     @property
     def snapshot_passages(self) -> dict[str, Passage]:
@@ -124,6 +124,12 @@ class Snapshot:
                 self.by_section.setdefault(key, []).append(pid)
                 if p.source_type == "official":
                     self.official.setdefault(key, []).append(pid)
+
+    @functools.cached_property
+    def speller(self) -> Speller:
+        """Typo correction and unknown words against the words of these passages (spelling.py)."""
+        texts = (f"{p.title} {p.short_title or ''} {p.section or ''} {p.text}" for p in self.passages.values())
+        return Speller.from_texts(texts, keep=Vocabulary.default().words())
 
     def docs_with(self, term: str) -> set[str]:
         """The documents whose passages (heading included) hold this index term: a lookup in the BM25 index,
@@ -224,7 +230,6 @@ class HybridSearch:
         self.candidates = candidates
         self.cache_dir = cache_dir
         self._snapshot: Snapshot | None = None
-        self._speller: tuple[str, Speller] | None = None
         self._lock = threading.Lock()
 
     def snapshot(self) -> Snapshot:
@@ -235,18 +240,10 @@ class HybridSearch:
                 self._snapshot = build_snapshot(self.store, self.cache_dir)
             return self._snapshot
 
-    def speller(self) -> Speller:
-        """Typo correction against the words of the indexed passages (built once per index version)."""
-        snap = self.snapshot()
-        with self._lock:
-            if self._speller is None or self._speller[0] != snap.version:
-                texts = (f"{p.title} {p.short_title or ''} {p.section or ''} {p.text}" for p in snap.passages.values())
-                self._speller = (snap.version, Speller.from_texts(texts, keep=self.vocabulary.words()))
-            return self._speller[1]
-
     def spell(self, text: str) -> tuple[str, list[tuple[str, str]]]:
-        """The text with typos corrected, and the corrections."""
-        return self.speller().correct(text)
+        """The text with typos corrected against the indexed words, and the corrections. The faces call it before
+        searching (the chain before rewriting a follow-up, which needs the names spelled right)."""
+        return self.snapshot().speller.correct(text)
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None, steps: Steps | None = None,
                query_vector: np.ndarray | None = None, focus: str | None = None) -> Retrieved:
@@ -257,10 +254,6 @@ class HybridSearch:
         steps = steps or Steps()
         filters = filters or Filters()
         snap = self.snapshot()
-        unknown: list[str] = []
-        if steps.vocabulary:
-            query = self.spell(query)[0]
-            unknown = self.speller().unknown(query)
         analysis = self.vocabulary.analyse(query)
         expand = self.vocabulary.dense_expand if steps.vocabulary else (lambda text, _: text)
         if query_vector is None:
@@ -316,7 +309,7 @@ class HybridSearch:
         if steps.structure and not analysis.whole:
             chosen = specific_first(chosen)
         dense = self._cosines(query_vector, [p.id for p in chosen + siblings])
-        return Retrieved(chosen, query_vector, analysis, dense, targeted, siblings, sibling_of, snap, unknown)
+        return Retrieved(chosen, query_vector, analysis, dense, targeted, siblings, sibling_of, snap)
 
     def _dense(self, vector: np.ndarray, filters: Filters, snap: Snapshot) -> list[str]:
         n = min(self.candidates, max(1, len(snap.ids)))
@@ -419,7 +412,7 @@ class HybridRetriever(BaseRetriever):
                                 k: int | None = None, filters: Filters | dict | None = None) -> list[Document]:
         if isinstance(filters, dict):
             filters = Filters(**filters)
-        result = self.engine.search(query, k=k or self.k, filters=filters or self.filters)
+        result = self.engine.search(self.engine.spell(query)[0], k=k or self.k, filters=filters or self.filters)
         return [to_document(p) for p in result.passages]
 
 

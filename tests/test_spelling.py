@@ -35,7 +35,7 @@ def test_the_answer_says_how_it_read_a_typo(corpus_assistant):
 
 
 def test_a_word_neither_english_nor_the_corpuss_is_a_name_the_corpus_knows_nothing_of(corpus_assistant):
-    speller = corpus_assistant.engine.speller()
+    speller = corpus_assistant.engine.snapshot().speller
     assert speller.unknown("what did elon musk say about mars") == ["elon"]
     assert speller.unknown("what's the ISS's orbital speed") == []  # a possessive of a known acronym
     assert speller.unknown("Que dit le traité sur l'espace extra-atmosphérique au sujet de la lune ?") == []  # French
@@ -45,7 +45,7 @@ def test_a_word_neither_english_nor_the_corpuss_is_a_name_the_corpus_knows_nothi
 
 
 def test_two_known_words_written_as_one_and_slang_in_the_vocabulary_are_not_unknown(corpus_assistant):
-    speller = corpus_assistant.engine.speller()
+    speller = corpus_assistant.engine.snapshot().speller
     assert speller.unknown("can a country build a moonbase") == []  # moon + base
     assert corpus_assistant.engine.spell("can a country build a moonbase") == (
         "can a country build a moon base", [("moonbase", "moon base")])
