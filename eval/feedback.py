@@ -1,6 +1,6 @@
-"""Eval cases: reading eval/questions.jsonl, and turning thumbs-down feedback into new cases to review.
+"""Eval cases: reading eval/dev.jsonl and eval/test.jsonl, and turning thumbs-down feedback into new cases to review.
 
-`python -m assistant eval --from-feedback data/feedback.jsonl [--out eval/questions.jsonl]`
+`python -m assistant eval --from-feedback data/feedback.jsonl [--out eval/dev.jsonl]`
 Each feedback line: {"question", "answer", "citations", "vote": "down"|"up", "timestamp"}. A thumbs-down
 becomes {"kind": "feedback", "must_contain": [], "gold": <cited doc ids>, "needs review": true, ...}; a
 question already in the output file (or twice in the feedback) is skipped. The eval skips cases that still

@@ -41,10 +41,19 @@ def tables(results: dict) -> list[tuple[str, list[str], list[list[str]]]]:
             a, b = ours["overall"].get(m), base["overall"].get(m)
             delta = f"{a - b:+.3f}" if a is not None and b is not None and m in METRICS[:-2] else ""
             rows.append([LABELS.get(m, m), fmt(a, m), fmt(b, m), delta])
-        out.append(("Overall: ours vs LangChain baseline", ["metric", "ours", "baseline", "Δ"], rows))
+        out.append((f"Overall ({results.get('gated_split', 'all')}): ours vs LangChain baseline", ["metric", "ours", "baseline", "Δ"], rows))
     else:
         out.append(("Overall", ["metric", "ours"], [[LABELS.get(m, m), fmt(ours["overall"].get(m), m)]
                                                     for m in ["n", "n_retrieval", *METRICS]]))
+    splits = results.get("splits") or {}
+    if len(splits) > 1:
+        names = list(splits)
+        rows = [[LABELS.get(m, m), *[fmt(splits[s]["overall"].get(m), m) for s in names]] for m in ["n", "n_retrieval", *METRICS]]
+        out.insert(0, (f"Dev vs test (the gate reads {results.get('gated_split')})", ["metric", *names], rows))
+        kinds = sorted(set().union(*(s["by_kind"] for s in splits.values())))
+        rows = [[k, *[fmt(splits[s]["by_kind"].get(k, {}).get(m), m) for s in names for m in ("n", "answer_correctness")]]
+                for k in kinds]
+        out.insert(1, ("Dev vs test by kind", ["kind", *[f"{s} {h}" for s in names for h in ("n", "correct")]], rows))
     head = ["kind", "n", *[LABELS[m] for m in METRICS]]
     for who, summary in (("ours", ours), ("baseline", base)):
         if summary:
@@ -52,8 +61,9 @@ def tables(results: dict) -> list[tuple[str, list[str], list[list[str]]]]:
             out.append((f"By question kind ({who})", head, rows))
     if results.get("ablation"):
         cols = [*RETRIEVAL, "answer_correctness", "citation_precision", "latency_p50_ms"]
-        rows = [[r["name"], *[fmt(r["overall"].get(m), m) for m in cols]] for r in results["ablation"]]
-        out.append(("Retrieval ablation (steps added one by one)", ["steps", *[LABELS[m] for m in cols]], rows))
+        for split in [s for s in results["ablation"][0] if s != "name"]:
+            rows = [[r["name"], *[fmt(r[split].get(m), m) for m in cols]] for r in results["ablation"]]
+            out.append((f"Retrieval ablation on {split} (steps added one by one)", ["steps", *[LABELS[m] for m in cols]], rows))
     comp = results.get("official_comparison")
     if comp:
         rows = [[LABELS.get(m, m), fmt(comp["with"]["overall"].get(m), m), fmt(comp["without"]["overall"].get(m), m)]

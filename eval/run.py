@@ -1,7 +1,8 @@
 """The eval runner: `python -m assistant eval [options]` or `python eval/run.py [options]`.
 
 Indexes the corpus into a fresh temporary data dir (never the user's index unless --data-dir says so),
-asks every question of eval/questions.jsonl, scores retrieval, answers, abstention, citations and latency
+asks every question of eval/dev.jsonl (for tuning) and eval/test.jsonl (frozen: the gate and the README's
+figures; its failures are counted, never listed), scores retrieval, answers, abstention, citations and latency
 (eval/metrics.py), optionally against the plain LangChain baseline (eval/baseline.py), the retrieval
 ablation, the abstention-threshold sweep and the official texts; writes eval/reports (eval/report.py) and
 gates on eval/thresholds.toml (exit 1 when a metric falls below its minimum).
@@ -32,12 +33,15 @@ from eval.feedback import feedback_to_cases, load_questions  # noqa: E402
 
 K = 5
 SPACE_LAW = REPO.parent / "shared" / "space-law"
-KINDS = {"seed", "fact", "multi-doc", "abstain", "follow-up", "adversarial", "dated", "official", "colloquial", "feedback"}
+KINDS = {"seed", "fact", "multi-doc", "abstain", "follow-up", "adversarial", "dated", "official", "colloquial", "feedback",
+         "sloppy", "scenario"}
+SPLITS = ("dev", "test")  # dev: tune rules, thresholds, the scorer; test: frozen, gated, reported
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m assistant eval", description=__doc__.split("\n\n")[0])
-    p.add_argument("--questions", type=Path, default=REPO / "eval" / "questions.jsonl")
+    p.add_argument("--questions", type=Path, action="append",
+                   help="Question file (repeatable); its name is its split. Default: eval/dev.jsonl and eval/test.jsonl.")
     p.add_argument("--data-dir", type=Path, help="Index here (reused); default: a fresh temp dir, deleted after.")
     p.add_argument("--corpus", type=Path, action="append", help="Corpus folder (repeatable); default: corpus/.")
     p.add_argument("--official", action="store_true", help="Also ingest ../shared/space-law (official texts).")
@@ -74,7 +78,7 @@ def make_record(q: dict, text: str, abstained: bool, retrieved: list[str], looku
            for p in retrieved[:K] if p in lookup]
     precision, recall = (None, None) if abstained else metrics.citation_scores(text, sources, checker)
     return {
-        "id": q["id"], "kind": q["kind"], "question": q["question"], "must_contain": q["must_contain"],
+        "id": q["id"], "kind": q["kind"], "split": q.get("split", "dev"), "question": q["question"], "must_contain": q["must_contain"],
         "gold": q["gold"], "abstain_expected": q["abstain"], "abstained": abstained, "answer": text,
         "correct": metrics.is_correct(q["abstain"], abstained, text, q["must_contain"]),
         "citation_precision": precision, "citation_recall": recall, "latency_ms": latency,
@@ -223,12 +227,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         if args.from_feedback:
-            cases = feedback_to_cases(args.from_feedback, args.out or args.questions)
-            print(f"{len(cases)} new case(s) from thumbs-down feedback appended to {args.out or args.questions}")
+            out = args.out or REPO / "eval" / "dev.jsonl"  # feedback is for tuning: it never enters test
+            cases = feedback_to_cases(args.from_feedback, out)
+            print(f"{len(cases)} new case(s) from thumbs-down feedback appended to {out}")
             return 0
-        questions, unreviewed = load_questions(args.questions)
+        args.questions = args.questions or [REPO / "eval" / f"{split}.jsonl" for split in SPLITS]
+        questions, unreviewed = [], 0
+        for path in args.questions:
+            cases, skipped = load_questions(path)
+            questions += [{**case, "split": path.stem} for case in cases]
+            unreviewed += skipped
         if not questions:
-            raise ValueError(f"no questions in {args.questions}")
+            raise ValueError(f"no questions in {', '.join(map(str, args.questions))}")
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -284,11 +294,15 @@ def evaluate(args, questions: list[dict], unreviewed: int, data_dir: Path) -> in
     checker = metrics.SupportChecker(embedder.encode)
     ours = run_ours(assistant, questions, checker, detail=True)
     t = lap("ours_s", t)
-    results = {"ours": metrics.summarise(ours), "baseline": None, "ablation": None, "sweep": None,
-               "official_comparison": None, "dtype_comparison": None}
+    by_split = {split: [r for r in ours if r["split"] == split] for split in dict.fromkeys(r["split"] for r in ours)}
+    gated = "test" if by_split.get("test") else next(iter(by_split))  # the frozen split when there is one
+    results = {"ours": metrics.summarise(by_split[gated]), "gated_split": gated,
+               "splits": {split: metrics.summarise(recs) for split, recs in by_split.items()},
+               "baseline": None, "ablation": None, "sweep": None, "official_comparison": None, "dtype_comparison": None}
+    tuned = by_split.get("dev") or by_split[gated]  # thresholds are chosen on dev
     records = {"ours": ours}
     if compare:
-        records["without_official"] = run_ours(plain, questions, checker)
+        records["without_official"] = run_ours(plain, [q for q in questions if q["split"] == gated], checker)
         results["official_comparison"] = {"with": results["ours"],
                                           "without": metrics.summarise(records["without_official"])}
         t = lap("compare_official_s", t)
@@ -296,7 +310,8 @@ def evaluate(args, questions: list[dict], unreviewed: int, data_dir: Path) -> in
         other = "fp32" if embedder.dtype == "bf16" else "bf16"
         twin = open_assistant(argparse.Namespace(**{**vars(args), "dtype": other}), data_dir, dirs, say=say)
         results["dtype_comparison"] = {embedder.dtype: results["ours"],
-                                       other: metrics.summarise(run_ours(twin, questions, checker))}
+                                       other: metrics.summarise(run_ours(twin, [q for q in questions if q["split"] == gated],
+                                                                         checker))}
         t = lap("compare_dtype_s", t)
     if not args.no_baseline:
         from eval.baseline import Baseline
@@ -304,26 +319,29 @@ def evaluate(args, questions: list[dict], unreviewed: int, data_dir: Path) -> in
         baseline = Baseline(corpus_dirs, embedder)
         timings["baseline_build_s"] = baseline.build_seconds
         try:
-            records["baseline"] = run_baseline(baseline, questions, checker)
+            records["baseline"] = run_baseline(baseline, [q for q in questions if q["split"] == gated], checker)
         finally:
             baseline.close()
         results["baseline"] = metrics.summarise(records["baseline"])
         t = lap("baseline_s", t)
     if args.ablation:
         results["ablation"] = [
-            {"name": name, "overall": metrics.aggregate(run_ours(assistant, questions, checker, steps=steps))}
+            {"name": name, **{split: metrics.aggregate([r for r in run_ours(assistant, questions, checker, steps=steps)
+                                                         if r["split"] == split]) for split in by_split}}
             for name, steps in ablation_steps()]
         t = lap("ablation_s", t)
     if args.sweep:
-        results["sweep"] = metrics.sweep(ours, assistant.settings.abstain_threshold)
+        results["sweep"] = metrics.sweep(tuned, assistant.settings.abstain_threshold)
         results["sweep"]["approximate"] = assistant.answerer.name != "extractive"
     problems = metrics.check_gate(results["ours"]["overall"], thresholds) if args.gate else []
     timings["total_s"] = round(time.perf_counter() - started, 2)
-    results["failures"] = metrics.failures(ours)
+    # Only the tuning split's failures are listed: reading test failures would turn test into dev.
+    results["failures"] = metrics.failures(tuned) if tuned is not by_split.get("test") else []
     results["gate"] = {"on": args.gate, "thresholds": str(args.thresholds), "minimum": thresholds.get("minimum"),
                        "problems": problems}
     results["meta"] = {
-        "created": dt.datetime.now().isoformat(timespec="seconds"), "questions": str(args.questions),
+        "created": dt.datetime.now().isoformat(timespec="seconds"),
+        "questions": ", ".join(f"{p} ({len(by_split.get(p.stem, []))})" for p in args.questions),
         "n_questions": len(questions), "notes": notes, "corpus_dirs": [str(d) for d in dirs], "official": official,
         "k": K, "answerer": assistant.answerer.name, "abstain_threshold": assistant.settings.abstain_threshold,
         "embedding_dtype": embedder.dtype, "index": assistant.status(), "timings": timings,

@@ -155,3 +155,16 @@ def test_retrieval_counts_places_not_pieces():
     official = {"abstain_expected": False, "gold": gold, "retrieved": ["o", "c"]}
     add_retrieval([official], lookup)
     assert official["ndcg_at_5"] == 1.0 and official["mrr"] == 1.0
+
+
+def test_the_test_split_is_frozen():
+    """eval/test.jsonl only changes on purpose: its hash is recorded beside the gate."""
+    import hashlib
+    import tomllib
+
+    repo = REPO
+    recorded = tomllib.loads((repo / "eval" / "thresholds.toml").read_text())["frozen"]["test_sha256"]
+    assert hashlib.sha256((repo / "eval" / "test.jsonl").read_bytes()).hexdigest() == recorded
+    dev = {json.loads(line)["question"].lower() for line in (repo / "eval" / "dev.jsonl").read_text().splitlines() if line}
+    test = {json.loads(line)["question"].lower() for line in (repo / "eval" / "test.jsonl").read_text().splitlines() if line}
+    assert not dev & test, "a question is in both splits"
