@@ -18,14 +18,8 @@ from .retrieval import Filters, HybridRetriever, HybridSearch, Retrieved, Steps
 from .settings import Settings
 from .store import Store
 from .types import Answer, IngestReport, Passage
+from .question import Question, analyse
 from .vocab import Vocabulary
-
-FOLLOW_UP = re.compile(
-    r"^\s*(and|also|what about|how about|but|so|then)\b|\b(it|its|it's|they|them|their|this|that|these|those|there|he|she)\b"
-    r"|\bwhich (one|ones|of)\b|\bthe (former|latter)\b",
-    re.IGNORECASE,
-)
-
 
 def clean_question(question: str | None, max_chars: int) -> str:
     """Normalise a question; empty or over-long questions are a `BadQuestion` with a clear message."""
@@ -50,36 +44,8 @@ def strip_instructions(question: str) -> str:
     return " ".join(kept) if kept else question
 
 
-def standalone_query(question: str, history: list[dict] | None, vocabulary: Vocabulary) -> str:
-    """Rule-based follow-up rewriting: a question that names no instrument but points back ("it",
-    "And what does Article VI add?") borrows the instrument from the previous turns."""
-    if not history:
-        return question
-    analysis = vocabulary.analyse(question)
-    if analysis.instruments:
-        return question
-    short = len(question.split()) <= 8
-    if not (FOLLOW_UP.search(question) or short or analysis.refs):
-        return question
-    # What the user named comes first (most recent turn first), then what earlier answers were about.
-    turns = [t for t in reversed(history) if t.get("role") == "user"] + [t for t in reversed(history) if t.get("role") == "assistant"]
-    for turn in turns:
-        content = str(turn.get("content") or "")
-        found = vocabulary.analyse(content).instruments if turn.get("role") == "user" else _cited_instruments(content, vocabulary)
-        if found:
-            names = ", ".join(dict.fromkeys(i.name for i in found if not i.source_claims)) or found[0].name
-            return f"{question} ({names})"
-    return question
-
-
 def typo_notes(typos: list[tuple[str, str]]) -> list[str]:
     return [f"read '{typo}' as '{fixed}'" for typo, fixed in typos]
-
-
-def _cited_instruments(answer_text: str, vocabulary: Vocabulary):
-    """Instruments an earlier answer was about: those named in its first sentence."""
-    first = re.split(r"(?<=[.!?])\s", answer_text, maxsplit=1)[0]
-    return [i for i in vocabulary.analyse(first).instruments if not i.source_claims]
 
 
 class Assistant:
@@ -90,7 +56,6 @@ class Assistant:
         self.vocabulary = Vocabulary.default()
         self.engine = HybridSearch(store, embedder, self.vocabulary, settings.candidates, settings.data_dir / "cache")
         self.answerer = answerer or make_answerer(settings.answerer, store, settings)
-        self.extractive = self.answerer if self.answerer.name == "extractive" else make_answerer("extractive", store, settings)
         self.chain = self._build_chain()
 
     @classmethod
@@ -105,65 +70,71 @@ class Assistant:
         return assistant
 
     # -- the chain ---------------------------------------------------------------------------------
+    def analyse(self, asked: str, history: list[dict] | None = None, correct: bool = True) -> Question:
+        """The one analysis of a turn (question.py); an LLM answerer rewrites follow-ups itself."""
+        snapshot = self.engine.snapshot()
+        question = analyse(asked, history, self.vocabulary, snapshot.speller if snapshot.ids else None, correct)
+        rewrite_with_llm = getattr(self.answerer, "rewrite", None)
+        if rewrite_with_llm and history:
+            question.query = rewrite_with_llm(question.text, history, question.query)
+        return question
+
     def _build_chain(self):
-        def rewrite(x: dict) -> str:
-            rule_based = standalone_query(x["question"], x.get("history"), self.vocabulary)
-            rewrite_with_llm = getattr(self.answerer, "rewrite", None)  # LLM answerers rewrite follow-ups themselves
-            return rewrite_with_llm(x["question"], x.get("history"), rule_based) if rewrite_with_llm else rule_based
+        def analyse_turn(x: dict) -> Question:
+            steps = x.get("steps")
+            return self.analyse(x["asked"], x.get("history"), correct=steps is None or steps.vocabulary)
 
         def retrieve(x: dict) -> Retrieved:
-            query, question = x["query"], x["question"]
-            focus = question if query != question and query.startswith(question) else None  # names appended
-            return self.engine.search(query, k=x.get("k") or self.settings.top_k, filters=x.get("filters"),
-                                      steps=x.get("steps"), focus=focus)
+            q: Question = x["question"]
+            return self.engine.search(q.query, k=x.get("k") or self.settings.top_k, filters=x.get("filters"),
+                                      steps=x.get("steps"), focus=q.focus)
 
         def answer(x: dict) -> Answer:
-            claims = {d for i in x["retrieved"].analysis.instruments if i.source_claims for d in i.docs}
-            if self.answerer.name == "extractive":
-                return self.answerer.answer(x["question"], x["retrieved"], claims)
-            return self.answerer.answer(x["question"], x["retrieved"], claims, history=x.get("history"))
+            return self.answerer.answer(x["question"], x["retrieved"], history=x.get("history"))
 
-        def spell(x: dict) -> dict:
-            if x.get("steps") is not None and not x["steps"].vocabulary:  # the eval's ablation rows
-                return {**x, "typos": []}
-            corrected, typos = self.engine.spell(x["question"])
-            return {**x, "question": corrected, "typos": typos}
-
-        return (
-            RunnableLambda(spell, name="correct_typos")
-            | RunnablePassthrough.assign(query=RunnableLambda(rewrite, name="rewrite_follow_up"))
-            | RunnablePassthrough.assign(retrieved=RunnableLambda(retrieve, name="hybrid_retrieve"))
-            | RunnablePassthrough.assign(answer=RunnableLambda(answer, name=f"answer_{self.answerer.name}"))
-        )
+        self.preparation = (RunnablePassthrough.assign(question=RunnableLambda(analyse_turn, name="analyse_question"))
+                            | RunnablePassthrough.assign(retrieved=RunnableLambda(retrieve, name="hybrid_retrieve")))
+        return self.preparation | RunnablePassthrough.assign(answer=RunnableLambda(answer, name=f"answer_{self.answerer.name}"))
 
     def retriever(self, k: int | None = None) -> HybridRetriever:
         """The LangChain retriever over this index."""
         return HybridRetriever(engine=self.engine, k=k or self.settings.top_k)
 
     # -- public API --------------------------------------------------------------------------------
-    def ask(self, question: str, history: list[dict] | None = None, k: int | None = None,
-            filters: Filters | dict | None = None, steps: Steps | None = None) -> Answer:
-        """Answer a question with inline [n] citations; abstains when the corpus does not answer it."""
-        started = time.perf_counter()
+    def _inputs(self, question: str, history: list[dict] | None, k: int | None, filters: Filters | dict | None,
+                steps: Steps | None) -> tuple[dict, bool]:
+        """The chain's input for one turn, checked: a `BadQuestion` for an empty, over-long or bad request."""
         text = clean_question(question, self.settings.max_question_chars)
         if k is not None and not 1 <= k <= 50:
             raise BadQuestion("k must be between 1 and 50.")
         if isinstance(filters, dict):
             filters = Filters(**filters)
         asked = strip_instructions(text)
-        result = self.chain.invoke({"question": asked, "history": history or [], "k": k, "filters": filters, "steps": steps})
-        answer: Answer = result["answer"]
-        answer.query = result["query"]
-        answer.notes.extend(typo_notes(result["typos"]))
-        if asked != text:
+        return {"asked": asked, "history": history or [], "k": k, "filters": filters, "steps": steps}, asked != text
+
+    @staticmethod
+    def _finish(answer: Answer, question: Question, stripped: bool, started: float) -> Answer:
+        answer.query = question.query
+        answer.notes.extend(typo_notes(question.corrections))
+        if stripped:
             answer.notes.append("instructions in the question were ignored; the corpus answers")
         answer.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return answer
+
+    def ask(self, question: str, history: list[dict] | None = None, k: int | None = None,
+            filters: Filters | dict | None = None, steps: Steps | None = None) -> Answer:
+        """Answer a question with inline [n] citations; abstains when the corpus does not answer it."""
+        started = time.perf_counter()
+        inputs, stripped = self._inputs(question, history, k, filters, steps)
+        result = self.chain.invoke(inputs)
+        return self._finish(result["answer"], result["question"], stripped, started)
 
     def stream(self, question: str, history: list[dict] | None = None, k: int | None = None,
                filters: Filters | dict | None = None) -> Iterator[str | Answer]:
         """Text pieces as they are written (an LLM answerer's checked sentences; the extractive answer
         sentence by sentence), then the final Answer, which is authoritative."""
+        started = time.perf_counter()
+        inputs, stripped = self._inputs(question, history, k, filters, None)
         stream_answer = getattr(self.answerer, "stream", None)
         if stream_answer is None:
             answer = self.ask(question, history, k=k, filters=filters)
@@ -172,20 +143,9 @@ class Assistant:
                     yield piece + " "
             yield answer
             return
-        started = time.perf_counter()
-        text = clean_question(question, self.settings.max_question_chars)
-        if isinstance(filters, dict):
-            filters = Filters(**filters)
-        prepared = (self.chain.steps[0] | self.chain.steps[1] | self.chain.steps[2]).invoke(
-            {"question": text, "history": history or [], "k": k, "filters": filters, "steps": None})
-        retrieved: Retrieved = prepared["retrieved"]
-        claims = {d for i in retrieved.analysis.instruments if i.source_claims for d in i.docs}
-        for piece in stream_answer(prepared["question"], retrieved, claims, history=history):
-            if isinstance(piece, Answer):
-                piece.query = prepared["query"]
-                piece.notes.extend(typo_notes(prepared["typos"]))
-                piece.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
-            yield piece
+        prepared = self.preparation.invoke(inputs)
+        for piece in stream_answer(prepared["question"], prepared["retrieved"], history=history):
+            yield self._finish(piece, prepared["question"], stripped, started) if isinstance(piece, Answer) else piece
 
     def search(self, query: str, k: int = 5, filters: Filters | dict | None = None) -> list[Passage]:
         """Passages with scores, best first."""

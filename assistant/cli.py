@@ -155,6 +155,14 @@ def eval(ctx: typer.Context) -> None:
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False)
+def train_scorer(ctx: typer.Context) -> None:
+    """Train the answer scorer on the dev split (eval/train.py)."""
+    from eval.train import main as train_main
+
+    raise typer.Exit(train_main(list(ctx.args)))
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False)
 def bench(ctx: typer.Context) -> None:
     """Run the speed benchmark (eval/bench.py)."""
     from eval.bench import main as bench_main

@@ -18,6 +18,7 @@ from langchain_core.outputs import ChatGenerationChunk
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
 from .answer import ABSTAIN_TEXT, ANSWERERS, ExtractiveAnswerer, citation
+from .question import Question
 from .dating import format_date
 from .embedding import get_embedder
 from .retrieval import Retrieved, tokenize
@@ -228,13 +229,12 @@ class LLMAnswerer:
         s = self.settings
         return get_embedder(s.model_path, s.embedding_dtype, s.embedding_batch_size)
 
-    def answer(self, question: str, retrieved: Retrieved, claims: set[str] | None = None,
-               history: list[dict] | None = None) -> Answer:
-        *_, result = self.stream(question, retrieved, claims, history=history, _invoke=True)
+    def answer(self, question: Question, retrieved: Retrieved, history: list[dict] | None = None) -> Answer:
+        *_, result = self.stream(question, retrieved, history=history, _invoke=True)
         return result
 
-    def stream(self, question: str, retrieved: Retrieved, claims: set[str] | None = None,
-               history: list[dict] | None = None, _invoke: bool = False) -> Iterator[str | Answer]:
+    def stream(self, question: Question, retrieved: Retrieved, history: list[dict] | None = None,
+               _invoke: bool = False) -> Iterator[str | Answer]:
         """Checked, renumbered sentences as the model writes them, then the final Answer (authoritative:
         on a failure midway it is the extractive fallback)."""
         started = time.perf_counter()
@@ -243,7 +243,7 @@ class LLMAnswerer:
             return
         check = _Check(self, retrieved.passages)
         try:
-            messages = build_messages(question, retrieved.passages, history, self.settings.max_answer_sentences)
+            messages = build_messages(question.text, retrieved.passages, history, self.settings.max_answer_sentences)
             pieces: Iterable[Any] = [self.chat_model.invoke(messages)] if _invoke else self.chat_model.stream(messages)
             buffer = ""
             for piece in pieces:
@@ -253,17 +253,17 @@ class LLMAnswerer:
             yield from (shown + " " for shown in map(check.add, split_sentences(buffer)[0]) if shown)
             result = check.finish(retrieved)
         except Exception as exc:  # never raise to the caller: the extractive answer stands in
-            result = self.fallback(question, retrieved, claims, exc)
+            result = self.fallback(question, retrieved, exc)
         result.timings["llm_ms"] = round((time.perf_counter() - started) * 1000, 2)
         yield result
 
-    def fallback(self, question: str, retrieved: Retrieved, claims: set[str] | None, exc: Exception) -> Answer:
+    def fallback(self, question: Question, retrieved: Retrieved, exc: Exception) -> Answer:
         detail = (str(exc).strip().splitlines() or [""])[0][:160]
         reason = f"{type(exc).__name__}: {detail}".rstrip(": ")
         if isinstance(exc, MalformedOutput) or "No generation chunks" in detail:  # LangChain: an empty stream
             reason = detail if isinstance(exc, MalformedOutput) else "empty output"
         try:
-            answer = self.extractive.answer(question, retrieved, claims)
+            answer = self.extractive.answer(question, retrieved)
         except Exception:  # noqa: BLE001  the last resort is an honest abstention
             answer = Answer(text=ABSTAIN_TEXT, abstained=True, retrieved=[p.id for p in retrieved.passages])
         answer.notes.append(f"LLM answerer failed ({reason}); extractive answer shown")

@@ -4,6 +4,7 @@ vocabulary, structure-aware boosts, metadata filters and de-duplication. A LangC
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -115,6 +116,7 @@ class Snapshot:
         self.official: dict[tuple[str, str], list[str]] = {}
         self.docs: set[str] = set()  # documents with live passages
         self.overviews: set[str] = set()  # our briefs' text before the first heading
+        self._idf: dict[str, float] = {}
         for pid, p in passages.items():
             self.docs.add(p.doc_id)
             if p.section is None and p.source_type == "brief":
@@ -130,6 +132,16 @@ class Snapshot:
         """Typo correction and unknown words against the words of these passages (spelling.py)."""
         texts = (f"{p.title} {p.short_title or ''} {p.section or ''} {p.text}" for p in self.passages.values())
         return Speller.from_texts(texts, keep=Vocabulary.default().words())
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of an index term over the live passages, as BM25 weighs it; a term no
+        passage uses gets the weight of one used once."""
+        if term not in self._idf:
+            n = len(self.ids)
+            known = bool(n) and term in self.bm25.vocab_dict
+            df = int(np.count_nonzero(self.bm25.get_scores([term]))) if known else 0
+            self._idf[term] = math.log(1 + (n - max(df, 1) + 0.5) / (max(df, 1) + 0.5))
+        return self._idf[term]
 
     def docs_with(self, term: str) -> set[str]:
         """The documents whose passages (heading included) hold this index term: a lookup in the BM25 index,

@@ -43,8 +43,8 @@ class Settings(BaseSettings):
     top_k: int = Field(5, gt=0, le=50)
     candidates: int = Field(30, gt=0, le=200, description="Passages each retriever returns before fusion.")
     max_answer_sentences: int = Field(3, gt=0, le=10)
-    # Measured on eval/questions.jsonl with `python -m assistant eval --sweep`; see eval/reports.
-    abstain_threshold: float = Field(0.42, ge=-1, le=1, description="Minimum query-sentence similarity to answer.")
+    # None: the threshold chosen on the dev split when the scorer was trained (assistant/data/scorer.json).
+    abstain_threshold: float | None = Field(None, ge=0, le=1, description="Minimum calibrated confidence to answer.")
     # Topicality (mean sentence cosine to the rest of the document or to the corpus subject) on the
     # shipped corpus: the seed's aging quote and reference list score 0.13-0.17, every other passage
     # 0.30 or more (measured with `python -m assistant ingest --json` on a fresh data dir).

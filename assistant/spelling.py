@@ -19,6 +19,7 @@ from spellchecker import SpellChecker
 
 MIN_LENGTH = 5  # shorter words have too many neighbours one edit away
 MIN_UNKNOWN = 4  # 'elon'
+MIN_ABBREVIATION = 4  # 'conv', 'amdt'; three letters ('reg', 'wat') stand for too many words
 UNKNOWN_SHARE = 0.25
 LONG_WORD = 9  # from this length, two edits are allowed
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -46,14 +47,31 @@ class Speller:
     def fix(self, word: str) -> str | None:
         """The corpus word this one is a typo of, or None."""
         low = word.lower()
-        if len(low) < MIN_LENGTH or word.isupper() or self.known(low):
+        if word.isupper() or self.known(low):
             return None
+        if len(low) < MIN_LENGTH:
+            return self.abbreviation(word)
         limit = 2 if len(low) >= LONG_WORD else 1
         found = process.extract(low, self.words, scorer=OSA.distance, score_cutoff=limit, limit=10)
         if not found:
-            return None
+            return self.abbreviation(word)
         nearest = min(distance for _, distance, _ in found)
         best = max((w for w, distance, _ in found if distance == nearest), key=lambda w: self.counts[w])
+        return best.capitalize() if word[0].isupper() else best
+
+    def abbreviation(self, word: str) -> str | None:
+        """The corpus word this one abbreviates ('conv' -> convention, 'agrmt' -> agreement, 'guidlnes' ->
+        guidelines): one that starts with it, else one that holds its letters in order from the same first letter;
+        the most frequent. Words under MIN_ABBREVIATION letters are too ambiguous ('reg', 'wat')."""
+        low = word.lower().rstrip(".")
+        if len(low) < MIN_ABBREVIATION or not low.isalpha() or self.known(low):
+            return None
+        pattern = re.compile(".*?".join(map(re.escape, low)))
+        prefixed = [w for w in self.words if w.startswith(low) and len(w) > len(low)]
+        spread = prefixed or [w for w in self.words if w[0] == low[0] and len(w) > len(low) and pattern.match(w)]
+        if not spread:
+            return None
+        best = max(spread, key=lambda w: self.counts[w])
         return best.capitalize() if word[0].isupper() else best
 
     def unknown(self, text: str) -> list[str]:

@@ -27,6 +27,7 @@ class Passage(BaseModel):
     page: int | None = None
     offtopic: bool = False
     injection: bool = Field(False, description="Contains text that reads like instructions to a model.")
+    entities: str | None = Field(None, description="Named entities, 'start:end:LABEL;...' in passage offsets (text.py).")
     score: float | None = None
 
     @property
@@ -62,6 +63,8 @@ class Answer(BaseModel):
     text: str
     citations: list[Citation] = Field(default_factory=list)
     abstained: bool = False
+    lead: str | None = Field(None, description="The asked-for date, number, name or article, taken from the quoted sentence.")
+    confidence: float | None = Field(None, description="Calibrated probability that the answer is supported (extractive).")
     query: str = Field("", description="The standalone query retrieval used (after follow-up rewriting).")
     answerer: str = "extractive"
     notes: list[str] = Field(default_factory=list, description="E.g. fallback to extractive, conflicting sources.")
@@ -74,6 +77,8 @@ class Answer(BaseModel):
         return {
             "answer": self.text,
             "abstained": self.abstained,
+            "lead": self.lead,
+            "confidence": self.confidence,
             "citations": [
                 c.model_dump(include={"n", "doc_id", "title", "section", "source_url", "text", "date"})
                 for c in self.citations

@@ -203,7 +203,7 @@ def summarise(records: list[dict]) -> dict:
 
 
 # -- abstention threshold sweep ----------------------------------------------------------------------
-def sweep(records: list[dict], current: float, lo: float = 0.30, hi: float = 0.60, step: float = 0.02) -> dict:
+def sweep(records: list[dict], current: float, lo: float = 0.05, hi: float = 0.95, step: float = 0.05) -> dict:
     """Abstention precision/recall/F1 and answer correctness if the threshold were t, from one run: each
     record holds the best-sentence `confidence`, `content_ok` (would the non-abstained answer contain every
     must_contain item) and `rule_abstains` (the answerer abstains at any threshold, by a rule). Best: highest

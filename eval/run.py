@@ -62,14 +62,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 class _Recorder:
-    """Wraps the answerer to keep what it was given (question, Retrieved, source claims) for the sweep."""
+    """Wraps the answerer to keep what it was given (the analysed question and Retrieved) for the sweep."""
 
     def __init__(self, inner) -> None:
         self.inner, self.name, self.last = inner, inner.name, None
 
-    def answer(self, question, retrieved, *args, **kwargs):
-        self.last = (question, retrieved, args[0] if args else kwargs.get("source_claims"))
-        return self.inner.answer(question, retrieved, *args, **kwargs)
+    def answer(self, question, retrieved, history=None):
+        self.last = (question, retrieved)
+        return self.inner.answer(question, retrieved, history=history)
 
 
 def make_record(q: dict, text: str, abstained: bool, retrieved: list[str], lookup: dict, sources: dict[int, str],
@@ -117,7 +117,7 @@ def run_ours(assistant, questions: list[dict], checker, steps=None, detail: bool
     from assistant.errors import AssistantError
 
     # The extractive answerer with a threshold it never falls below: what an abstained question would get.
-    never = make_answerer("extractive", assistant.store, assistant.settings.model_copy(update={"abstain_threshold": -1.0}))
+    never = make_answerer("extractive", assistant.store, assistant.settings.model_copy(update={"abstain_threshold": 0.0}))
 
     assistant.ask("What is the Outer Space Treaty?")  # warm-up: first-call costs stay out of latency
     snap = assistant.engine.snapshot()
@@ -137,32 +137,19 @@ def run_ours(assistant, questions: list[dict], checker, steps=None, detail: bool
             rec = make_record(q, ans.text, ans.abstained, ans.retrieved, lookup, sources,
                               ans.timings.get("total_ms"), checker)
             if detail and recorder.last:  # confidence, and the answer it would give, for the sweep
-                question, retrieved, claims = recorder.last
-                rec["confidence"] = round(answer_confidence(assistant.store, question, retrieved), 4)
-                would = None if ans.abstained else ans
+                question, retrieved = recorder.last
+                would = ans
                 if ans.abstained and recorder.name == "extractive":
-                    would = never.answer(question, retrieved, claims)
-                ok = would is not None and not would.abstained
+                    would = never.answer(question, retrieved)
+                rec["confidence"] = would.confidence if would.confidence is not None else (0.0 if ans.abstained else 1.0)
+                ok = not would.abstained
                 rec["content_ok"] = ok and metrics.contains_all(would.text, q["must_contain"])
-                # Abstains at any threshold: a rule (no sentence of the answer type, a topic the instrument
-                # never mentions, a national law the corpus lacks), not the confidence.
-                rec["rule_abstains"] = would is not None and would.abstained
+                rec["rule_abstains"] = would.abstained  # abstains at any threshold (no quotable sentence)
             records.append(rec)
     finally:
         assistant.answerer = recorder.inner
     add_retrieval(records, lookup)
     return records
-
-
-def answer_confidence(store, question: str, retrieved) -> float:
-    """The score the extractive answerer compares with its threshold (mirrors ExtractiveAnswerer.answer:
-    off-topic sentences do not count; a question aimed at an off-topic passage is answered regardless)."""
-    from assistant.answer import answering_sentences, confidence, score_sentences
-
-    sentences = score_sentences(store, question, retrieved)
-    if getattr(retrieved, "targeted_offtopic", False) and any(s.passage.offtopic for s in sentences):
-        return 1.0
-    return confidence(answering_sentences(question, sentences), retrieved)
 
 
 def run_baseline(baseline, questions: list[dict], checker) -> list[dict]:
@@ -331,7 +318,7 @@ def evaluate(args, questions: list[dict], unreviewed: int, data_dir: Path) -> in
             for name, steps in ablation_steps()]
         t = lap("ablation_s", t)
     if args.sweep:
-        results["sweep"] = metrics.sweep(tuned, assistant.settings.abstain_threshold)
+        results["sweep"] = metrics.sweep(tuned, getattr(assistant.answerer, "threshold", 0.5))
         results["sweep"]["approximate"] = assistant.answerer.name != "extractive"
     problems = metrics.check_gate(results["ours"]["overall"], thresholds) if args.gate else []
     timings["total_s"] = round(time.perf_counter() - started, 2)
@@ -343,7 +330,7 @@ def evaluate(args, questions: list[dict], unreviewed: int, data_dir: Path) -> in
         "created": dt.datetime.now().isoformat(timespec="seconds"),
         "questions": ", ".join(f"{p} ({len(by_split.get(p.stem, []))})" for p in args.questions),
         "n_questions": len(questions), "notes": notes, "corpus_dirs": [str(d) for d in dirs], "official": official,
-        "k": K, "answerer": assistant.answerer.name, "abstain_threshold": assistant.settings.abstain_threshold,
+        "k": K, "answerer": assistant.answerer.name, "abstain_threshold": getattr(assistant.answerer, "threshold", None),
         "embedding_dtype": embedder.dtype, "index": assistant.status(), "timings": timings,
     }
     results["records"] = records

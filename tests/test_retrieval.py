@@ -70,11 +70,6 @@ def test_countries_are_recognised_but_not_the_pronoun_us():
     assert france.in_question.search("a French company") and not france.in_passage.search("authentic in French")
 
 
-def test_a_question_about_another_countrys_law_says_which_laws_the_corpus_holds(corpus_assistant):
-    answer = corpus_assistant.ask("What is the penalty for launching a satellite without a licence in France?")
-    assert answer.abstained and "France" in answer.text and "Luxembourg" in answer.text and not answer.citations
-
-
 @pytest.mark.parametrize(("question", "doc_id"), [
     ("Is mining in space legal in the UAE?", "uae-space-law"),
     ("What does the Wolf Amendment stop NASA from doing with China?", "wolf-amendment"),  # a US law about China

@@ -19,6 +19,7 @@ from ..settings import Settings
 from ..store import Store, passage_metadata
 from ..types import IngestReport, Passage, SkippedFile
 from .load import Document, find_text_date, load_corpus
+from ..text import encode_spans, entity_spans
 from .split import passage_id, split_document, split_sentences
 
 AS_OF = re.compile(r"\bas of\b[^.]{0,12}?(\d{1,2} \w+ \d{4}|\w+ \d{1,2}, \d{4}|\w+ \d{4})", re.IGNORECASE)
@@ -179,6 +180,8 @@ def _ingest_locked(settings, folders, rebuild, progress, store, embedder, starte
         if not passages:
             report.skipped.append(SkippedFile(path=str(doc.path), reason="no passages after splitting"))
             continue
+        for p, spans in zip(passages, entity_spans(p.text for p in passages)):
+            p.entities = encode_spans(spans)
         existing = store.existing_ids([p.id for p in passages])
         plans.append(PlannedDocument(doc, passages, [i for i, p in enumerate(passages) if p.id not in existing]))
 

@@ -38,6 +38,11 @@ KIND_MAP = {
 }
 
 
+# Part of every document's hash: raising it makes the next ingest re-read every document (kept passages are not
+# embedded again, their metadata is refreshed). 2: named entities per passage.
+PIPELINE_VERSION = 2
+
+
 @dataclass
 class Document:
     """One cleaned document with its metadata; `text` is what passage offsets point into."""
@@ -51,7 +56,7 @@ class Document:
 
     @property
     def content_hash(self) -> str:
-        blob = json.dumps({"text": self.text, "meta": self.meta}, sort_keys=True, default=str)
+        blob = json.dumps({"text": self.text, "meta": self.meta, "pipeline": PIPELINE_VERSION}, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

@@ -1,0 +1,128 @@
+"""One analysis of a question, built once per turn and read by retrieval, the answerer, the eval and the UI:
+typos and abbreviations read, the follow-up resolved, instruments and articles named, the kind of answer asked
+for (from spaCy's parse), focus terms, countries, numbers, and words the corpus never uses."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .text import nlp
+from .vocab import REF, QueryAnalysis, Vocabulary
+
+FOLLOW_UP = re.compile(
+    r"^\s*(and|also|what about|how about|but|so|then)\b|\b(it|its|it's|they|them|their|this|that|these|those|there|he|she)\b"
+    r"|\bwhich (one|ones|of)\b|\bthe (former|latter)\b",
+    re.IGNORECASE,
+)
+NUMBER = re.compile(r"(?<![\w.,])\d(?:[\d,.]*\d)?(?!\w)")
+ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,5}s?\b")
+
+# The head word of a 'what/which X' or 'how X' phrase -> the kind of answer it asks for. Kinds are what
+# text.span_kinds finds in a sentence.
+HOW = {"many": "count", "much": "count", "long": "duration", "far": "measure", "fast": "measure", "hot": "measure",
+       "cold": "measure", "heavy": "measure", "big": "measure", "high": "measure", "old": "duration", "soon": "date"}
+WHAT = {"year": "date", "date": "date", "day": "date", "month": "date", "number": "count", "percentage": "count",
+        "amount": "money", "cost": "money", "price": "money", "fee": "money", "fine": "money", "budget": "money",
+        "penalty": "money", "sum": "money", "deadline": "duration", "period": "duration", "duration": "duration",
+        "distance": "measure", "altitude": "measure", "mass": "measure", "name": "person", "director": "person",
+        "chair": "person", "head": "person", "president": "person", "article": "article", "section": "article",
+        "principle": "article", "guideline": "article", "provision": "article"}
+MONEY_WORDS = {"cost", "pay", "paid", "charge", "fee", "fine", "price", "worth", "spend", "spent", "budget",
+               "compensation", "settle", "settled", "money"}
+
+
+@dataclass
+class Question:
+    """A question as the pipeline reads it."""
+
+    asked: str  # as typed (cleaned)
+    text: str  # typos and abbreviations read
+    query: str  # standalone: a follow-up carries the names it points back to
+    corrections: list[tuple[str, str]] = field(default_factory=list)
+    analysis: QueryAnalysis = field(default_factory=lambda: QueryAnalysis([], []))
+    answer_type: str | None = None  # date, duration, count, money, measure, person, article
+    countries: list = field(default_factory=list)
+    numbers: set[str] = field(default_factory=set)
+    unknown: list[str] = field(default_factory=list)  # words neither English nor the corpus's nor a typo of one
+
+    @property
+    def focus(self) -> str | None:
+        """The question's own words when a follow-up was rewritten with names from the history."""
+        return self.text if self.query != self.text and self.query.startswith(self.text) else None
+
+    @property
+    def source_claims(self) -> set[str]:
+        """Documents the question asks about as a source ('according to the article')."""
+        return {d for i in self.analysis.instruments if i.source_claims for d in i.docs}
+
+
+def answer_type(text: str) -> str | None:
+    """What a question asks for, from the parse of its wh-phrase: 'when' -> date, 'how many' -> count,
+    'how much … cost' -> money, 'how long' -> duration, 'what year' -> date, 'which article' -> article,
+    'who is the director' -> person; None for questions answered by a statement ('why', 'what does X say')."""
+    doc = nlp()(text)
+    lemmas = {t.lower_ for t in doc} | {t.lemma_.lower() for t in doc}
+    for token in doc:
+        word = token.lower_
+        if word == "when":
+            return "date"
+        if word == "how":
+            nxt = doc[token.i + 1].lower_ if token.i + 1 < len(doc) else ""
+            if nxt == "much" and lemmas & MONEY_WORDS:
+                return "money"
+            return HOW.get(nxt)
+        if token.tag_ in ("WDT", "WP") and word in ("what", "which", "whats", "what's"):
+            noun = token.head if token.dep_ == "det" else next((t for t in doc[token.i + 1 : token.i + 4] if t.pos_ == "NOUN"), None)
+            if noun is not None and noun.lemma_.lower() in WHAT:
+                kind = WHAT[noun.lemma_.lower()]
+                return "money" if kind == "count" and lemmas & MONEY_WORDS else kind
+        if word == "who" and token.head.lemma_ == "be" and any(t.lemma_.lower() in WHAT and WHAT[t.lemma_.lower()] == "person"
+                                                               for t in token.head.children):
+            return "person"
+    return None
+
+
+def standalone_query(question: str, history: list[dict] | None, vocabulary: Vocabulary) -> str:
+    """Rule-based follow-up rewriting: a question that names no instrument but points back ("it",
+    "And what does Article VI add?") borrows the instrument from the previous turns."""
+    if not history:
+        return question
+    analysis = vocabulary.analyse(question)
+    if analysis.instruments:
+        return question
+    short = len(question.split()) <= 8
+    if not (FOLLOW_UP.search(question) or short or analysis.refs):
+        return question
+    # What the user named comes first (most recent turn first), then what earlier answers were about.
+    turns = [t for t in reversed(history) if t.get("role") == "user"] + [t for t in reversed(history) if t.get("role") == "assistant"]
+    for turn in turns:
+        content = str(turn.get("content") or "")
+        found = vocabulary.analyse(content).instruments if turn.get("role") == "user" else _cited_instruments(content, vocabulary)
+        if found:
+            names = ", ".join(dict.fromkeys(i.name for i in found if not i.source_claims)) or found[0].name
+            return f"{question} ({names})"
+    return question
+
+
+def _cited_instruments(answer_text: str, vocabulary: Vocabulary):
+    """Instruments an earlier answer was about: those named in its first sentence."""
+    first = re.split(r"(?<=[.!?])\s", answer_text, maxsplit=1)[0]
+    return [i for i in vocabulary.analyse(first).instruments if not i.source_claims]
+
+
+def asked_numbers(text: str) -> set[str]:
+    """The numbers a question names ('the 25-year rule', 'in 2019'), not those of an article ('Article 9')."""
+    return set(NUMBER.findall(REF.sub(" ", text)))
+
+
+def analyse(asked: str, history: list[dict] | None, vocabulary: Vocabulary, speller=None, correct: bool = True) -> Question:
+    """The one analysis of a turn. `speller` (the index snapshot's) reads typos and abbreviations."""
+    text, corrections = speller.correct(asked) if speller is not None and correct else (asked, [])
+    query = standalone_query(text, history, vocabulary)
+    unknown = speller.unknown(text) if speller is not None else []
+    unknown += [w for w in ACRONYM.findall(text) if speller is not None and not speller.known(w.lower().rstrip("s"))
+                and not vocabulary.knows(w) and w.rstrip("s") not in vocabulary.chat_words]
+    return Question(asked=asked, text=text, query=query, corrections=corrections, analysis=vocabulary.analyse(query),
+                    answer_type=answer_type(text), countries=vocabulary.countries(query), numbers=asked_numbers(text),
+                    unknown=list(dict.fromkeys(unknown)))

@@ -1,0 +1,241 @@
+"""Features per (question, candidate sentence) and the trained, calibrated model that scores them.
+
+Every sentence of the retrieved passages is a candidate. A few honest features describe how well it answers:
+how close it and its passage are to the question (dense), how much of the question's weight (IDF) it and its
+passage cover, whether it holds the kind of thing asked for (a date, a count, a person: spaCy's entities),
+whether it comes from the instrument and article the question names, and question-level signs that the corpus
+may not hold the answer (words it never uses, a rare word of the question missing from the passage, a country
+whose law is not the passage's). A logistic regression trained on the dev split (`python -m assistant
+train-scorer`) weighs them into each sentence's probability of answering. A second, question-level logistic
+regression, fitted on out-of-fold probabilities so it is calibrated on sentences it did not train on, turns
+the ranked sentences into the answer's confidence; the answerer abstains below the threshold chosen on dev."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .question import Question
+from .retrieval import Retrieved, tokenize
+from .text import decode_spans, span_kinds
+from .types import Passage
+from .vocab import Vocabulary, section_key
+
+FEATURES = [
+    "sim_sentence", "sim_passage", "coverage", "passage_coverage", "missing_rare", "type_asked", "type_match",
+    "type_in_passage", "instrument_in", "instrument_out", "article_match", "rank", "overview", "official",
+    "unknown_words", "country_mismatch", "numbers_match", "first_sentence", "length",
+]
+MODEL_FILE = "data/scorer.json"
+TOP_QUOTED = 3  # an answer quotes up to three sentences (Settings.max_answer_sentences)
+
+
+@dataclass
+class Candidate:
+    """A sentence of a retrieved passage, with what the answerer needs to quote it and to score it."""
+
+    passage: Passage
+    rank: int
+    text: str
+    start: int  # offset in the passage
+    vector: np.ndarray
+    similarity: float
+    kinds: dict[str, list[str]] = field(default_factory=dict)  # text.span_kinds
+    features: np.ndarray | None = None
+    score: float = 0.0  # probability that this sentence answers the question
+
+
+@functools.lru_cache(maxsize=8192)
+def alternatives(term: str) -> frozenset[str]:
+    """A question term and the index terms that count as it: the vocabulary's expansions of a lay word
+    ('money' -> compensation) and a country's other names ('China' -> Chinese)."""
+    vocabulary = Vocabulary.default()
+    extra = vocabulary.expansions.get(term)
+    out = {term} | (set(tokenize([" ".join(extra)])[0]) if extra else set())
+    return frozenset(out | vocabulary.country_words.get(term, frozenset()))
+
+
+def _covered(terms: list[str], weights: dict[str, float], have: set[str]) -> float:
+    total = sum(weights[t] for t in terms)
+    return sum(weights[t] for t in terms if alternatives(t) & have) / total if total else 0.0
+
+
+def featurize(question: Question, candidates: list[Candidate], retrieved: Retrieved) -> np.ndarray:
+    """The feature matrix (one row per candidate, columns FEATURES)."""
+    snapshot = retrieved.snapshot
+    # A follow-up's own words: the names it borrowed from the history are the instrument features' business.
+    own = question.focus or question.query
+    terms = list(dict.fromkeys(tokenize([own])[0])) if own.strip() else []
+    weights = {t: snapshot.idf(t) if snapshot else 1.0 for t in terms}
+    top = snapshot.idf("\x00") if snapshot else 1.0  # the weight of a word no passage uses: the rarest there is
+    docs, refs = retrieved.analysis.doc_ids, set(retrieved.analysis.refs)
+    vocabulary = Vocabulary.default()
+    passage_terms: dict[str, set[str]] = {}
+    rows = []
+    n = max(1, len(retrieved.passages))
+    for c in candidates:
+        p = c.passage
+        if p.id not in passage_terms:
+            passage_terms[p.id] = set(tokenize([f"{p.section or ''} {p.text}"])[0])
+        have_p = passage_terms[p.id]
+        have_s = set(tokenize([c.text])[0])
+        missing = [weights[t] for t in terms if not alternatives(t) & have_p]
+        kind = question.answer_type
+        typed = kind in c.kinds if kind and kind != "article" else bool(kind == "article" and section_key(p.section))
+        in_passage = typed or (kind is not None and kind != "article" and bool(
+            span_kinds(p.text, decode_spans(p.entities)).get(kind)))
+        law_of = vocabulary.national_law_of(p.doc_id)
+        mismatch = bool(question.countries) and not any(
+            c2.in_passage.search(p.text) for c2 in question.countries) and (law_of is None or law_of not in question.countries)
+        rows.append([
+            c.similarity,
+            retrieved.dense.get(p.id, c.similarity),
+            _covered(terms, weights, have_s),
+            _covered(terms, weights, have_p),
+            max(missing, default=0.0) / top,
+            float(kind is not None),
+            float(typed),
+            float(in_passage),
+            float(bool(docs) and p.doc_id in docs),
+            float(bool(docs) and p.doc_id not in docs),
+            float(bool(refs) and section_key(p.section) in refs and (not docs or p.doc_id in docs)),
+            1.0 - c.rank / n,
+            float(p.section is None),
+            float(p.source_type == "official"),
+            min(len(question.unknown), 3) / 3,
+            float(mismatch),
+            float(bool(question.numbers) and question.numbers <= set(NUMBER_RE.findall(c.text))),
+            float(c.start == 0),
+            math.log1p(len(c.text)) / 6,
+        ])
+    return np.asarray(rows, dtype=np.float64).reshape(len(candidates), len(FEATURES))
+
+
+from .question import NUMBER as NUMBER_RE  # noqa: E402  (one pattern for numbers, the question's)
+
+
+# The answer's confidence is a second, question-level model over what the ranked sentences show: how sure the
+# ranker is, how much of the question the best passages cover, and signs that the corpus lacks the answer.
+QUESTION_FEATURES = ["best_logit", "second_logit", "best_similarity", "best_coverage", "missing_rare", "unknown_words",
+                     "type_missing", "country_mismatch"]
+_COL = {name: i for i, name in enumerate(FEATURES)}
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def question_features(rows: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """One row for a question from its candidates' features and probabilities."""
+    if len(probs) == 0:
+        return np.array([_logit(1e-6), _logit(1e-6), 0.0, 0.0, 1.0, 0.0, 0.0, 0.0])
+    order = np.argsort(-probs)
+    top = rows[order[:TOP_QUOTED]]
+    best = rows[order[0]]
+    return np.array([
+        _logit(probs[order[0]]),
+        _logit(probs[order[1]]) if len(order) > 1 else _logit(1e-6),
+        top[:, _COL["sim_sentence"]].max(),
+        top[:, _COL["passage_coverage"]].max(),
+        best[_COL["missing_rare"]],
+        best[_COL["unknown_words"]],
+        float(best[_COL["type_asked"]] > 0 and top[:, _COL["type_match"]].max() == 0),
+        best[_COL["country_mismatch"]],
+    ])
+
+
+@dataclass
+class Scorer:
+    """A logistic regression over FEATURES (standardised), and Platt scaling of the best sentence's score."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    confidence_coef: np.ndarray  # over QUESTION_FEATURES, the last entry the intercept
+    threshold: float  # abstain below this confidence (chosen on dev)
+    meta: dict = field(default_factory=dict)
+
+    def probabilities(self, X: np.ndarray) -> np.ndarray:
+        """P(the sentence answers the question), per row."""
+        if len(X) == 0:
+            return np.zeros(0)
+        z = ((X - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def confidence(self, rows: np.ndarray, probs: np.ndarray) -> float:
+        """Probability, calibrated on held-out dev folds, that an answer from these sentences is right."""
+        z = float(question_features(rows, probs) @ self.confidence_coef[:-1] + self.confidence_coef[-1])
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def to_json(self) -> dict:
+        return {"features": FEATURES, "mean": self.mean.tolist(), "scale": self.scale.tolist(), "coef": self.coef.tolist(),
+                "intercept": self.intercept, "question_features": QUESTION_FEATURES,
+                "confidence_coef": self.confidence_coef.tolist(), "threshold": self.threshold, "meta": self.meta}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Scorer":
+        if data.get("features") != FEATURES or data.get("question_features") != QUESTION_FEATURES:
+            raise ValueError("the scorer file was trained on other features; run `python -m assistant train-scorer`")
+        return cls(np.asarray(data["mean"]), np.asarray(data["scale"]), np.asarray(data["coef"]), float(data["intercept"]),
+                   np.asarray(data["confidence_coef"]), float(data["threshold"]), data.get("meta") or {})
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def default_scorer() -> Scorer:
+    """The committed model (assistant/data/scorer.json)."""
+    return Scorer.from_json(json.loads(resources.files("assistant").joinpath(MODEL_FILE).read_text(encoding="utf-8")))
+
+
+def data_hash(path: Path) -> str:
+    """The hash of the dev questions a model was trained on (a test fails when they change and it does not)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def fit(X: np.ndarray, y: np.ndarray, groups: np.ndarray, answerable: np.ndarray, seed: int = 0) -> Scorer:
+    """Train on sentence rows of dev questions (groups: question index). Out-of-fold probabilities give each
+    question's best score, on which Platt scaling and the abstention threshold are fitted: the confidence is
+    never measured on the rows that trained it."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    scale[scale == 0] = 1.0
+    Z = (X - mean) / scale
+
+    def model():
+        return LogisticRegression(C=0.5, max_iter=2000)
+
+    oof = np.zeros(len(y))
+    for train, held in GroupKFold(n_splits=5).split(Z, y, groups):
+        oof[held] = model().fit(Z[train], y[train]).predict_proba(Z[held])[:, 1]
+    final = model().fit(Z, y)
+    questions = np.unique(groups)
+    # A question is answered right when one of the sentences an answer would quote (the top TOP_QUOTED) answers it.
+    top_right = np.array([y[groups == q][np.argsort(-oof[groups == q])[:TOP_QUOTED]].max() for q in questions])
+    Q = np.vstack([question_features(X[groups == q], oof[groups == q]) for q in questions])
+    judge = LogisticRegression(C=1.0, max_iter=2000).fit(Q, top_right)
+    confidence = judge.predict_proba(Q)[:, 1]
+    confidence_coef = np.append(judge.coef_[0], judge.intercept_[0])
+    # Threshold: the one that gets most dev questions right (answer when the top sentence is right, abstain
+    # when the corpus does not answer), ties broken towards the middle of the plateau.
+    answer_ok = top_right.astype(bool)
+    should_abstain = ~answerable[questions].astype(bool)
+    grid = np.round(np.arange(0.02, 0.98, 0.01), 2)
+    right = np.array([np.mean(np.where(confidence >= t, answer_ok, should_abstain)) for t in grid])
+    plateau = grid[right >= right.max() - 1e-9]
+    threshold = float(plateau[len(plateau) // 2])
+    return Scorer(mean, scale, final.coef_[0], float(final.intercept_[0]), confidence_coef, threshold,
+                  {"rows": int(len(y)), "positives": int(y.sum()), "questions": int(len(questions)),
+                   "dev_right_at_threshold": float(right.max())})

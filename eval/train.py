@@ -1,0 +1,94 @@
+"""Train the answer scorer on the dev split: `python -m assistant train-scorer`.
+
+Every dev question goes through the real pipeline up to its candidate sentences (question analysis, hybrid
+retrieval, sentence features). A sentence is labelled as answering when its passage is a gold passage of the
+question and it holds one of the question's must_contain items (any gold sentence when none is listed); every
+candidate of an unanswerable question is a negative. scoring.fit trains the model, calibrates it on held-out
+folds and chooses the abstention threshold; the result goes to assistant/data/scorer.json with the hash of the
+dev file, so a test can tell when it is stale. Nothing here reads eval/test.jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+DEV = REPO / "eval" / "dev.jsonl"
+MODEL = REPO / "assistant" / "data" / "scorer.json"
+
+
+def labelled_rows(assistant, questions: list[dict]):
+    """(features, labels, question index, answerable) over the candidates of every dev question."""
+    from assistant.answer import candidates, quotable
+    from assistant.scoring import featurize
+    from eval.metrics import is_relevant
+
+    X, y, groups, answerable = [], [], [], []
+    for qi, q in enumerate(questions):
+        prepared = assistant.preparation.invoke({"asked": q["question"], "history": q["history"], "k": None,
+                                                 "filters": None, "steps": None})
+        question, retrieved = prepared["question"], prepared["retrieved"]
+        found = quotable(candidates(assistant.store, retrieved))
+        answerable.append(not q["abstain"])
+        if not found:
+            continue
+        X.append(featurize(question, found, retrieved))
+        for c in found:
+            gold = not q["abstain"] and is_relevant(c.passage.doc_id, c.passage.section, q["gold"])
+            low = c.text.lower()
+            holds = not q["must_contain"] or any(alt.strip().lower() in low for item in q["must_contain"]
+                                                 for alt in item.split("|") if alt.strip())
+            y.append(int(gold and holds))
+            groups.append(qi)
+    return np.vstack(X), np.asarray(y), np.asarray(groups), np.asarray(answerable)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m assistant train-scorer", description=__doc__.split("\n\n")[0])
+    p.add_argument("--questions", type=Path, default=DEV, help="Training questions (default: the dev split).")
+    p.add_argument("--out", type=Path, default=MODEL)
+    p.add_argument("--data-dir", type=Path, help="Index here (reused); default: a fresh temp dir.")
+    args = p.parse_args(argv)
+    if args.questions.resolve().name == "test.jsonl":
+        print("error: the scorer is never trained on the test split", file=sys.stderr)
+        return 2
+    from assistant.chain import Assistant
+    from assistant.scoring import FEATURES, data_hash, fit
+    from assistant.settings import Settings
+    from eval.feedback import load_questions
+
+    questions, _ = load_questions(args.questions)
+    temp = None if args.data_dir else Path(tempfile.mkdtemp(prefix="sga-train-"))
+    try:
+        settings = Settings(data_dir=args.data_dir or temp, corpus_dirs=[REPO / "corpus"], chroma_host=None, _env_file=None)
+        assistant = Assistant.from_settings(settings)
+        X, y, groups, answerable = labelled_rows(assistant, questions)
+    finally:
+        if temp:
+            shutil.rmtree(temp, ignore_errors=True)
+    scorer = fit(X, y, groups, answerable)
+    scorer.meta.update({"trained_on": str(args.questions.relative_to(REPO)) if args.questions.is_relative_to(REPO)
+                        else str(args.questions), "data_sha256": data_hash(args.questions)})
+    scorer.save(args.out)
+    weights = sorted(zip(FEATURES, scorer.coef), key=lambda fw: -abs(fw[1]))
+    print(f"trained on {scorer.meta['questions']} questions, {scorer.meta['rows']} sentences "
+          f"({scorer.meta['positives']} answering); threshold {scorer.threshold:.2f} "
+          f"(dev right at it, out of fold: {scorer.meta['dev_right_at_threshold']:.3f}) -> {args.out}")
+    print("weights (standardised): " + ", ".join(f"{f} {w:+.2f}" for f, w in weights))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

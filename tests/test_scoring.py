@@ -1,0 +1,88 @@
+"""The question analysis and the learned answer scorer: what a question asks for, abbreviations and typos read as
+corpus words (never a reason to refuse), the asked-for thing said first, and a model file that matches its data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import REPO
+
+# Abbreviations and typos as people type them, and the corpus word each stands for.
+SLOPPY = [
+    ("conv", "convention"), ("agrmt", "agreement"), ("princ", "principles"), ("decl", "declaration"),
+    ("guidlnes", "guidelines"), ("amdt", "amendment"), ("liabilty", "liability"), ("registation", "registration"),
+    ("intl", "international"), ("responsiblity", "responsibility"), ("copous", "copuos"), ("artmis", "artemis"),
+    ("acords", "accords"), ("srcs", "sources"), ("astronuats", "astronauts"), ("sattelite", "satellite"),
+    ("provsion", "provision"), ("mitigaton", "mitigation"), ("resolutn", "resolution"), ("jurisdicton", "jurisdiction"),
+    ("appropriaton", "appropriation"), ("envirnment", "environment"),
+]
+
+
+def test_abbreviations_and_typos_are_read_as_corpus_words(corpus_assistant):
+    speller = corpus_assistant.engine.snapshot().speller
+    wrong = {typed: speller.correct(typed)[0] for typed, meant in SLOPPY if speller.correct(typed)[0] != meant}
+    assert not wrong, wrong
+    assert speller.correct("reg")[0] == "reg"  # three letters stand for too many words: left alone
+
+
+@pytest.mark.parametrize("question", [
+    "reg conv art 4 what says", "moon agrmt art 11 common heritage", "wolf amdt what does it restrict",
+    "lts guidlnes on space debris", "liabilty conv claim deadline", "artmis acords section 10 resources",
+])
+def test_a_sloppy_question_is_never_refused_for_its_words(corpus_assistant, question):
+    answer = corpus_assistant.ask(question)
+    assert "does not mention" not in answer.text, answer.text
+    question_ = corpus_assistant.analyse(question)
+    assert not question_.unknown, question_.unknown
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("when did the liability conv enter into force", "date"), ("In what year was the OST adopted?", "date"),
+    ("how many states have ratified the moon agreement", "count"), ("how long does a state have to file a claim", "duration"),
+    ("how much did canada get paid for cosmos 954", "money"), ("What is the fee for a Luxembourg licence?", "money"),
+    ("which article covers liability for damage", "article"), ("who is the director of UNOOSA", "person"),
+    ("how far is the moon", "measure"), ("why was the moon agreement unpopular", None),
+    ("what does the outer space treaty say about weapons", None),
+])
+def test_what_a_question_asks_for(question, kind):
+    from assistant.question import answer_type
+
+    assert answer_type(question) == kind
+
+
+def test_a_number_in_a_name_is_not_a_count():
+    from assistant.text import entity_spans, span_kinds
+
+    text = "On 10 February 2009 Iridium 33 collided with Cosmos 2251, creating over 2,000 pieces."
+    kinds = span_kinds(text, entity_spans([text])[0])
+    assert kinds["date"] == ["10 February 2009"] and kinds["count"] == ["2,000"]
+
+
+def test_the_asked_for_date_comes_first(corpus_assistant):
+    answer = corpus_assistant.ask("When did the Liability Convention enter into force?")
+    assert not answer.abstained and answer.lead and "1972" in answer.lead, answer.text
+    assert answer.text.startswith(answer.lead.rstrip(".")) and "[1]" in answer.text.split(".")[1] + answer.text
+    assert 0.0 <= answer.confidence <= 1.0
+
+
+def test_an_off_corpus_question_is_refused_with_low_confidence(corpus_assistant):
+    answer = corpus_assistant.ask("What's the best recipe for banana bread?")
+    assert answer.abstained and answer.confidence < corpus_assistant.answerer.threshold
+
+
+def test_the_scorer_file_matches_its_dev_data_and_features():
+    """Stale when eval/dev.jsonl changed after training: run `python -m assistant train-scorer`."""
+    from assistant.scoring import FEATURES, QUESTION_FEATURES, data_hash
+
+    model = json.loads((REPO / "assistant" / "data" / "scorer.json").read_text())
+    assert model["features"] == FEATURES and model["question_features"] == QUESTION_FEATURES
+    assert model["meta"]["data_sha256"] == data_hash(REPO / "eval" / "dev.jsonl"), "retrain: python -m assistant train-scorer"
+    assert model["meta"]["trained_on"] == "eval/dev.jsonl"
+
+
+def test_training_refuses_the_test_split():
+    from eval.train import main
+
+    assert main(["--questions", str(REPO / "eval" / "test.jsonl")]) == 2
