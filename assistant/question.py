@@ -45,6 +45,7 @@ class Question:
     countries: list = field(default_factory=list)
     numbers: set[str] = field(default_factory=set)
     unknown: list[str] = field(default_factory=list)  # words neither English nor the corpus's nor a typo of one
+    slot: list[str] = field(default_factory=list)  # the words of the thing asked about (asked_slot)
 
     @property
     def focus(self) -> str | None:
@@ -57,11 +58,26 @@ class Question:
         return {d for i in self.analysis.instruments if i.source_claims for d in i.docs}
 
 
-def answer_type(text: str) -> str | None:
+SLOT_DEPS = {"nsubj", "nsubjpass", "attr", "dobj"}
+
+
+def asked_slot(doc) -> list[str]:
+    """The words of the thing a wh-question asks about ('UNOOSA's annual budget' -> budget; 'the vote count' ->
+    vote count; 'how many parties' -> parties): the first common noun that is the subject, object or attribute
+    of the question, with its compound modifiers. Empty when the question has no wh-word or no such noun."""
+    if not any(t.tag_ in ("WRB", "WP", "WDT", "WP$") for t in doc):
+        return []
+    noun = next((t for t in doc if t.pos_ == "NOUN" and t.dep_ in SLOT_DEPS), None)
+    if noun is None:
+        return []
+    return [c.text for c in noun.children if c.dep_ == "compound" and c.pos_ == "NOUN"] + [noun.text]
+
+
+def answer_type(text: str, doc=None) -> str | None:
     """What a question asks for, from the parse of its wh-phrase: 'when' -> date, 'how many' -> count,
     'how much … cost' -> money, 'how long' -> duration, 'what year' -> date, 'which article' -> article,
     'who is the director' -> person; None for questions answered by a statement ('why', 'what does X say')."""
-    doc = nlp()(text)
+    doc = doc if doc is not None else nlp()(text)
     lemmas = {t.lower_ for t in doc} | {t.lemma_.lower() for t in doc}
     for token in doc:
         word = token.lower_
@@ -123,6 +139,7 @@ def analyse(asked: str, history: list[dict] | None, vocabulary: Vocabulary, spel
     unknown = speller.unknown(text) if speller is not None else []
     unknown += [w for w in ACRONYM.findall(text) if speller is not None and not speller.known(w.lower().rstrip("s"))
                 and not vocabulary.knows(w) and w.rstrip("s") not in vocabulary.chat_words]
+    doc = nlp()(text)
     return Question(asked=asked, text=text, query=query, corrections=corrections, analysis=vocabulary.analyse(query),
-                    answer_type=answer_type(text), countries=vocabulary.countries(query), numbers=asked_numbers(text),
+                    answer_type=answer_type(text, doc), slot=asked_slot(doc), countries=vocabulary.countries(query), numbers=asked_numbers(text),
                     unknown=list(dict.fromkeys(unknown)))

@@ -31,7 +31,8 @@ from .vocab import Vocabulary, section_key
 FEATURES = [
     "sim_sentence", "sim_passage", "coverage", "passage_coverage", "missing_rare", "type_asked", "type_match",
     "type_in_passage", "instrument_in", "instrument_out", "article_match", "rank", "overview", "official",
-    "unknown_words", "country_mismatch", "numbers_match", "first_sentence", "length",
+    "unknown_words", "country_mismatch", "numbers_match", "first_sentence", "length", "slot_in_sentence",
+    "slot_in_passage",
 ]
 MODEL_FILE = "data/scorer.json"
 TOP_QUOTED = 3  # an answer quotes up to three sentences (Settings.max_answer_sentences)
@@ -77,6 +78,7 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
     top = snapshot.idf("\x00") if snapshot else 1.0  # the weight of a word no passage uses: the rarest there is
     docs, refs = retrieved.analysis.doc_ids, set(retrieved.analysis.refs)
     vocabulary = Vocabulary.default()
+    slot = [t for t in tokenize([" ".join(question.slot)])[0]] if question.slot else []
     passage_terms: dict[str, set[str]] = {}
     rows = []
     n = max(1, len(retrieved.passages))
@@ -114,6 +116,8 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
             float(bool(question.numbers) and question.numbers <= set(NUMBER_RE.findall(c.text))),
             float(c.start == 0),
             math.log1p(len(c.text)) / 6,
+            float(all(alternatives(t) & have_s for t in slot)),
+            float(all(alternatives(t) & have_p for t in slot)),
         ])
     return np.asarray(rows, dtype=np.float64).reshape(len(candidates), len(FEATURES))
 
@@ -124,7 +128,7 @@ from .question import NUMBER as NUMBER_RE  # noqa: E402  (one pattern for number
 # The answer's confidence is a second, question-level model over what the ranked sentences show: how sure the
 # ranker is, how much of the question the best passages cover, and signs that the corpus lacks the answer.
 QUESTION_FEATURES = ["best_logit", "second_logit", "best_similarity", "best_coverage", "missing_rare", "unknown_words",
-                     "type_missing", "country_mismatch"]
+                     "type_missing", "country_mismatch", "slot_missing"]
 _COL = {name: i for i, name in enumerate(FEATURES)}
 
 
@@ -136,7 +140,7 @@ def _logit(p: float) -> float:
 def question_features(rows: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """One row for a question from its candidates' features and probabilities."""
     if len(probs) == 0:
-        return np.array([_logit(1e-6), _logit(1e-6), 0.0, 0.0, 1.0, 0.0, 0.0, 0.0])
+        return np.array([_logit(1e-6), _logit(1e-6), 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0])
     order = np.argsort(-probs)
     top = rows[order[:TOP_QUOTED]]
     best = rows[order[0]]
@@ -149,6 +153,7 @@ def question_features(rows: np.ndarray, probs: np.ndarray) -> np.ndarray:
         best[_COL["unknown_words"]],
         float(best[_COL["type_asked"]] > 0 and top[:, _COL["type_match"]].max() == 0),
         best[_COL["country_mismatch"]],
+        1.0 - top[:, _COL["slot_in_passage"]].max(),
     ])
 
 
