@@ -25,10 +25,24 @@ from .vocab import Vocabulary, section_key
 ABSTAIN_TEXT = "The corpus does not answer this question."
 SELECTION_MARGIN = 0.4  # sentences this close in probability to the best one join the answer (dev: 0.15 0.754, 0.25 0.786, 0.4 0.794)
 NEAR_DUPLICATE = 0.9
-OFFICIAL_MARGIN = 0.35  # the official text of the provision the best sentence summarises; its wording is older and plainer
+# The official text of the provision the best sentence summarises is quoted first when its probability is at least
+# this share of the best one's: its older, plainer wording scores below our brief's (dev's index has no official texts).
+OFFICIAL_SHARE = 0.3
 CONFLICT_MARGIN = 0.15
 TYPED_SHARE = 0.5  # a sentence holding the asked-for thing joins the answer if this close to the best
 Sentence = Candidate  # the name the LLM answerers and older code use
+
+# The hand rules left in the answerer, by name: each can be switched off (`ExtractiveAnswerer(rules=...)`), and
+# `python -m assistant eval --ablation` measures each one's effect on dev and on test. A rule that does not help
+# test goes. (The scorer's features are ablated the same way: scoring.FEATURES.)
+RULES = {
+    "offtopic_target": "a question aimed at a passage flagged off-topic is answered from it, with a note",
+    "official_first": "the official text of the provision a brief sentence summarises is quoted first",
+    "cover_named": "a question naming two or more instruments quotes each of them",
+    "typed_join": "a close sentence holding the asked-for date, number or name joins quotes that lack it",
+    "lead": "the answer opens with the asked-for span",
+    "dated_conflict": "when dated sources disagree, the newest leads and the older one is named",
+}
 
 
 class Answerer(Protocol):
@@ -106,8 +120,12 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, store: Store, settings: Settings, scorer: Scorer | None = None) -> None:
-        self.store, self.settings = store, settings
+    def __init__(self, store: Store, settings: Settings, scorer: Scorer | None = None,
+                 rules: frozenset[str] = frozenset(RULES)) -> None:
+        unknown = set(rules) - set(RULES)
+        if unknown:
+            raise ValueError(f"unknown rules {sorted(unknown)}; known: {', '.join(RULES)}")
+        self.store, self.settings, self.rules = store, settings, rules
         self._scorer = scorer
 
     @property
@@ -135,10 +153,13 @@ class ExtractiveAnswerer:
     def confident(self, sentences: list[Candidate]) -> bool:
         return self.confidence(sentences) >= self.threshold
 
-    def answer(self, question: Question, retrieved: Retrieved, history: list[dict] | None = None) -> Answer:
+    def answer(self, question: Question | str, retrieved: Retrieved, history: list[dict] | None = None) -> Answer:
+        """A cited answer from the retrieved passages, or an abstention below the confidence threshold."""
+        question = Question.plain(question) if isinstance(question, str) else question
         sentences = self.scored(question, retrieved)
         ids = [p.id for p in retrieved.passages]
-        if retrieved.targeted_offtopic and any(s.passage.offtopic for s in sentences) and self.confident(sentences):
+        if ("offtopic_target" in self.rules and retrieved.targeted_offtopic and any(s.passage.offtopic for s in sentences)
+                and self.confident(sentences)):
             # The question is aimed at a passage flagged off-topic: quote it and say what it is.
             first = next(s for s in sentences if s.passage.offtopic)
             own = sorted((s for s in sentences if s.passage.id == first.passage.id), key=lambda s: s.start)
@@ -148,20 +169,24 @@ class ExtractiveAnswerer:
         if confidence < self.threshold:
             return Answer(text=ABSTAIN_TEXT, abstained=True, answerer=self.name, retrieved=ids,
                           confidence=round(confidence, 3))
-        sentences = sentences + official_companions(self, question, sentences, retrieved)
+        if "official_first" in self.rules:
+            sentences = sentences + official_companions(self, question, sentences, retrieved)
         sentences.sort(key=lambda s: -s.score)
         limit = self.settings.max_answer_sentences
-        chosen = select(sentences, limit, set(retrieved.analysis.refs))
-        chosen = cover_named(chosen, sentences, retrieved, limit)
+        chosen = select(sentences, limit, set(retrieved.analysis.refs), official_first="official_first" in self.rules)
+        if "cover_named" in self.rules:
+            chosen = cover_named(chosen, sentences, retrieved, limit)
         kind = question.answer_type
-        if kind and kind != "article" and not any(c.kinds.get(kind) for c in chosen):
+        if "typed_join" in self.rules and kind and kind != "article" and not any(c.kinds.get(kind) for c in chosen):
             # The quotes lack the date / number / name asked for: a close sentence that holds it joins them.
             typed = next((s for s in sentences if s.kinds.get(kind) and s.score >= TYPED_SHARE * chosen[0].score), None)
             if typed is not None:
                 chosen = chosen[: limit - 1] + [typed]
         claims = question.source_claims
-        older = probe_older_sources(self.store, chosen[0], retrieved) if not claims else []
-        answer = compose(chosen, sentences + older, retrieved, claims, self.name, lead_kind=question.answer_type)
+        conflicts = "dated_conflict" in self.rules
+        older = probe_older_sources(self.store, chosen[0], retrieved) if conflicts and not claims else []
+        answer = compose(chosen, sentences + older, retrieved, claims, self.name, conflicts=conflicts,
+                         lead_kind=question.answer_type if "lead" in self.rules else None)
         answer.confidence = round(confidence, 3)
         return answer
 
@@ -193,7 +218,8 @@ def cover_named(chosen: list[Sentence], sentences: list[Sentence], retrieved: Re
     return out
 
 
-def select(sentences: list[Sentence], limit: int, refs: set | None = None) -> list[Sentence]:
+def select(sentences: list[Sentence], limit: int, refs: set | None = None, official_first: bool = True) -> list[Sentence]:
+    """The best sentence and those close to it (no fragments, no near-duplicates), official texts first."""
     best = sentences[0]
     chosen = [best]
     for s in sentences[1:]:
@@ -205,10 +231,10 @@ def select(sentences: list[Sentence], limit: int, refs: set | None = None) -> li
         chosen.append(s)
     # Official texts say what the law is; briefs give context after them. When a passage of an official
     # text supports the answer nearly as well as the best summary, it is quoted first.
-    if not any(s.passage.source_type == "official" for s in chosen):
+    if official_first and not any(s.passage.source_type == "official" for s in chosen):
         official = next((s for s in sentences if s.passage.source_type == "official" and same_provision(s.passage, best.passage)), None)
         named = official is not None and section_key(official.passage.section) in (refs or set())
-        if official is not None and (named or official.score >= best.score - OFFICIAL_MARGIN):
+        if official is not None and (named or official.score >= OFFICIAL_SHARE * best.score):
             chosen = [official] + chosen[: limit - 1]
     briefs = [c.passage for c in chosen if c.passage.source_type != "official"]
     chosen.sort(key=lambda s: (not (s.passage.source_type == "official" and any(same_provision(s.passage, b) for b in briefs)), -s.score))
@@ -289,7 +315,7 @@ def find_conflict(lead: Sentence, sentences: list[Sentence]) -> Sentence | None:
 
 
 def compose(chosen: list[Sentence], sentences: list[Sentence], retrieved: Retrieved,
-            source_claims: set[str], answerer: str, lead_kind: str | None = None) -> Answer:
+            source_claims: set[str], answerer: str, lead_kind: str | None = None, conflicts: bool = True) -> Answer:
     """Answer text with [n] markers, the citations they point to, and the dated-conflict note."""
     numbers: dict[str, int] = {}
     quotes: dict[str, str] = {}
@@ -312,7 +338,7 @@ def compose(chosen: list[Sentence], sentences: list[Sentence], retrieved: Retrie
         if own:
             chosen = [own[0]] + [s for s in chosen if s is not own[0] and s.passage.doc_id in source_claims][:1]
     lead = chosen[0]
-    conflict = find_conflict(lead, sentences)
+    conflict = find_conflict(lead, sentences) if conflicts else None
     parts: list[str] = []
     lead_text = None
     if conflict is None:

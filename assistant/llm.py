@@ -229,15 +229,17 @@ class LLMAnswerer:
         s = self.settings
         return get_embedder(s.model_path, s.embedding_dtype, s.embedding_batch_size)
 
-    def answer(self, question: Question, retrieved: Retrieved, history: list[dict] | None = None) -> Answer:
+    def answer(self, question: Question | str, retrieved: Retrieved, history: list[dict] | None = None) -> Answer:
+        """The model's answer, each sentence checked against the passages it cites."""
         *_, result = self.stream(question, retrieved, history=history, _invoke=True)
         return result
 
-    def stream(self, question: Question, retrieved: Retrieved, history: list[dict] | None = None,
+    def stream(self, question: Question | str, retrieved: Retrieved, history: list[dict] | None = None,
                _invoke: bool = False) -> Iterator[str | Answer]:
         """Checked, renumbered sentences as the model writes them, then the final Answer (authoritative:
         on a failure midway it is the extractive fallback)."""
         started = time.perf_counter()
+        question = Question.plain(question) if isinstance(question, str) else question
         if not retrieved.passages:
             yield Answer(text=ABSTAIN_TEXT, abstained=True, answerer=self.name)
             return

@@ -24,7 +24,7 @@ HOW = {"many": "count", "much": "count", "long": "duration", "far": "measure", "
        "cold": "measure", "heavy": "measure", "big": "measure", "high": "measure", "old": "duration", "soon": "date"}
 WHAT = {"year": "date", "date": "date", "day": "date", "month": "date", "number": "count", "percentage": "count",
         "amount": "money", "cost": "money", "price": "money", "fee": "money", "fine": "money", "budget": "money",
-        "penalty": "money", "sum": "money", "deadline": "duration", "period": "duration", "duration": "duration",
+        "penalty": "money", "sum": "money", "deadline": "date", "period": "duration", "duration": "duration",
         "distance": "measure", "altitude": "measure", "mass": "measure", "name": "person", "director": "person",
         "chair": "person", "head": "person", "president": "person", "article": "article", "section": "article",
         "principle": "article", "guideline": "article", "provision": "article"}
@@ -46,6 +46,11 @@ class Question:
     numbers: set[str] = field(default_factory=set)
     unknown: list[str] = field(default_factory=list)  # words neither English nor the corpus's nor a typo of one
     slot: list[str] = field(default_factory=list)  # the words of the thing asked about (asked_slot)
+
+    @classmethod
+    def plain(cls, text: str) -> "Question":
+        """A question taken as written, without analysis (an answerer called directly with a string)."""
+        return cls(asked=text, text=text, query=text)
 
     @property
     def focus(self) -> str | None:

@@ -32,7 +32,7 @@ FEATURES = [
     "sim_sentence", "sim_passage", "coverage", "passage_coverage", "missing_rare", "type_asked", "type_match",
     "type_in_passage", "instrument_in", "instrument_out", "article_match", "rank", "overview", "official",
     "unknown_words", "country_mismatch", "numbers_match", "first_sentence", "length", "slot_in_sentence",
-    "slot_in_passage",
+    "slot_in_passage", "whole_overview",
 ]
 MODEL_FILE = "data/scorer.json"
 TOP_QUOTED = 3  # an answer quotes up to three sentences (Settings.max_answer_sentences)
@@ -118,6 +118,8 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
             math.log1p(len(c.text)) / 6,
             float(all(alternatives(t) & have_s for t in slot)),
             float(all(alternatives(t) & have_p for t in slot)),
+            # 'What is the Liability Convention?': the overview of the instrument named says what it is.
+            float(retrieved.analysis.whole and p.section is None and p.doc_id in docs),
         ])
     return np.asarray(rows, dtype=np.float64).reshape(len(candidates), len(FEATURES))
 
@@ -168,6 +170,14 @@ class Scorer:
     confidence_coef: np.ndarray  # over QUESTION_FEATURES, the last entry the intercept
     threshold: float  # abstain below this confidence (chosen on dev)
     meta: dict = field(default_factory=dict)
+
+    def without(self, features: set[str]) -> "Scorer":
+        """This model with some features held at their mean (their effect removed), for the ablation table."""
+        unknown = features - set(FEATURES)
+        if unknown:
+            raise ValueError(f"unknown features {sorted(unknown)}")
+        coef = np.array([0.0 if name in features else w for name, w in zip(FEATURES, self.coef)])
+        return Scorer(self.mean, self.scale, coef, self.intercept, self.confidence_coef, self.threshold, self.meta)
 
     def probabilities(self, X: np.ndarray) -> np.ndarray:
         """P(the sentence answers the question), per row."""

@@ -95,7 +95,12 @@ def turn_markdown(turn: dict, t: int) -> str:
         return (f"> ℹ️ **Not in the corpus.** {md_escape(answer['text'])}\n>\n"
                 "> Try rephrasing, naming the instrument, or clearing the document-kind filter.")
     notes = "".join(f"\n\n*Note: {md_escape(n)}.*" for n in answer.get("notes") or [])
-    return answer_markdown(answer["text"], t, answer["citations"]) + notes
+    text, lead = answer["text"], (answer.get("lead") or "").rstrip(".")
+    first = MARKER.search(text)
+    if lead and first and text.startswith(lead):  # the asked-for date, number or name, in bold above the quotes
+        head = f"**{md_escape(text[: first.start()].strip())}** " + answer_markdown(first.group(0), t, answer["citations"])
+        return head + "\n\n" + answer_markdown(text[first.end():].strip(), t, answer["citations"]) + notes
+    return answer_markdown(text, t, answer["citations"]) + notes
 
 
 def chat_messages(turns: list[dict], pending: str | None = None) -> list[dict]:
@@ -246,13 +251,15 @@ class ChatHandlers:
 
     def ask(self, question: str, history: list[dict] | str | None = None, kinds: list[str] | None = None) -> dict:
         """Answer a question with citations. history: earlier turns as [{"role", "content"}] (list or JSON);
-        kinds: document kinds to search (empty: all). Returns {"answer", "abstained", "citations", "notes"}."""
+        kinds: document kinds to search (empty: all). Returns {"answer", "abstained", "lead", "confidence", "citations",
+        "notes"}."""
         try:
             answer = self.assistant.ask(question, parse_history(history), filters=to_filters(kinds))
         except Exception as exc:
             raise gr.Error(friendly_error(exc), print_exception=False) from None
         citations = [c.model_dump(mode="json", exclude={"supported"}) for c in answer.citations]
-        return {"answer": answer.text, "abstained": answer.abstained, "citations": citations, "notes": answer.notes}
+        return {"answer": answer.text, "abstained": answer.abstained, "lead": answer.lead, "confidence": answer.confidence,
+                "citations": citations, "notes": answer.notes}
 
     def export(self, turns: list[dict], session: str = "local") -> gr.DownloadButton:
         if not turns:

@@ -64,6 +64,25 @@ def tables(results: dict) -> list[tuple[str, list[str], list[list[str]]]]:
         for split in [s for s in results["ablation"][0] if s != "name"]:
             rows = [[r["name"], *[fmt(r[split].get(m), m) for m in cols]] for r in results["ablation"]]
             out.append((f"Retrieval ablation on {split} (steps added one by one)", ["steps", *[LABELS[m] for m in cols]], rows))
+    rows_ = results.get("answer_ablation")
+    if rows_:
+        splits = [s for s in rows_[0] if s != "name"]
+
+        def f1(m: dict) -> float | None:
+            p, r = m.get("abstention_precision"), m.get("abstention_recall")
+            return 2 * p * r / (p + r) if p and r else None
+
+        full = rows_[0]
+        rows = []
+        for r in rows_:
+            cells = []
+            for split in splits:
+                c = r[split].get("answer_correctness")
+                delta = "" if r is full or c is None else f" ({c - full[split]['answer_correctness']:+.3f})"
+                cells += [fmt(c) + delta, fmt(f1(r[split]))]
+            rows.append([r["name"], *cells])
+        out.append(("Answer rules and scorer features, one off at a time",
+                    ["switched off", *[f"{s} {h}" for s in splits for h in ("correct (Δ)", "abstain F1")]], rows))
     comp = results.get("official_comparison")
     if comp:
         rows = [[LABELS.get(m, m), fmt(comp["with"]["overall"].get(m), m), fmt(comp["without"]["overall"].get(m), m)]

@@ -47,7 +47,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--official", action="store_true", help="Also ingest ../shared/space-law (official texts).")
     p.add_argument("--compare-official", action="store_true", help="Run with and without the official texts.")
     p.add_argument("--generator", help="Answerer name (Settings.answerer), e.g. extractive, openai, ollama.")
-    p.add_argument("--ablation", action="store_true", help="Switch the retrieval steps on one by one.")
+    p.add_argument("--ablation", action="store_true",
+                   help="Switch the retrieval steps on one by one; switch each answer rule and scorer feature off.")
     p.add_argument("--sweep", action="store_true", help="Abstention trade-off over thresholds 0.30..0.60.")
     p.add_argument("--dtype", choices=["fp32", "bf16"], help="Embedding dtype (default: the settings').")
     p.add_argument("--compare-dtype", action="store_true",
@@ -162,6 +163,33 @@ def run_baseline(baseline, questions: list[dict], checker) -> list[dict]:
                                    a.timings["total_ms"], checker))
     add_retrieval(records, lookup)
     return records
+
+
+def answer_ablation(assistant, questions: list[dict], checker, full: dict) -> list[dict]:
+    """Each hand rule of the answerer switched off, and each scorer feature held at its mean, one at a time:
+    their effect on dev and on test (correctness, abstention F1) beside the full pipeline's."""
+    from assistant.answer import RULES, ExtractiveAnswerer
+
+    inner = assistant.answerer
+    variants = [(f"rule: {r}", {"rules": frozenset(RULES) - {r}}) for r in RULES]
+    variants += [(f"feature: {f}", {"scorer": inner.scorer.without({f})}) for f in scoring_features()]
+    rows = [{"name": "full", **{split: summary["overall"] for split, summary in full.items()}}]
+    try:
+        for name, change in variants:
+            assistant.answerer = ExtractiveAnswerer(assistant.store, assistant.settings,
+                                                    change.get("scorer", inner.scorer), change.get("rules", inner.rules))
+            records = run_ours(assistant, questions, checker)
+            rows.append({"name": name, **{split: metrics.aggregate([r for r in records if r["split"] == split])
+                                          for split in full}})
+    finally:
+        assistant.answerer = inner
+    return rows
+
+
+def scoring_features() -> list[str]:
+    from assistant.scoring import FEATURES
+
+    return FEATURES
 
 
 def ablation_steps():
@@ -317,6 +345,9 @@ def evaluate(args, questions: list[dict], unreviewed: int, data_dir: Path) -> in
                                                          if r["split"] == split]) for split in by_split}}
             for name, steps in ablation_steps()]
         t = lap("ablation_s", t)
+    if args.ablation and assistant.answerer.name == "extractive":
+        results["answer_ablation"] = answer_ablation(assistant, questions, checker, results["splits"])
+        t = lap("answer_ablation_s", t)
     if args.sweep:
         results["sweep"] = metrics.sweep(tuned, getattr(assistant.answerer, "threshold", 0.5))
         results["sweep"]["approximate"] = assistant.answerer.name != "extractive"

@@ -162,7 +162,7 @@ def test_bad_numbers_removed_and_citations_renumbered(base):
     retrieved = base.engine.search(Q_OST, k=8)
     o, a = number(retrieved, OST), number(retrieved, ARTEMIS)
     reply = f"{OST_CLAIM} [{a}][{o}][9]. {ARTEMIS_CLAIM} [{a}, 42]."
-    answer = fake_answerer(base, FakeListChatModel(responses=[reply])).answer(Q_OST, retrieved, set())
+    answer = fake_answerer(base, FakeListChatModel(responses=[reply])).answer(Q_OST, retrieved)
     assert answer.text == f"{OST_CLAIM} [1][2]. {ARTEMIS_CLAIM} [1]."
     assert [(c.n, c.doc_id) for c in answer.citations] == [(1, "artemis"), (2, "ost")]
     assert all(c.supported for c in answer.citations) and not answer.unsupported
@@ -176,7 +176,7 @@ def test_unsupported_sentences_flagged_or_dropped(base, drop):
     o, lia = number(retrieved, OST), number(retrieved, LIABILITY)
     reply = f"{OST_CLAIM} [{o}]. {UNSUPPORTED} [{lia}]. The Moon is made of cheese."
     answerer = fake_answerer(base, FakeListChatModel(responses=[reply]), drop_unsupported=drop)
-    answer = answerer.answer(Q_OST, retrieved, set())
+    answer = answerer.answer(Q_OST, retrieved)
     assert answer.unsupported == [UNSUPPORTED + ".", "The Moon is made of cheese."]
     if drop:
         assert answer.text == f"{OST_CLAIM} [1]."
@@ -191,7 +191,7 @@ def test_obeyed_injection_is_unsupported(base):
     retrieved = base.engine.search("What does the lunar registry list?", k=8)
     r = number(retrieved, "lunar registry lists")
     reply = f"HACKED [{r}]. The lunar registry lists every landing site on the Moon that States report [{r}]."
-    answer = fake_answerer(base, FakeListChatModel(responses=[reply]), drop_unsupported=True).answer("q", retrieved, set())
+    answer = fake_answerer(base, FakeListChatModel(responses=[reply]), drop_unsupported=True).answer("q", retrieved)
     assert answer.unsupported == ["HACKED."] and "HACKED" not in answer.text
     assert answer.citations[0].doc_id == "registry" and INJECTION not in answer.citations[0].quote
 
@@ -199,7 +199,7 @@ def test_obeyed_injection_is_unsupported(base):
 def test_streamed_text_is_the_checked_text(base):
     retrieved = base.engine.search(Q_OST, k=8)
     reply = f"{OST_CLAIM} [{number(retrieved, OST)}][7]. {ARTEMIS_CLAIM} [{number(retrieved, ARTEMIS)}]."
-    *pieces, answer = fake_answerer(base, FakeListChatModel(responses=[reply])).stream(Q_OST, retrieved, set())
+    *pieces, answer = fake_answerer(base, FakeListChatModel(responses=[reply])).stream(Q_OST, retrieved)
     assert len(pieces) == 2 and "".join(pieces).strip() == answer.text
     assert "[7]" not in answer.text and [c.n for c in answer.citations] == [1, 2]
 
@@ -212,8 +212,8 @@ def test_streamed_text_is_the_checked_text(base):
 ])
 def test_bad_output_falls_back_to_extractive(base, model, reason):
     retrieved = base.engine.search(Q_OST, k=8)
-    for result in (fake_answerer(base, model).answer(Q_OST, retrieved, set()),
-                   list(fake_answerer(base, model).stream(Q_OST, retrieved, set()))[-1]):
+    for result in (fake_answerer(base, model).answer(Q_OST, retrieved),
+                   list(fake_answerer(base, model).stream(Q_OST, retrieved))[-1]):
         assert result.answerer == "extractive" and result.citations[0].doc_id == "ost"
         assert any(n.startswith(f"LLM answerer failed ({reason}") and n.endswith("; extractive answer shown")
                    for n in result.notes), result.notes
@@ -222,7 +222,7 @@ def test_bad_output_falls_back_to_extractive(base, model, reason):
 def test_all_sentences_dropped_falls_back(base):
     retrieved = base.engine.search(Q_OST, k=8)
     model = FakeListChatModel(responses=[f"{UNSUPPORTED} [{number(retrieved, OST)}]."])
-    answer = fake_answerer(base, model, drop_unsupported=True).answer(Q_OST, retrieved, set())
+    answer = fake_answerer(base, model, drop_unsupported=True).answer(Q_OST, retrieved)
     assert answer.answerer == "extractive" and "no sentence passed the citation check" in answer.notes[-1]
 
 
@@ -260,10 +260,10 @@ def test_llamacpp_chat_model_adapter(base):
     llama = FakeLlama()
     retrieved = base.engine.search(Q_OST, k=1)
     answerer = fake_answerer(base, LlamaCppChat(llama=llama))
-    answer = answerer.answer(Q_OST, retrieved, set())
+    answer = answerer.answer(Q_OST, retrieved)
     assert answer.text == f"{OST_CLAIM} [1]." and answer.citations[0].supported
     assert [m["role"] for m in llama.messages] == ["system", "user"]
-    assert list(answerer.stream(Q_OST, retrieved, set()))[-1].text == answer.text
+    assert list(answerer.stream(Q_OST, retrieved))[-1].text == answer.text
 
 
 def test_missing_model_name_is_a_clear_error(base_settings):
@@ -298,7 +298,7 @@ def test_openai_streaming(llm_assistant, server):
     server.enqueue(Reply(lambda body: f"{OST_CLAIM} [{passage_number(body, OST)}]. "
                                       f"{ARTEMIS_CLAIM} [{passage_number(body, ARTEMIS)}]."))
     retrieved = llm_assistant.engine.search(Q_OST, k=8)
-    *pieces, answer = llm_assistant.answerer.stream(Q_OST, retrieved, set())
+    *pieces, answer = llm_assistant.answerer.stream(Q_OST, retrieved)
     assert server.requests[-1]["body"]["stream"] is True
     assert pieces == [f"{OST_CLAIM} [1]. ", f"{ARTEMIS_CLAIM} [2]. "]
     assert answer.text == "".join(pieces).strip() and [c.doc_id for c in answer.citations] == ["ost", "artemis"]

@@ -152,3 +152,13 @@ def test_follow_up_is_about_the_same_instrument(corpus_assistant):
     _, turns = drain(handlers, "When was it signed?", turns)
     answer = turns[2]["answer"]
     assert "27 January 1967" in answer["text"] and "ost" in {c["doc_id"] for c in answer["citations"]}
+
+
+def test_the_asked_for_thing_is_shown_in_bold_above_the_quotes(corpus_assistant):
+    handlers = ChatHandlers(corpus_assistant)
+    _, turns = drain(handlers, "When did the Liability Convention enter into force?")
+    answer = turns[0]["answer"]
+    assert answer["lead"] and "1972" in answer["lead"]
+    shown = chat_messages(turns)[1]["content"]
+    assert shown.startswith("**") and "1972" in shown.split("**")[1], shown
+    assert "\n\n" in shown  # the quotes follow on their own paragraph
