@@ -41,8 +41,8 @@ def check_options(body: ChatRequest) -> None:
     """400 for the options an extractive answerer cannot honour, instead of ignoring them."""
     check_model(body.model)
     if body.n not in (None, 1):
-        raise OpenAIError(400, "n must be 1: the answer is extracted from the corpus, so every choice would be the "
-                          "same.", "n")
+        raise OpenAIError(400, "n > 1 is not supported: the answer is extracted from the corpus, so every choice "
+                          "would be the same.", "n")
     if body.tools and body.tool_choice != "none":
         raise OpenAIError(400, "Tool calling is not supported: this model answers from its corpus and never calls "
                           "tools (send tool_choice 'none' or no tools).", "tools")

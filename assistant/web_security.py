@@ -120,7 +120,7 @@ def cross_site_refusal(request: Request, settings: Settings, bearer_ok: bool) ->
 
     A valid bearer token cannot be sent by a foreign page without a CORS preflight, which only SGA_CORS_ORIGINS
     pass; so only requests without it are checked: Sec-Fetch-Site, Origin, and for tokenless uploads a custom
-    header (which forces a preflight) and a loopback Host (a DNS-rebinding page names its own host)."""
+    header on uploads (which forces a preflight) and a loopback Host (a DNS-rebinding page names its own host)."""
     if request.method not in UNSAFE or bearer_ok:
         return None
     allowed = {o.rstrip("/").lower() for o in settings.cors_origins}
@@ -131,7 +131,7 @@ def cross_site_refusal(request: Request, settings: Settings, bearer_ok: bool) ->
     if origin == "null" or (fetch_site in ("cross-site", "same-site") and origin not in allowed):
         return "Cross-site request refused: the browser reports it comes from another site."
     if not settings.api_token and request.url.path.startswith("/v1/documents"):
-        if not request.headers.get(PREFLIGHT_HEADER):
+        if request.method == "POST" and not request.headers.get(PREFLIGHT_HEADER):  # DELETE is preflighted anyway
             return (f"Uploads and deletes without an API token need the header '{PREFLIGHT_HEADER}: <anything>' "
                     "(it keeps other web pages from sending them), or set SGA_API_TOKEN and send it as a bearer token.")
         host = urlsplit(f"//{request.headers.get('host', '')}").hostname or ""
