@@ -313,7 +313,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         return StreamingResponse(ask_events(items), media_type="text/event-stream", headers=NO_CACHE)
 
     @v1.post("/chat/completions", response_model=ChatCompletion, tags=["openai"], max_body_size=JSON_LIMIT,
-             responses={**errors(400), 200: {"content": {"text/event-stream": {"schema": EVENT}},
+             responses={**errors(400, 404), 200: {"content": {"text/event-stream": {"schema": EVENT}},
                                              "description": "With stream=true: chat.completion.chunk events, [DONE]."}})
     def chat_completions(body: ChatRequest):
         result = reply(service.get(), body, check_length, f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time()))
