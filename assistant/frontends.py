@@ -25,6 +25,9 @@ TASKS = [  # (task, pattern of the prompt): the JSON key the reply must carry, a
     ("queries", re.compile(r'"queries"\s*:', re.IGNORECASE)),
     ("autocomplete", re.compile(r"autocompletion system|<type>.*</type>.*<text>", re.IGNORECASE | re.DOTALL)),
 ]
+# A system message that asks for a title as plain text (LobeChat's chainSummaryTitle); the user message is then
+# the conversation, one "role: content" line per message.
+TITLE_SYSTEM = re.compile(r"conversation summari[sz]er|generate a (concise|short) title", re.IGNORECASE)
 TASK_MARKER = re.compile(r"^###\s*Task:|<chat_history>", re.IGNORECASE | re.MULTILINE)
 SOURCES_BLOCK = re.compile(r"\n+Sources:\n(?:\[\d+\][^\n]*(?:\n|$))+", re.IGNORECASE)
 NUMBERS = {"one": 1, "a": 1, "a single": 1, "two": 2, "three": 3, "four": 4, "five": 5}
@@ -92,12 +95,16 @@ def detect_task(text: str) -> str | None:
     return next((task for task, pattern in TASKS if pattern.search(text)), None)
 
 
+def detect_system_task(system: str) -> str | None:
+    """'plain_title' when the system message asks for a title as plain text, else None."""
+    return "plain_title" if TITLE_SYSTEM.search(system) else None
+
+
 def conversation(text: str) -> list[dict]:
-    """The <chat_history> of a task prompt ("USER: …" / "ASSISTANT: …" lines) as role/content turns."""
+    """The conversation of a task prompt ("USER: …" / "ASSISTANT: …" lines, inside <chat_history> if there is
+    one) as role/content turns."""
     found = HISTORY.search(text)
-    if not found:
-        return []
-    body, turns = found.group(1), []
+    body, turns = (found.group(1) if found else text), []
     marks = list(SPEAKER.finditer(body))
     for i, m in enumerate(marks):
         end = marks[i + 1].start() if i + 1 < len(marks) else len(body)
@@ -120,6 +127,8 @@ class TaskAnswerer:
         questions = [t["content"] for t in turns if t["role"] == "user"]
         if task == "title":
             return json.dumps({"title": self.title(questions)}, ensure_ascii=False)
+        if task == "plain_title":  # "no punctuation marks", "maximum 50 characters"
+            return re.sub(r"\s+", " ", re.sub(r"[^\w\s-]", " ", self.title(questions))).strip()[:50].strip()
         if task == "tags":
             return json.dumps({"tags": self.tags(questions)}, ensure_ascii=False)
         if task == "follow_ups":

@@ -14,7 +14,8 @@ from typing import Callable, Iterator
 from .api_models import (MODEL_ID, ChatChoice, ChatCompletion, ChatMessageOut, ChatRequest, Usage, chat_chunks, sources_block,
                          split_chat, sse)
 from .chain import Assistant
-from .frontends import Style, TaskAnswerer, detect_task, drop_sources, strip_instructions, style_of
+from .frontends import (Style, TaskAnswerer, detect_system_task, detect_task, drop_sources, strip_instructions,
+                        style_of)
 from .types import Answer
 
 MODEL_ALIASES = {MODEL_ID, "sga", "space-governance"}  # documented in the README
@@ -156,7 +157,8 @@ def reply(assistant: Assistant, body: ChatRequest, check_length: Callable[[str],
         return Usage(prompt_tokens=prompt_tokens, completion_tokens=n, total_tokens=prompt_tokens + n)
 
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
-    task = detect_task(question)
+    system = "\n".join(m.text() for m in body.messages if m.role in ("system", "developer"))
+    task = detect_task(question) or detect_system_task(system)
     if task:
         content = TaskAnswerer(assistant).answer(task, question)
         shaped = Shaped(content, Answer(text=content, query=question), "stop")

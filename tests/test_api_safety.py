@@ -223,3 +223,12 @@ def test_query_prompt_gives_the_standalone_query(client, conversation):
 
 def test_autocomplete_prompt_answers_in_its_shape(client, conversation):
     assert task_reply(client, render((FIXTURES / "autocomplete.txt").read_text(), conversation)) == {"text": ""}
+
+
+def test_lobechat_title_prompt_gets_a_plain_title(client, conversation):
+    system = (Path(__file__).parent / "fixtures" / "lobechat" / "summary_title_system.txt").read_text()
+    got = client.chat.completions.create(model="sga", messages=[
+        {"role": "system", "content": system.replace("${locale}", "en-US")},
+        {"role": "user", "content": "\n".join(f"{role}: {text}" for role, text in conversation)}])
+    title = got.choices[0].message.content
+    assert "Outer Space Treaty" in title and len(title) <= 50 and not re.search(r"[.,:;!?\[\]{}\"]", title)
