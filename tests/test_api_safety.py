@@ -232,3 +232,21 @@ def test_lobechat_title_prompt_gets_a_plain_title(client, conversation):
         {"role": "user", "content": "\n".join(f"{role}: {text}" for role, text in conversation)}])
     title = got.choices[0].message.content
     assert "Outer Space Treaty" in title and len(title) <= 50 and not re.search(r"[.,:;!?\[\]{}\"]", title)
+
+
+def test_a_streamed_reply_is_shaped_like_the_whole_one(client):
+    options = {"model": "sga", "messages": [{"role": "user", "content": QUESTION}], "max_tokens": 30, "stop": ["[1]"]}
+    whole = client.chat.completions.create(**options).choices[0]
+    chunks = list(client.chat.completions.create(**options, stream=True))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == whole.message.content
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == whole.finish_reason
+
+
+def test_max_tokens_cuts_at_a_sentence_boundary():
+    from assistant.openai_compat import clean_text, within_words
+
+    text = "The first sentence has six words. [1] The second one is a little longer. [2]"
+    assert within_words(text, 12) == ("The first sentence has six words. [1]", True)
+    assert within_words(text, 3) == ("The first sentence", True)
+    assert within_words(text, 50) == (text, False)
+    assert clean_text("A sentence wrapped\nover two lines.\n\nSources:\n[1] X\n[2] Y") == "A sentence wrapped over two lines."
