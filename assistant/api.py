@@ -6,6 +6,7 @@ upload, delete), health and readiness; the Gradio web chat is mounted at "/" whe
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import ipaddress
 import itertools
@@ -13,7 +14,6 @@ import json
 import logging
 import os
 import re
-import secrets
 import shutil
 import threading
 import time
@@ -21,28 +21,30 @@ import uuid
 from pathlib import Path
 
 import yaml
-from fastapi import APIRouter, FastAPI, File, Request, Response, Security, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
-from fastapi.security import HTTPBearer
+from fastapi_offline import FastAPIOffline
 from filelock import FileLock
 from starlette.exceptions import HTTPException
 
-from .api_models import (MODEL_ID, UPLOAD_SUFFIXES, AskRequest, ChatChoice, ChatCompletion, ChatMessageOut, ChatRequest,
-                         DocumentDetail, DocumentList, DocumentSummary, ErrorResponse, Health, ModelCard, ModelList,
-                         Ready, SearchRequest, SearchResponse, Usage, ask_events, chat_chunks, safe_filename,
-                         sources_block, split_chat)
+from .api_models import (MODEL_ID, UPLOAD_SUFFIXES, AskRequest, ChatCompletion, ChatRequest, DocumentDetail, DocumentList,
+                         DocumentSummary, ErrorResponse, Health, ModelCard, ModelList, Ready, SearchRequest,
+                         SearchResponse, ask_events, safe_filename)
 from .chain import Assistant
 from .errors import AssistantError, BadQuestion, CorpusError, DocumentNotFound, IndexUnavailable
 from .ingest.index import plan_document
 from .ingest.load import discover, load_file
+from .openai_compat import OpenAIError, check_model, reply
 from .settings import Settings
 from .types import Answer, IngestReport
+from .web_security import (bearer, cross_site_refusal, login_router, require_token, route_refusal, token_matches,
+                           web_chat_refusal)
 
 log = logging.getLogger("assistant.api")
 STATUS = {BadQuestion: 400, CorpusError: 400, DocumentNotFound: 404, IndexUnavailable: 503}
-OPEN_PATHS = {"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+DOCS_ASSETS = "/docs-assets"  # Swagger UI's script and style, served from the fastapi-offline package
 JSON_LIMIT = 1 << 20  # bytes of a JSON request body
 UPLOADS = "/v1/documents"
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -62,11 +64,13 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def error_response(request: Request, status: int, detail: str, headers: dict | None = None, **extra) -> JSONResponse:
-    body = {"detail": detail, "request_id": getattr(request.state, "request_id", None), **extra}
-    if request.url.path.startswith(("/v1/chat/", "/v1/models")):  # where OpenAI clients read their message
-        kind = "authentication_error" if status == 401 else "server_error" if status >= 500 else "invalid_request_error"
-        body["error"] = {"message": detail, "type": kind, "code": None}
+def error_response(request: Request, status: int, detail: str, headers: dict | None = None, param: str | None = None,
+                   code: str | None = None, **extra) -> JSONResponse:
+    """Every error: `detail` (FastAPI's shape) and `error` {message, type, param, code} (OpenAI's), on every route."""
+    kind = {401: "authentication_error", 403: "permission_error", 404: "not_found_error"}.get(
+        status, "server_error" if status >= 500 else "invalid_request_error")
+    body = {"detail": detail, "request_id": getattr(request.state, "request_id", None), **extra,
+            "error": {"message": detail, "type": kind, "param": param, "code": code}}
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -116,6 +120,7 @@ class Service:
                 raise HTTPException(422, f"{name} cannot be ingested: {exc}") from None
             if not plan_document(doc):
                 raise HTTPException(422, f"{name} cannot be ingested: no passages after splitting.")
+            self.refuse_duplicate(name, data)
             meta = a.store.manifest().docs.get(doc.doc_id)
             if meta and (meta.get("source_key") != str(self.uploads) or Path(str(meta.get("path"))).name != name):
                 raise HTTPException(409, f"A document with id {doc.doc_id!r} already exists ({Path(str(meta.get('path'))).name}"
@@ -130,6 +135,21 @@ class Service:
             (self.uploads / name).unlink(missing_ok=True)
             raise HTTPException(422, f"{name} cannot be ingested: {skipped[0]}")
         return doc.doc_id, report
+
+    def refuse_duplicate(self, name: str, data: bytes) -> None:
+        """409 when a live document's file has exactly these bytes under another name (one text, one document)."""
+        digest = hashlib.sha256(data).digest()
+        for doc_id, meta in self.get().store.manifest().docs.items():
+            path = Path(str(meta.get("path") or ""))
+            if meta.get("source_key") == str(self.uploads):
+                path = self.uploads / path.name
+            try:
+                same = path.name != name and path.is_file() and hashlib.sha256(path.read_bytes()).digest() == digest
+            except OSError:
+                continue
+            if same:
+                raise HTTPException(409, f"{name} has the same content as the document {doc_id!r} ({path.name}); "
+                                    f"it is already indexed.")
 
     def remove(self, doc_id: str) -> IngestReport:
         a = self.get()
@@ -166,24 +186,32 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         service.get()
     except AssistantError as exc:
         log.error("assistant not ready at startup: %s", exc)
-    app = FastAPI(title="Space-governance assistant API", version="0.1.0",
-                  description="Cited answers from the space-governance corpus. With SGA_API_TOKEN set, send "
-                              "`Authorization: Bearer <token>` on every route but /health and the docs.")
+    app = FastAPIOffline(title="Space-governance assistant API", version="0.1.0", redoc_url=None, static_url=DOCS_ASSETS,
+                         description="Cited answers from the space-governance corpus. With SGA_API_TOKEN set, send "
+                                     "`Authorization: Bearer <token>` on every /v1 route.")
 
     def check_length(text: str, what: str = "question") -> None:
         if len(text) > limit:
             raise HTTPException(422, f"The {what} is too long ({len(text)} characters; the limit is {limit}).")
 
-    def refusal(request: Request) -> JSONResponse | None:
+    async def refusal(request: Request) -> Response | None:
+        """Refused before any route runs: unknown paths and methods, cross-site writes, the web chat without a
+        session; the /v1 routes check the token themselves (require_token)."""
         path = request.url.path
-        if request.method == "OPTIONS" or path in OPEN_PATHS:
-            return None
-        if token:
-            scheme, _, given = request.headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), token.encode()):
-                return error_response(request, 401, "Missing or wrong API token: send 'Authorization: Bearer <token>'.",
-                                      headers={"WWW-Authenticate": "Bearer"})
-        elif request.method in ("POST", "DELETE") and path.startswith("/v1/documents"):
+        unrouted = route_refusal(app, request.scope)
+        if unrouted:
+            status, detail, headers = unrouted
+            return error_response(request, status, detail, headers=headers)
+        bearer_ok = token_matches(await bearer(request), token)
+        cross_site = cross_site_refusal(request, settings, bearer_ok)
+        if cross_site:
+            return error_response(request, 403, cross_site)
+        chat = web_chat_refusal(request, settings, bearer_ok)
+        if isinstance(chat, Response):
+            return chat
+        if chat:
+            return error_response(request, 401, chat, headers={"WWW-Authenticate": "Bearer"})
+        if not token and request.method in ("POST", "DELETE") and path.startswith("/v1/documents"):
             local = (request.scope.get("server") or ("127.0.0.1", 0))[0]
             if not (is_loopback(host) and is_loopback(local)):
                 return error_response(request, 403, "Uploading or deleting documents on a server reachable from other "
@@ -203,7 +231,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         given = request.headers.get("x-request-id", "")
         request.state.request_id = rid = given if REQUEST_ID.match(given) else uuid.uuid4().hex
         started = time.perf_counter()
-        response = refusal(request)
+        response = await refusal(request)
         if response is None:
             try:
                 response = await call_next(request)
@@ -216,9 +244,15 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
                  (time.perf_counter() - started) * 1000)
         return response
 
-    if settings.cors_origins:  # added last, so it is outermost: preflights and 401s get CORS headers
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=["Authorization", "Content-Type", "X-Request-ID"], expose_headers=["X-Request-ID"])
+    # Added last, so it is outermost: preflights and 401s get CORS headers. Added even with no origins, so that
+    # nothing is allowed: Gradio adds its own, permissive for localhost, only when the parent app has none.
+    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+                       allow_headers=["Authorization", "Content-Type", "X-Request-ID", "X-Requested-With"],
+                       expose_headers=["X-Request-ID"])
+
+    @app.exception_handler(OpenAIError)
+    async def on_openai_error(request: Request, exc: OpenAIError):
+        return error_response(request, exc.status, exc.message, param=exc.param, code=exc.code)
 
     @app.exception_handler(AssistantError)
     async def on_assistant_error(request: Request, exc: AssistantError):
@@ -258,7 +292,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         a.engine.snapshot()
         return Ready(status="ready", **{k: status[k] for k in ("documents", "passages", "version", "mode", "answerer")})
 
-    v1 = APIRouter(prefix="/v1", dependencies=[Security(HTTPBearer(auto_error=False))] if token else [])
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_token(token)), Depends(bearer)] if token else [])
 
     @v1.post("/search", response_model=SearchResponse, tags=["answers"], responses=errors(400), max_body_size=JSON_LIMIT)
     def search(body: SearchRequest):
@@ -279,32 +313,25 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         return StreamingResponse(ask_events(items), media_type="text/event-stream", headers=NO_CACHE)
 
     @v1.post("/chat/completions", response_model=ChatCompletion, tags=["openai"], max_body_size=JSON_LIMIT,
-             responses={**errors(400), 200: {"content": {"text/event-stream": {"schema": EVENT}},
+             responses={**errors(400, 404), 200: {"content": {"text/event-stream": {"schema": EVENT}},
                                              "description": "With stream=true: chat.completion.chunk events, [DONE]."}})
     def chat_completions(body: ChatRequest):
-        question, history = split_chat(body.messages)
-        check_length(question)
-        cid, created, model = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time()), body.model
-        prompt_tokens = sum(len(m.text().split()) for m in body.messages)
-
-        def usage(content: str) -> Usage:
-            n = len(content.split())
-            return Usage(prompt_tokens=prompt_tokens, completion_tokens=n, total_tokens=prompt_tokens + n)
-
-        if not body.stream:
-            answer = service.get().ask(question, history, k=body.k, filters=body.filters)
-            content = answer.text + sources_block(answer)
-            return ChatCompletion(id=cid, created=created, model=model, usage=usage(content), citations=answer.citations,
-                                  choices=[ChatChoice(message=ChatMessageOut(content=content))])
-        items = start_stream(service.get(), question, history, body.k, body.filters)
-        include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        chunks = chat_chunks(items, {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model},
-                             usage if include_usage else None)
+        result = reply(service.get(), body, check_length, f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time()))
+        if isinstance(result, ChatCompletion):
+            return result
+        chunks = itertools.chain([next(result)], result)  # an error before the first event is a 4xx, not a stream
         return StreamingResponse(chunks, media_type="text/event-stream", headers=NO_CACHE)
+
+    card = ModelCard(id=MODEL_ID, created=STARTED, owned_by="space-governance-assistant")
 
     @v1.get("/models", response_model=ModelList, tags=["openai"], responses=errors())
     def models():
-        return ModelList(data=[ModelCard(id=MODEL_ID, created=STARTED, owned_by="space-governance-assistant")])
+        return ModelList(data=[card])
+
+    @v1.get("/models/{model_id}", response_model=ModelCard, tags=["openai"], responses=errors(404))
+    def model(model_id: str):
+        check_model(model_id)
+        return card
 
     @v1.get("/documents", response_model=DocumentList, tags=["documents"], responses=errors())
     def list_documents():
@@ -345,6 +372,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             return service.remove(doc_id)
 
     app.include_router(v1)
+    if token:
+        app.include_router(login_router(settings))
     if ui and service.assistant is not None and importlib.util.find_spec(f"{__package__}.ui") is not None:
         try:  # mounted last, so the API routes above win over "/"
             import gradio as gr

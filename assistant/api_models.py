@@ -22,6 +22,7 @@ from .types import Answer, Citation, Passage
 log = logging.getLogger("assistant.api")
 MODEL_ID = "space-governance-assistant"
 UPLOAD_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
+SOURCES_LIST = re.compile(r"\n+Sources:\n(?:\[\d+\][^\n]*(?:\n|$))+")
 RESERVED_NAMES = {"readme.md", "text.txt", "metadata.yaml"}  # the loader skips these or treats them specially
 
 
@@ -85,16 +86,29 @@ class StreamOptions(BaseModel):
 
 
 class ChatRequest(BaseModel):
-    """OpenAI's request body; sampling parameters (temperature, ...) are accepted and ignored."""
+    """OpenAI's request body; sampling parameters (temperature, top_p, seed, ...) are accepted and ignored: the
+    answer is extracted, not sampled."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [
         {"model": MODEL_ID, "messages": [{"role": "user", "content": "Who is liable for damage caused by satellites?"}]},
         {"model": MODEL_ID, "stream": True, "messages": [{"role": "system", "content": "Be brief."},
                                                          {"role": "user", "content": "What are the Artemis Accords?"}]}]})
-    model: str = Field(MODEL_ID, max_length=200, description="Any string; echoed back.")
+    model: str = Field(MODEL_ID, max_length=200, description=f"{MODEL_ID!r} or an alias ('sga', 'space-governance'); "
+                       "echoed back. Other names: 404 model_not_found.")
     messages: list[ChatMessage] = Field(..., min_length=1, max_length=200)
     stream: bool = False
     stream_options: StreamOptions | None = None
+    n: int | None = Field(None, ge=1, le=128, description="Only 1: the answer is extractive (n > 1: 400).")
+    max_tokens: int | None = Field(None, ge=1, description="Cuts the answer at a sentence boundary (tokens = words).")
+    max_completion_tokens: int | None = Field(None, ge=1, description="Same as max_tokens.")
+    stop: str | list[str] | None = Field(None, description="Up to 4 sequences; the reply ends before the first.")
+    response_format: dict | None = Field(None, description="{'type': 'text'} or {'type': 'json_object'} (the answer "
+                                         "and its sources as JSON); json_schema: 400.")
+    tools: list[dict] | None = Field(None, description="Not supported: a non-empty list is a 400 unless tool_choice "
+                                     "is 'none'.")
+    tool_choice: str | dict | None = None
+    functions: list[dict] | None = Field(None, description="Not supported (400).")
+    logprobs: bool | None = Field(None, description="Not supported (400 when true).")
     k: int | None = Field(None, ge=1, le=50, description="Extension: passages to retrieve.")
     filters: Filters | None = Field(None, description="Extension: metadata filters.")
 
@@ -203,7 +217,8 @@ def split_chat(messages: list[ChatMessage]) -> tuple[str, list[dict]]:
     last = max((i for i, m in enumerate(messages) if m.role == "user"), default=None)
     if last is None:
         raise BadQuestion("No user message: the last message with role 'user' is the question.")
-    history = [{"role": m.role, "content": m.text()} for m in messages[:last] if m.role in ("user", "assistant")]
+    history = [{"role": m.role, "content": SOURCES_LIST.sub("", m.text()).rstrip()}  # our own earlier Sources lists
+               for m in messages[:last] if m.role in ("user", "assistant")]
     return messages[last].text(), history
 
 

@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(20 * 1024 * 1024, gt=0)
     max_file_bytes: int = Field(50 * 1024 * 1024, gt=0, description="Larger corpus files are skipped.")
     api_token: str | None = None
+    ui_password: str | None = Field(None, description="Opens the web chat when a token is set (default: the token).")
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     @field_validator("corpus_dirs", "cors_origins", mode="before")

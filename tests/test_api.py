@@ -27,6 +27,7 @@ ZEPHYR = (b"---\nid: zephyr-protocol\ntitle: Zephyr Protocol on Lunar Dust\nkind
           b"The Zephyr Protocol on lunar dust was signed on 3 March 2031 by Freedonia. It sets limits on the lunar dust "
           b"that landers may raise near historic sites.\n")
 ZEPHYR_Q = "When was the Zephyr Protocol on lunar dust signed, and by whom?"
+WRITE = {"X-Requested-With": "tests"}  # what the API asks of tokenless uploads: a header no cross-site form can send
 
 
 def wait_for_health(base: str, alive, timeout: float = 60.0) -> None:
@@ -187,7 +188,8 @@ def test_unexpected_errors_are_500_without_details(small_assistant, monkeypatch)
     with live_server(create_app(assistant=small_assistant, ui=False)) as base:
         got = httpx.post(f"{base}/v1/search", json={"query": "liability"}, headers={"X-Request-ID": "trace-42"})
     assert got.status_code == 500
-    assert got.json() == {"detail": "internal error", "request_id": "trace-42"}
+    assert got.json() == {"detail": "internal error", "request_id": "trace-42", "error": {
+        "message": "internal error", "type": "server_error", "param": None, "code": None}}
     assert got.headers["x-request-id"] == "trace-42" and "secret" not in got.text and "Traceback" not in got.text
 
 
@@ -212,7 +214,8 @@ def test_upload_answer_delete_and_restart(small_settings, embedder, tmp_path):
     """Upload -> cited; a fresh process on the same data_dir still cites it; delete -> gone, also after restart."""
     log = tmp_path / "server.log"
     with live_server(create_app(small_settings, ui=False)) as base:
-        up = httpx.post(f"{base}/v1/documents", files={"file": ("zephyr.md", ZEPHYR, "text/markdown")}, timeout=60)
+        up = httpx.post(f"{base}/v1/documents", files={"file": ("zephyr.md", ZEPHYR, "text/markdown")}, timeout=60,
+                        headers=WRITE)
         assert up.status_code == 201, up.text
         assert up.json()["added_documents"] == ["zephyr-protocol"]
         assert up.headers["location"] == "/v1/documents/zephyr-protocol"
@@ -243,7 +246,7 @@ def test_upload_refusals_and_sanitised_names(small_settings, small_assistant):
     uploads = settings.data_dir / "uploads"
     with live_server(create_app(settings, small_assistant, ui=False)) as base:
         def upload(name, data):
-            return httpx.post(f"{base}/v1/documents", files={"file": (name, data)}, timeout=60)
+            return httpx.post(f"{base}/v1/documents", files={"file": (name, data)}, timeout=60, headers=WRITE)
 
         binary = upload("data.md", b"\x00\x01\x02 lunar dust")
         assert binary.status_code == 422 and "binary" in binary.json()["detail"]
@@ -258,7 +261,7 @@ def test_upload_refusals_and_sanitised_names(small_settings, small_assistant):
         parts = [b"--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"chunked.md\"\r\n\r\n",
                  *[b"y" * 10_000] * 20, b"\r\n--b0undary--\r\n"]
         chunked = httpx.post(f"{base}/v1/documents", content=iter(parts),  # no Content-Length: counted while read
-                             headers={"content-type": "multipart/form-data; boundary=b0undary"})
+                             headers={"content-type": "multipart/form-data; boundary=b0undary", **WRITE})
         assert chunked.status_code == 413 and "4096" in chunked.json()["detail"]
         clash = upload("ost.md", b"---\nid: ost\ntitle: Not the treaty\n---\n\nSomething else entirely about the Moon.\n")
         assert clash.status_code == 409 and "ost" in clash.json()["detail"]
@@ -282,7 +285,8 @@ def test_upload_refusals_and_sanitised_names(small_settings, small_assistant):
 
 def test_write_routes_need_a_token_off_loopback(small_settings, small_assistant):
     with live_server(create_app(small_settings, small_assistant, host="0.0.0.0", ui=False)) as base:
-        refused = httpx.post(f"{base}/v1/documents", files={"file": ("a.md", b"# A\n\nText about the Moon.\n")})
+        refused = httpx.post(f"{base}/v1/documents", files={"file": ("a.md", b"# A\n\nText about the Moon.\n")},
+                             headers=WRITE)
         assert refused.status_code == 403 and "token" in refused.json()["detail"]
         assert httpx.delete(f"{base}/v1/documents/ost").status_code == 403
         assert httpx.get(f"{base}/v1/documents").status_code == 200
@@ -306,7 +310,7 @@ def test_bearer_token_auth_and_cors(small_settings, small_assistant):
         assert missing.status_code == 401 and "token" in missing.json()["detail"]
         assert missing.headers["www-authenticate"] == "Bearer"
         assert httpx.get(f"{base}/v1/documents", headers={"Authorization": "Bearer wrong"}).status_code == 401
-        assert httpx.get(f"{base}/ready").status_code == 401
+        assert httpx.get(f"{base}/ready").status_code == 200  # open for probes: counts and version only
         good = {"Authorization": "Bearer s3cret-token"}
         assert httpx.get(f"{base}/v1/documents", headers=good).status_code == 200
         assert httpx.post(f"{base}/v1/ask", json={"question": "Who was liable for Cosmos 954?"}, headers=good).status_code == 200

@@ -163,7 +163,7 @@ def test_serve_with_two_workers_shares_state_through_chroma(chroma_server, small
                 "# Lunar Dust Code\n\n## Section 4\n\nSection 4 of the Lunar Dust Code caps regolith sifting at "
                 "seventeen tonnes per landing site per year.\n")
         up = httpx.post(f"{base}/v1/documents", files={"file": ("lunar-dust-code.md", note.encode(), "text/markdown")},
-                        timeout=300)
+                        timeout=300, headers={"X-Requested-With": "tests"})  # tokenless uploads need it
         assert up.status_code in (200, 201), up.text
         after = from_both_workers("How much regolith sifting does the Lunar Dust Code allow?",
                                   lambda cited, text: cited[:1] == ["lunar-dust-code"] and "seventeen tonnes" in text)
