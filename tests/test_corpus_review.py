@@ -21,14 +21,14 @@ from conftest import REPO, write_doc
      "the State where a re-entered space object landed is the one asked to follow appropriate procedures", None),
     ("Does the 1 mSv dose limit of the Nuclear Power Sources Principles apply to every accident?",
      "low-probability accidents with potentially serious radiological consequences", None),
-    ("What does LTS guideline C.3 say about making space data available to countries hit by disasters?",
+    ("Under LTS guideline C.3, must space data for countries in crisis be free of charge?",
      "freely, quickly and easily available for countries in crisis", "free of charge"),
 ], ids=["B.9-advises", "B.9-follows-procedures", "NPS-Principle-3-carve-out", "C.3-wording"])
 def test_the_answer_quotes_the_corrected_provision(corpus_assistant, question, corrected, wrong):
     answer = corpus_assistant.ask(question)
     assert not answer.abstained, answer.text
     assert corrected in answer.text, answer.text
-    if wrong:
+    if wrong:  # the misreading is gone from the corpus, so no quoted sentence carries it
         assert wrong not in answer.text
 
 
