@@ -107,7 +107,9 @@ def search(
 
 @corpus_app.command("stats")
 def corpus_stats(json_out: bool = typer.Option(False, "--json")) -> None:
-    """Documents, passages and sections per kind and per source."""
+    """Documents, passages and sections per kind and per source; briefs' undated present-tense claims."""
+    from .ingest.claims import find_undated_claims
+
     assistant = _assistant()
     manifest = assistant.store.manifest()
     snapshot = assistant.engine.snapshot()
@@ -121,6 +123,7 @@ def corpus_stats(json_out: bool = typer.Option(False, "--json")) -> None:
             if p and p.section:
                 rows[key]["sections"].add((doc_id, p.section))
     docs = sorted(manifest.docs.items(), key=lambda kv: (str(kv[1].get("kind")), kv[0]))
+    undated = find_undated_claims(list(assistant.settings.corpus_dirs))
     if json_out:
         print(json.dumps({
             "documents": [{"doc_id": d, "title": m.get("short_title") or m.get("title"), "kind": m.get("kind"),
@@ -128,6 +131,8 @@ def corpus_stats(json_out: bool = typer.Option(False, "--json")) -> None:
                            "date": m.get("date")} for d, m in docs],
             "by_kind": [{"source": s, "kind": k, "documents": v["documents"], "passages": v["passages"],
                          "sections": len(v["sections"])} for (s, k), v in sorted(rows.items())],
+            "undated_claims": [{"doc_id": c.doc_id, "section": c.section, "reason": c.reason, "sentence": c.sentence}
+                               for c in undated],
         }, indent=2))
         return
     table = Table(title="Corpus by source and kind")
@@ -144,6 +149,9 @@ def corpus_stats(json_out: bool = typer.Option(False, "--json")) -> None:
         docs_table.add_row(doc_id, str(meta.get("short_title") or meta.get("title"))[:60], str(meta.get("kind")),
                            str(meta.get("date") or "undated"), str(meta.get("n_passages")), str(offtopic.get(doc_id, 0)))
     console.print(docs_table)
+    console.print(f"[bold]{len(undated)}[/bold] present-tense counts or office-holders without an 'as of' date")
+    for claim in undated:
+        console.print(f"[yellow]undated[/yellow] {claim}")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False)
