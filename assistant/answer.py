@@ -231,7 +231,7 @@ def select(sentences: list[Sentence], limit: int, refs: set | None = None, offic
         chosen.append(s)
     # Official texts say what the law is; briefs give context after them. When a passage of an official
     # text supports the answer nearly as well as the best summary, it is quoted first.
-    if official_first and not any(s.passage.source_type == "official" for s in chosen):
+    if official_first and not any(s.passage.source_type == "official" and same_provision(s.passage, best.passage) for s in chosen):
         official = next((s for s in sentences if s.passage.source_type == "official" and same_provision(s.passage, best.passage)), None)
         named = official is not None and section_key(official.passage.section) in (refs or set())
         if official is not None and (named or official.score >= OFFICIAL_SHARE * best.score):
@@ -247,6 +247,7 @@ def official_companions(answerer: ExtractiveAnswerer, question: Question, senten
     did not rank that text itself: the answer can then quote the law and cite the brief for context."""
     seen = {p.id for p in retrieved.passages}
     extra: list[Passage] = []
+    rank_of: dict[str, int] = {}  # the texts of one provision are one place: the official text takes the brief's rank
     for s in sentences[:2]:
         key = section_key(s.passage.section)
         if s.passage.source_type == "official" or key is None:
@@ -256,11 +257,12 @@ def official_companions(answerer: ExtractiveAnswerer, question: Question, senten
             if p and pid not in seen and same_provision(p, s.passage):
                 extra.append(p)
                 seen.add(pid)
+                rank_of[pid] = s.rank
     if not extra:
         return []
     found = candidates(answerer.store, retrieved, extra)
     for c in found:
-        c.rank = len(retrieved.passages)
+        c.rank = rank_of[c.passage.id]
     return score(found, question, retrieved, answerer.scorer)
 
 
