@@ -34,6 +34,7 @@ from .api_models import (MODEL_ID, UPLOAD_SUFFIXES, AskRequest, ChatChoice, Chat
                          Ready, SearchRequest, SearchResponse, Usage, ask_events, chat_chunks, safe_filename,
                          sources_block, split_chat)
 from .chain import Assistant
+from .api_provisions import provisions_router
 from .errors import AssistantError, BadQuestion, CorpusError, DocumentNotFound, IndexUnavailable
 from .ingest.index import plan_document
 from .ingest.load import discover, load_file
@@ -344,6 +345,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         with service.write_lock:
             return service.remove(doc_id)
 
+    v1.include_router(provisions_router(service, limit, errors(400)))
     app.include_router(v1)
     if ui and service.assistant is not None and importlib.util.find_spec(f"{__package__}.ui") is not None:
         try:  # mounted last, so the API routes above win over "/"
