@@ -184,12 +184,10 @@ def evaluate(args, queries: list[dict], data_dir: Path) -> int:
         if not args.no_baseline:
             rows["langchain tutorial"] = score(rank_baseline(assistant, queries, dirs), queries)
         if args.ablation:
-            for label, steps in (("dense passages only", ProvisionSteps(False, False, False, False)),
-                                 ("+ dense sentences", ProvisionSteps(True, True, False, False)),
-                                 ("+ BM25 per provision", ProvisionSteps(True, True, True, False)),
+            for label, steps in (("dense only (best passage per provision)", ProvisionSteps(True, False, False)),
+                                 ("BM25 only (one document per provision)", ProvisionSteps(False, True, False)),
+                                 ("dense + BM25 (score fusion)", ProvisionSteps(True, True, False)),
                                  ("+ vocabulary = ours", ProvisionSteps())):
-                if label == "dense passages only":
-                    steps = ProvisionSteps(True, False, False, False)
                 rows[f"ablation: {label}"] = score(rank_ours(assistant, queries, steps), queries)
         results[name] = rows
         table = Table(title=f"provision search, {name} ({len(queries)} queries; recall@10 / recall@20 / nDCG@10)")
