@@ -204,13 +204,16 @@ def evaluate(args, queries: list[dict], data_dir: Path) -> int:
 
 
 def gate(args, results: dict, console) -> int:
-    """Exit 1 when ours falls below a minimum on the test split, in any configuration run."""
+    """Exit 1 when ours falls below a minimum on the test split, in any configuration run, or a baseline beats it."""
     if not args.gate:
         return 0
     minimum = tomllib.loads(args.thresholds.read_text(encoding="utf-8")).get("minimum", {})
     problems = [f"{name} test {metric} {rows['ours']['test'][metric]:.3f} < {floor}"
                 for name, rows in results.items() for metric, floor in minimum.items()
                 if rows["ours"]["test"].get(metric, 1.0) < floor]
+    problems += [f"{name}: {label} test nDCG@10 {by_split['test']['ndcg_at_10']:.3f} >= ours"
+                 for name, rows in results.items() for label, by_split in rows.items()
+                 if not label.startswith(("ours", "ablation")) and by_split["test"]["ndcg_at_10"] >= rows["ours"]["test"]["ndcg_at_10"]]
     for problem in problems:
         console.print(f"[red]gate failed:[/red] {problem}")
     if not problems:
