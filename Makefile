@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# One index per corpus configuration, shared by the evals and kept between runs (it follows the corpus).
+EVAL_INDEX := data/eval-index
 
 .PHONY: run test eval bench serve ingest clean
 
@@ -25,7 +27,8 @@ ingest: $(STAMP)
 test: $(STAMP)
 	@test -x /usr/bin/chromium || echo "note: /usr/bin/chromium missing; browser tests will be skipped (apt-get install -y chromium)"
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
-	HF_HUB_OFFLINE=1 $(BIN)/python -m assistant eval
+	HF_HUB_OFFLINE=1 $(BIN)/python -m assistant eval --data-dir $(EVAL_INDEX)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m assistant eval-provisions --official --data-dir $(EVAL_INDEX)
 
 eval: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m assistant eval --official --compare-official --compare-dtype --ablation --sweep

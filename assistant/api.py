@@ -33,6 +33,7 @@ from .api_models import (MODEL_ID, UPLOAD_SUFFIXES, AskRequest, ChatCompletion, 
                          DocumentSummary, ErrorResponse, Health, ModelCard, ModelList, Ready, SearchRequest,
                          SearchResponse, ask_events, safe_filename)
 from .chain import Assistant
+from .api_provisions import provisions_router
 from .errors import AssistantError, BadQuestion, CorpusError, DocumentNotFound, IndexUnavailable
 from .ingest.index import plan_document
 from .ingest.load import discover, load_file
@@ -371,6 +372,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         with service.write_lock:
             return service.remove(doc_id)
 
+    v1.include_router(provisions_router(service, limit, errors(400)))
     app.include_router(v1)
     if token:
         app.include_router(login_router(settings))

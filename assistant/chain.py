@@ -17,6 +17,7 @@ from .safety import looks_like_injection
 from .retrieval import Filters, HybridRetriever, HybridSearch, Retrieved, Steps
 from .settings import Settings
 from .store import Store
+from .provisions import ProvisionResults, ProvisionSearch
 from .types import Answer, IngestReport, Passage
 from .question import Question, analyse
 from .vocab import Vocabulary
@@ -55,6 +56,7 @@ class Assistant:
         self.settings, self.store, self.embedder = settings, store, embedder
         self.vocabulary = Vocabulary.default()
         self.engine = HybridSearch(store, embedder, self.vocabulary, settings.candidates, settings.data_dir / "cache")
+        self.provision_search = ProvisionSearch(self.engine)
         self.answerer = answerer or make_answerer(settings.answerer, store, settings)
         self.chain = self._build_chain()
 
@@ -155,6 +157,15 @@ class Assistant:
         if isinstance(filters, dict):
             filters = Filters(**filters)
         return self.engine.search(self.engine.spell(text)[0], k=k, filters=filters).passages
+
+    def provisions(self, topic: str, k: int = 20, filters: Filters | dict | None = None) -> ProvisionResults:
+        """Every provision on a topic across instruments, grouped by instrument (official text first)."""
+        text = clean_question(topic, self.settings.max_question_chars)
+        if not 1 <= k <= 100:
+            raise BadQuestion("k must be between 1 and 100.")
+        if isinstance(filters, dict):
+            filters = Filters(**filters)
+        return self.provision_search.provisions(self.engine.spell(text)[0], k=k, filters=filters)
 
     def ingest(self, sources=None, rebuild: bool = False, progress: bool = True) -> IngestReport:
         return ingest(self.settings, sources, rebuild, progress, self.store, self.embedder)

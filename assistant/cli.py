@@ -1,4 +1,4 @@
-"""Command line: ingest, ask, search, corpus stats, eval, serve, bench. `python -m assistant --help`."""
+"""Command line: ingest, ask, search, provisions, corpus stats, eval, eval-provisions, serve, bench. `python -m assistant --help`."""
 
 from __future__ import annotations
 
@@ -105,6 +105,29 @@ def search(
         console.print(f"[bold]{i}.[/bold] {p.label} [dim]({p.doc_id}, score {p.score})[/dim]\n    {p.text[:300]}")
 
 
+@app.command()
+def provisions(
+    topic: str = typer.Argument(..., help="A legal concept, e.g. 'registration of space objects'."),
+    k: int = typer.Option(20, "--k", help="Provisions to list (1-100)."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Every provision on a topic across the treaties, principles, guidelines, national laws and accords."""
+    try:
+        found = _assistant().provisions(topic, k=k)
+    except AssistantError as exc:
+        _fail(exc)
+    if json_out:
+        print(found.model_dump_json(indent=2))
+        return
+    table = Table(title=f"Provisions on: {topic}", show_lines=False)
+    for column in ("#", "instrument", "provision", "official citation", "date", "relevant sentence"):
+        table.add_column(column, overflow="fold")
+    for p in found.provisions:
+        table.add_row(str(p.rank), p.instrument, f"{p.label}" + (f": {p.heading}" if p.heading else ""),
+                      p.official_citation or "", p.date or "", p.sentence)
+    console.print(table)
+
+
 @corpus_app.command("stats")
 def corpus_stats(json_out: bool = typer.Option(False, "--json")) -> None:
     """Documents, passages and sections per kind and per source; briefs' undated present-tense claims."""
@@ -160,6 +183,15 @@ def eval(ctx: typer.Context) -> None:
     from eval.run import main as eval_main
 
     raise typer.Exit(eval_main(list(ctx.args)))
+
+
+@app.command("eval-provisions", context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+             add_help_option=False)
+def eval_provisions(ctx: typer.Context) -> None:
+    """Run the provision-search eval (see `python -m assistant eval-provisions --help`)."""
+    from eval.provisions import main as provisions_main
+
+    raise typer.Exit(provisions_main(list(ctx.args)))
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False)

@@ -1,5 +1,6 @@
 """The web chat (Gradio Blocks): streamed answers with [n] links to a sources panel, follow-ups, a kind
-filter, Markdown export, thumbs feedback, and a named API endpoint `/ask` for gradio_client. Offline."""
+filter, Markdown export, thumbs feedback, a Provisions tab (ui_provisions.py), and a named API endpoint `/ask`
+for gradio_client. Offline."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from .dating import format_date
 from .errors import AssistantError, BadQuestion
 from .retrieval import Filters
 from .types import Answer
+from .ui_provisions import CSS as PROVISIONS_CSS
+from .ui_provisions import provisions_html, provisions_markdown, provisions_topic
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,7 @@ CSS = """
 def launch_options() -> dict[str, Any]:
     """Theme, CSS and footer for `demo.launch(**launch_options())` or `gr.mount_gradio_app(..., **launch_options())`
     (Gradio 6 takes them at launch, not in the Blocks constructor)."""
-    return {"theme": THEME, "css": CSS, "footer_links": ["api", "settings"]}
+    return {"theme": THEME, "css": CSS + PROVISIONS_CSS, "footer_links": ["api", "settings"]}
 
 
 # -- rendering ---------------------------------------------------------------------------------------
@@ -91,6 +94,8 @@ def turn_markdown(turn: dict, t: int) -> str:
     answer = turn.get("answer")
     if answer is None:
         return "…"
+    if answer.get("markdown"):  # a provisions list, written by ui_provisions
+        return answer["markdown"]
     if answer["abstained"]:
         return (f"> ℹ️ **Not in the corpus.** {md_escape(answer['text'])}\n>\n"
                 "> Try rephrasing, naming the instrument, or clearing the document-kind filter.")
@@ -149,7 +154,7 @@ def sources_html(turns: list[dict]) -> str:
     blocks = []
     for i, (t, turn) in enumerate(reversed(answered)):
         answer = turn["answer"]
-        body = "".join(citation_html(c, t) for c in answer["citations"]) or (
+        body = answer.get("provisions_html") or "".join(citation_html(c, t) for c in answer["citations"]) or (
             '<p class="sga-empty">No sources: the corpus does not answer this question.</p>')
         blocks.append(f'<details class="sga-turn"{" open" if i == 0 else ""}><summary>Q{t + 1}. '
                       f"{html.escape(turn['question'])}</summary>{body}</details>")
@@ -234,6 +239,16 @@ class ChatHandlers:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         turns = list(turns or [])
+        if provisions_topic(question):  # "which provisions deal with …": the provisions view, not one answer
+            turns.append({"question": question.strip(), "answer": None, "error": None})
+            try:
+                found = self.assistant.provisions(provisions_topic(question), filters=to_filters(kinds))
+                turns[-1]["answer"] = {"text": provisions_markdown(found), "markdown": provisions_markdown(found),
+                                       "abstained": False, "citations": [], "provisions_html": provisions_html(found)}
+            except Exception as exc:
+                turns[-1]["error"] = friendly_error(exc)
+            yield chat_messages(turns), sources_html(turns), turns, "", gr.skip()
+            return
         history, t, text = conversation(turns), len(turns), ""
         turns.append({"question": question.strip(), "answer": None, "error": None})
         yield chat_messages(turns, pending="…"), gr.skip(), turns, "", gr.skip()
@@ -296,6 +311,15 @@ class ChatHandlers:
         if self.record_feedback(turns, like.index, like.liked) and like.liked in (True, False):
             gr.Info("Thanks for the feedback.")
 
+    def provisions(self, topic: str, kinds: list[str] | None = None) -> str:
+        """The Provisions tab: every provision on a topic, as the grouped table."""
+        if not (topic or "").strip():
+            return provisions_html(None)
+        try:
+            return provisions_html(self.assistant.provisions(topic, filters=to_filters(kinds)))
+        except Exception as exc:
+            return f'<div class="sga-error">⚠ {html.escape(friendly_error(exc))}</div>'
+
     @staticmethod
     def new_chat():
         return [], sources_html([]), [], "", gr.DownloadButton(value=None, interactive=False)
@@ -312,7 +336,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
     with gr.Blocks(title="Space-governance assistant", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
         header = gr.HTML(status_html(assistant))
         turns = gr.State([])
-        with gr.Row(equal_height=False):
+        with gr.Tab("Chat", elem_id="chat-tab"), gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
                 chatbot = gr.Chatbot(label="Conversation", elem_id="chat", height=560, buttons=["copy", "copy_all"],
                                      feedback_options=("Like", "Dislike"), latex_delimiters=[], layout="bubble",
@@ -328,12 +352,20 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             with gr.Column(scale=2, min_width=320):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(sources_html([]), elem_id="sources")
+        with gr.Tab("Provisions", elem_id="provisions-tab"):
+            with gr.Row():
+                topic = gr.Textbox(placeholder="A legal concept, e.g. registration of space objects", show_label=False,
+                                   scale=5, elem_id="provisions-topic")
+                find = gr.Button("List provisions", variant="primary", scale=1, min_width=120)
+            provisions = gr.HTML(provisions_html(None), elem_id="provisions-view")
 
         outputs = [chatbot, sources, turns, msg, export]
         for trigger in (msg.submit, send.click):
             trigger(h.respond, [msg, turns, kinds], outputs, **private)
         chatbot.example_select(pick_example, None, msg, **private).then(
             h.respond, [msg, turns, kinds], outputs, **private)
+        for trigger in (topic.submit, find.click):
+            trigger(h.provisions, [topic, kinds], provisions, **private)
         chatbot.like(h.feedback, [turns], None, **private)
         chatbot.clear(h.new_chat, None, outputs, **private)
         new.click(h.new_chat, None, outputs, **private)

@@ -126,3 +126,27 @@ def test_follow_up_feedback_export_and_new_chat(page, corpus_assistant):
     expect(page.locator("#chat .sga-placeholder")).to_be_visible()
     expect(page.locator("#sources")).to_contain_text("Sources appear here")
     assert page.outside == []
+
+
+def test_provisions_tab_lists_instruments_with_articles_and_citations(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Provisions").click()
+    box = page.locator("#provisions-topic textarea")
+    box.fill("who pays for damage caused by a satellite")
+    box.press("Enter")
+    view = page.locator("#provisions-view")
+    expect(view.locator("table.sga-instrument").first).to_be_visible(timeout=TIMEOUT)
+    captions = view.locator("table.sga-instrument caption").all_inner_texts()
+    assert len(captions) >= 3 and {"Outer Space Treaty", "Liability Convention"} <= set(captions)
+    liability = view.locator("table.sga-instrument", has=page.locator("caption", has_text="Liability Convention"))
+    row = liability.locator("tr.sga-provision", has_text="Article II").first
+    expect(row.locator(".sga-cite")).to_contain_text("961 UNTS 187")
+    treaty_rows = view.locator("table.sga-instrument", has=page.locator("caption", has_text="Outer Space Treaty"))
+    expect(treaty_rows.locator(".sga-cite").first).to_contain_text("610 UNTS 205")
+    row.locator("summary").click()  # a row opens its passage, the relevant sentence marked
+    expect(row.locator("blockquote.sga-text mark")).to_be_visible()
+    expect(row.locator("blockquote.sga-text")).to_contain_text("absolute")
+    RESULTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(RESULTS / "ui-provisions.png"), full_page=True)
+    assert page.outside == []
