@@ -13,7 +13,7 @@ import numpy as np
 from .dating import disagree, effective_date, format_date
 from .embedding import get_embedder
 from .question import Question
-from .retrieval import Retrieved
+from .retrieval import Retrieved, tokenize
 from .safety import looks_like_injection
 from .scoring import Candidate, Scorer, default_scorer, featurize
 from .settings import Settings
@@ -29,6 +29,7 @@ NEAR_DUPLICATE = 0.9
 # this share of the best one's: its older, plainer wording scores below our brief's (dev's index has no official texts).
 OFFICIAL_SHARE = 0.3
 CONFLICT_MARGIN = 0.15
+LEAD_WINDOW = 40  # characters either side of a date or number that say what it is the date or number of
 TYPED_SHARE = 0.5  # a sentence holding the asked-for thing joins the answer if this close to the best
 Sentence = Candidate  # the name the LLM answerers and older code use
 
@@ -186,7 +187,8 @@ class ExtractiveAnswerer:
         conflicts = "dated_conflict" in self.rules
         older = probe_older_sources(self.store, chosen[0], retrieved) if conflicts and not claims else []
         answer = compose(chosen, sentences + older, retrieved, claims, self.name, conflicts=conflicts,
-                         lead_kind=question.answer_type if "lead" in self.rules else None)
+                         lead_kind=question.answer_type if "lead" in self.rules else None,
+                         question_text=question.focus or question.query)
         answer.confidence = round(confidence, 3)
         return answer
 
@@ -317,7 +319,8 @@ def find_conflict(lead: Sentence, sentences: list[Sentence]) -> Sentence | None:
 
 
 def compose(chosen: list[Sentence], sentences: list[Sentence], retrieved: Retrieved,
-            source_claims: set[str], answerer: str, lead_kind: str | None = None, conflicts: bool = True) -> Answer:
+            source_claims: set[str], answerer: str, lead_kind: str | None = None, conflicts: bool = True,
+            question_text: str = "") -> Answer:
     """Answer text with [n] markers, the citations they point to, and the dated-conflict note."""
     numbers: dict[str, int] = {}
     quotes: dict[str, str] = {}
@@ -344,7 +347,7 @@ def compose(chosen: list[Sentence], sentences: list[Sentence], retrieved: Retrie
     parts: list[str] = []
     lead_text = None
     if conflict is None:
-        found = lead_span(lead_kind, chosen)
+        found = lead_span(lead_kind, chosen, question_text)
         if found:  # the asked-for thing first, cited to the sentence it comes from, then that sentence
             lead_text, source = found
             chosen = [source] + [c for c in chosen if c is not source]
@@ -394,11 +397,14 @@ def citation(n: int, p: Passage, quote: str) -> Citation:
     )
 
 
-def lead_span(kind: str | None, chosen: list[Candidate]) -> tuple[str, Candidate] | None:
+def lead_span(kind: str | None, chosen: list[Candidate], question: str = "") -> tuple[str, Candidate] | None:
     """The asked-for thing, from the first quoted sentence that holds it: a date, a length of time, a count, an
-    amount of money, a measurement, a person's name, or the article that provides it."""
+    amount of money, a measurement, a person's name, or the article that provides it. Of several in a sentence,
+    the one whose nearby words the question uses most ('entered into force on 1 September 1972' for 'when did it
+    enter into force', not the adoption date before it)."""
     if kind is None:
         return None
+    asked = set(tokenize([question])[0]) if question.strip() else set()
     for s in chosen:
         if kind == "article":
             key = section_key(s.passage.section)
@@ -406,7 +412,12 @@ def lead_span(kind: str | None, chosen: list[Candidate]) -> tuple[str, Candidate
                 label = (s.passage.section or "").split(":")[0].strip()
                 return f"{s.passage.short_title or s.passage.title}, {label}", s
         elif s.kinds.get(kind):
-            return s.kinds[kind][0], s
+            def near(surface: str) -> int:
+                at = max(s.text.find(surface), 0)
+                window = s.text[max(0, at - LEAD_WINDOW) : at + len(surface) + LEAD_WINDOW]
+                return len(asked & set(tokenize([window])[0]))
+
+            return max(s.kinds[kind], key=near), s  # max keeps the first of equals
     return None
 
 

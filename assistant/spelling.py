@@ -19,6 +19,8 @@ from spellchecker import SpellChecker
 
 MIN_LENGTH = 5  # shorter words have too many neighbours one edit away
 MIN_UNKNOWN = 4  # 'elon'
+VOWELS = set("aeiouy")
+ABBREVIATED_COUNT = 5  # people shorten the words they use often: a rarer corpus word is not what 'elon' stands for
 MIN_ABBREVIATION = 4  # 'conv', 'amdt'; three letters ('reg', 'wat') stand for too many words
 UNKNOWN_SHARE = 0.25
 LONG_WORD = 9  # from this length, two edits are allowed
@@ -67,8 +69,12 @@ class Speller:
         if len(low) < MIN_ABBREVIATION or not low.isalpha() or self.known(low):
             return None
         pattern = re.compile(".*?".join(map(re.escape, low)))
+        # A contraction keeps the word's first two letters ('amdt', 'agrmt', 'guidlnes'), or is all consonants
+        # ('srcs', 'mgmt'): 'elon' is not 'exploration'.
+        head = low[:1] if not VOWELS & set(low) else low[:2]
         prefixed = [w for w in self.words if w.startswith(low) and len(w) > len(low)]
-        spread = prefixed or [w for w in self.words if w[0] == low[0] and len(w) > len(low) and pattern.match(w)]
+        spread = prefixed or [w for w in self.words if w.startswith(head) and len(w) > len(low) and pattern.match(w)]
+        spread = [w for w in spread if self.counts[w] >= ABBREVIATED_COUNT]
         if not spread:
             return None
         best = max(spread, key=lambda w: self.counts[w])

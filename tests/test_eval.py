@@ -67,7 +67,7 @@ def test_run_writes_reports_with_metrics(tmp_path, small_corpus, embedder):
     failed = {f["id"]: f for f in results["failures"]}
     assert "wrong" in failed and failed["wrong"]["top5"] and failed["wrong"]["top5"][0]["doc_id"]
     md = (reports / "report.md").read_text()
-    assert "a phrase no answer contains" in md and "Overall: ours vs LangChain baseline" in md and "Embeddings" in md
+    assert "a phrase no answer contains" in md and "ours vs LangChain baseline" in md and "Embeddings" in md
     html = (reports / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 4 and "<style>" in html
 

@@ -40,7 +40,8 @@ def test_a_word_neither_english_nor_the_corpuss_is_a_name_the_corpus_knows_nothi
     assert speller.unknown("what's the ISS's orbital speed") == []  # a possessive of a known acronym
     assert speller.unknown("Que dit le traité sur l'espace extra-atmosphérique au sujet de la lune ?") == []  # French
     answer = corpus_assistant.ask("what did elon musk say about mars")
-    assert answer.abstained and "does not mention elon" in answer.text and not answer.citations, answer.text
+    assert answer.abstained and not answer.citations, answer.text
+    assert "elon" in corpus_assistant.analyse("what did elon musk say about mars").unknown  # a feature, not a rule
     assert not corpus_assistant.ask("what did chang'e 6 bring back").abstained
 
 
