@@ -10,7 +10,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from .dating import disagree, effective_date, format_date
+from .dating import disagree, effective_date, facts, format_date
 from .embedding import get_embedder
 from .question import Question
 from .retrieval import Retrieved, tokenize
@@ -31,7 +31,6 @@ OFFICIAL_SHARE = 0.3
 CONFLICT_MARGIN = 0.15
 LEAD_WINDOW = 40  # characters either side of a date or number that say what it is the date or number of
 TYPED_SHARE = 0.5  # a sentence holding the asked-for thing joins the answer if this close to the best
-Sentence = Candidate  # the name the LLM answerers and older code use
 
 # The hand rules left in the answerer, by name: each can be switched off (`ExtractiveAnswerer(rules=...)`), and
 # `python -m assistant eval --ablation` measures each one's effect on dev and on test. A rule that does not help
@@ -50,15 +49,6 @@ class Answerer(Protocol):
     """Turns a question and its retrieved passages into a cited answer."""
 
     name: str
-
-    def confidence(self, sentences: list[Candidate]) -> float:
-        """The calibrated confidence that an answer quoting these sentences is right."""
-        if not sentences:
-            return 0.0
-        return self.scorer.confidence(np.vstack([s.features for s in sentences]), np.array([s.score for s in sentences]))
-
-    def confident(self, sentences: list[Candidate]) -> bool:
-        return self.confidence(sentences) >= self.threshold
 
     def answer(self, question: Question, retrieved: Retrieved, history: list[dict] | None = None) -> Answer: ...
 
@@ -193,7 +183,7 @@ class ExtractiveAnswerer:
         return answer
 
 
-def cover_named(chosen: list[Sentence], sentences: list[Sentence], retrieved: Retrieved, limit: int) -> list[Sentence]:
+def cover_named(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retrieved, limit: int) -> list[Candidate]:
     """A question naming two or more instruments ("Compare Luxembourg's law with the US act") is answered from
     each of them: an instrument no chosen sentence comes from adds its best sentence, in place of the weakest
     sentence of an instrument quoted more than once (or of none named)."""
@@ -202,7 +192,7 @@ def cover_named(chosen: list[Sentence], sentences: list[Sentence], retrieved: Re
         return chosen
     out = list(chosen)
 
-    def group_of(s: Sentence) -> int | None:
+    def group_of(s: Candidate) -> int | None:
         return next((g for g, docs in enumerate(groups) if s.passage.doc_id in docs), None)
 
     for g, docs in enumerate(groups):
@@ -220,7 +210,7 @@ def cover_named(chosen: list[Sentence], sentences: list[Sentence], retrieved: Re
     return out
 
 
-def select(sentences: list[Sentence], limit: int, refs: set | None = None, official_first: bool = True) -> list[Sentence]:
+def select(sentences: list[Candidate], limit: int, refs: set | None = None, official_first: bool = True) -> list[Candidate]:
     """The best sentence and those close to it (no fragments, no near-duplicates), official texts first."""
     best = sentences[0]
     chosen = [best]
@@ -271,8 +261,6 @@ def official_companions(answerer: ExtractiveAnswerer, question: Question, senten
 def probe_older_sources(store: Store, lead: Candidate, retrieved: Retrieved) -> list[Candidate]:
     """Sentences elsewhere in the corpus that state the same kind of fact as the lead sentence (a count,
     an ordinal, a yes/no), so that a dated disagreement is found even when retrieval ranked it low."""
-    from .dating import facts
-
     if not facts(lead.text)[0] and not facts(lead.text)[1]:
         return []
     try:
@@ -304,7 +292,7 @@ def same_provision(official: Passage, brief: Passage) -> bool:
     return any(official.doc_id in i.docs and brief.doc_id in i.docs for i in groups)
 
 
-def find_conflict(lead: Sentence, sentences: list[Sentence]) -> Sentence | None:
+def find_conflict(lead: Candidate, sentences: list[Candidate]) -> Candidate | None:
     """A well-supported sentence from another, differently dated document that states a different fact."""
     for s in sorted(sentences, key=lambda s: -s.score):
         if s.score < lead.score - CONFLICT_MARGIN:
@@ -318,7 +306,7 @@ def find_conflict(lead: Sentence, sentences: list[Sentence]) -> Sentence | None:
     return None
 
 
-def compose(chosen: list[Sentence], sentences: list[Sentence], retrieved: Retrieved,
+def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retrieved,
             source_claims: set[str], answerer: str, lead_kind: str | None = None, conflicts: bool = True,
             question_text: str = "") -> Answer:
     """Answer text with [n] markers, the citations they point to, and the dated-conflict note."""
@@ -326,13 +314,13 @@ def compose(chosen: list[Sentence], sentences: list[Sentence], retrieved: Retrie
     quotes: dict[str, str] = {}
     notes: list[str] = []
 
-    def cite(s: Sentence) -> str:
+    def cite(s: Candidate) -> str:
         if s.passage.id not in numbers:
             numbers[s.passage.id] = len(numbers) + 1
             quotes[s.passage.id] = s.text
         return f"[{numbers[s.passage.id]}]"
 
-    def quoted(s: Sentence) -> str:
+    def quoted(s: Candidate) -> str:
         if s.passage.source_type == "official":
             return f"{s.passage.label} (official text): “{s.text}” {cite(s)}"
         return f"{s.text.strip()} {cite(s)}"

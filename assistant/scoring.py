@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .question import NUMBER as NUMBER_RE
 from .question import Question
 from .retrieval import Retrieved, tokenize
 from .text import decode_spans, span_kinds
@@ -78,24 +79,25 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
     top = snapshot.idf("\x00") if snapshot else 1.0  # the weight of a word no passage uses: the rarest there is
     docs, refs = retrieved.analysis.doc_ids, set(retrieved.analysis.refs)
     vocabulary = Vocabulary.default()
-    slot = [t for t in tokenize([" ".join(question.slot)])[0]] if question.slot else []
-    passage_terms: dict[str, set[str]] = {}
+    slot = tokenize([" ".join(question.slot)])[0] if question.slot else []
+    kind = question.answer_type
+    per_passage: dict[str, tuple[set[str], list[float], bool, bool]] = {}
     rows = []
     n = max(1, len(retrieved.passages))
     for c in candidates:
         p = c.passage
-        if p.id not in passage_terms:
-            passage_terms[p.id] = set(tokenize([f"{p.section or ''} {p.text}"])[0])
-        have_p = passage_terms[p.id]
+        if p.id not in per_passage:  # what depends on the passage alone, once per passage
+            have = set(tokenize([f"{p.section or ''} {p.text}"])[0])
+            kinds = span_kinds(p.text, decode_spans(p.entities)) if kind and kind != "article" else {}
+            law_of = vocabulary.national_law_of(p.doc_id)
+            mismatch = bool(question.countries) and not any(
+                asked.in_passage.search(p.text) for asked in question.countries) and law_of not in question.countries
+            per_passage[p.id] = (have, [weights[t] for t in terms if not alternatives(t) & have], bool(kinds.get(kind)),
+                                 mismatch)
+        have_p, missing, kind_in_passage, mismatch = per_passage[p.id]
         have_s = set(tokenize([c.text])[0])
-        missing = [weights[t] for t in terms if not alternatives(t) & have_p]
-        kind = question.answer_type
         typed = kind in c.kinds if kind and kind != "article" else bool(kind == "article" and section_key(p.section))
-        in_passage = typed or (kind is not None and kind != "article" and bool(
-            span_kinds(p.text, decode_spans(p.entities)).get(kind)))
-        law_of = vocabulary.national_law_of(p.doc_id)
-        mismatch = bool(question.countries) and not any(
-            c2.in_passage.search(p.text) for c2 in question.countries) and (law_of is None or law_of not in question.countries)
+        in_passage = typed or kind_in_passage
         rows.append([
             c.similarity,
             retrieved.dense.get(p.id, c.similarity),
@@ -122,9 +124,6 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
             float(retrieved.analysis.whole and p.section is None and p.doc_id in docs),
         ])
     return np.asarray(rows, dtype=np.float64).reshape(len(candidates), len(FEATURES))
-
-
-from .question import NUMBER as NUMBER_RE  # noqa: E402  (one pattern for numbers, the question's)
 
 
 # The answer's confidence is a second, question-level model over what the ranked sentences show: how sure the
@@ -218,10 +217,11 @@ def data_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def fit(X: np.ndarray, y: np.ndarray, groups: np.ndarray, answerable: np.ndarray, seed: int = 0) -> Scorer:
+def fit(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> Scorer:
     """Train on sentence rows of dev questions (groups: question index). Out-of-fold probabilities give each
-    question's best score, on which Platt scaling and the abstention threshold are fitted: the confidence is
-    never measured on the rows that trained it."""
+    question's ranked sentences, on which the question-level confidence model is fitted: the confidence is never
+    learned from rows that trained the sentence model. The abstention threshold is left to the caller
+    (train-scorer chooses it by the eval's own measure)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
@@ -241,16 +241,6 @@ def fit(X: np.ndarray, y: np.ndarray, groups: np.ndarray, answerable: np.ndarray
     top_right = np.array([y[groups == q][np.argsort(-oof[groups == q])[:TOP_QUOTED]].max() for q in questions])
     Q = np.vstack([question_features(X[groups == q], oof[groups == q]) for q in questions])
     judge = LogisticRegression(C=1.0, max_iter=2000).fit(Q, top_right)
-    confidence = judge.predict_proba(Q)[:, 1]
     confidence_coef = np.append(judge.coef_[0], judge.intercept_[0])
-    # Threshold: the one that gets most dev questions right (answer when the top sentence is right, abstain
-    # when the corpus does not answer), ties broken towards the middle of the plateau.
-    answer_ok = top_right.astype(bool)
-    should_abstain = ~answerable[questions].astype(bool)
-    grid = np.round(np.arange(0.02, 0.98, 0.01), 2)
-    right = np.array([np.mean(np.where(confidence >= t, answer_ok, should_abstain)) for t in grid])
-    plateau = grid[right >= right.max() - 1e-9]
-    threshold = float(plateau[len(plateau) // 2])
-    return Scorer(mean, scale, final.coef_[0], float(final.intercept_[0]), confidence_coef, threshold,
-                  {"rows": int(len(y)), "positives": int(y.sum()), "questions": int(len(questions)),
-                   "dev_right_at_threshold": float(right.max())})
+    return Scorer(mean, scale, final.coef_[0], float(final.intercept_[0]), confidence_coef, 0.5,
+                  {"rows": int(len(y)), "positives": int(y.sum()), "questions": int(len(questions))})

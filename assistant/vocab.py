@@ -155,10 +155,6 @@ class Vocabulary:
             for word in words:
                 self.country_words[word] = words
         self.measures = {w.lower() for w in data.get("measures") or []}
-        self.counted: dict[str, list[str]] = {}
-        for group in data.get("counted_equivalents") or []:
-            for word in group:
-                self.counted[word.lower()] = group
 
     @classmethod
     @lru_cache(maxsize=1)

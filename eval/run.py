@@ -169,10 +169,11 @@ def answer_ablation(assistant, questions: list[dict], checker, full: dict) -> li
     """Each hand rule of the answerer switched off, and each scorer feature held at its mean, one at a time:
     their effect on dev and on test (correctness, abstention F1) beside the full pipeline's."""
     from assistant.answer import RULES, ExtractiveAnswerer
+    from assistant.scoring import FEATURES
 
     inner = assistant.answerer
     variants = [(f"rule: {r}", {"rules": frozenset(RULES) - {r}}) for r in RULES]
-    variants += [(f"feature: {f}", {"scorer": inner.scorer.without({f})}) for f in scoring_features()]
+    variants += [(f"feature: {f}", {"scorer": inner.scorer.without({f})}) for f in FEATURES]
     rows = [{"name": "full", **{split: summary["overall"] for split, summary in full.items()}}]
     try:
         for name, change in variants:
@@ -184,12 +185,6 @@ def answer_ablation(assistant, questions: list[dict], checker, full: dict) -> li
     finally:
         assistant.answerer = inner
     return rows
-
-
-def scoring_features() -> list[str]:
-    from assistant.scoring import FEATURES
-
-    return FEATURES
 
 
 def ablation_steps():

@@ -3,8 +3,8 @@
 Every dev question goes through the real pipeline up to its candidate sentences (question analysis, hybrid
 retrieval, sentence features). A sentence is labelled as answering when its passage is a gold passage of the
 question and it holds one of the question's must_contain items (any gold sentence when none is listed); every
-candidate of an unanswerable question is a negative. scoring.fit trains the model, calibrates it on held-out
-folds and chooses the abstention threshold; the result goes to assistant/data/scorer.json with the hash of the
+candidate of an unanswerable question is a negative. scoring.fit trains the model and calibrates it on held-out
+folds; the abstention threshold is the one that answers most dev questions right; the result goes to assistant/data/scorer.json with the hash of the
 dev file, so a test can tell when it is stale. Nothing here reads eval/test.jsonl.
 """
 
@@ -29,19 +29,25 @@ DEV = REPO / "eval" / "dev.jsonl"
 MODEL = REPO / "assistant" / "data" / "scorer.json"
 
 
-def labelled_rows(assistant, questions: list[dict]):
-    """(features, labels, question index, answerable) over the candidates of every dev question."""
+def prepare(assistant, questions: list[dict]) -> list[tuple]:
+    """(analysed question, Retrieved) for every dev question: retrieval runs once, for training and threshold."""
+    out = []
+    for q in questions:
+        prepared = assistant.preparation.invoke({"asked": q["question"], "history": q["history"], "k": None,
+                                                 "filters": None, "steps": None})
+        out.append((prepared["question"], prepared["retrieved"]))
+    return out
+
+
+def labelled_rows(assistant, questions: list[dict], prepared: list[tuple]):
+    """(features, labels, question index) over the candidates of every dev question."""
     from assistant.answer import candidates, quotable
     from assistant.scoring import featurize
     from eval.metrics import is_relevant
 
-    X, y, groups, answerable = [], [], [], []
-    for qi, q in enumerate(questions):
-        prepared = assistant.preparation.invoke({"asked": q["question"], "history": q["history"], "k": None,
-                                                 "filters": None, "steps": None})
-        question, retrieved = prepared["question"], prepared["retrieved"]
+    X, y, groups = [], [], []
+    for qi, (q, (question, retrieved)) in enumerate(zip(questions, prepared)):
         found = quotable(candidates(assistant.store, retrieved))
-        answerable.append(not q["abstain"])
         if not found:
             continue
         X.append(featurize(question, found, retrieved))
@@ -52,10 +58,10 @@ def labelled_rows(assistant, questions: list[dict]):
                                                  for alt in item.split("|") if alt.strip())
             y.append(int(gold and holds))
             groups.append(qi)
-    return np.vstack(X), np.asarray(y), np.asarray(groups), np.asarray(answerable)
+    return np.vstack(X), np.asarray(y), np.asarray(groups)
 
 
-def choose_threshold(assistant, questions: list[dict], scorer) -> tuple[float, float]:
+def choose_threshold(assistant, questions: list[dict], prepared: list[tuple], scorer) -> tuple[float, float]:
     """The abstention threshold that answers the most dev questions right, by the eval's own measure (an
     answerable question answered with every must_contain item, an unanswerable one refused): each question is
     answered once as if the threshold were 0, then every threshold on a grid is read off its confidence."""
@@ -64,10 +70,8 @@ def choose_threshold(assistant, questions: list[dict], scorer) -> tuple[float, f
 
     never = ExtractiveAnswerer(assistant.store, assistant.settings.model_copy(update={"abstain_threshold": 0.0}), scorer)
     seen = []
-    for q in questions:
-        prepared = assistant.preparation.invoke({"asked": q["question"], "history": q["history"], "k": None,
-                                                 "filters": None, "steps": None})
-        answer = never.answer(prepared["question"], prepared["retrieved"])
+    for q, (question, retrieved) in zip(questions, prepared):
+        answer = never.answer(question, retrieved)
         ok = not answer.abstained and contains_all(answer.text, q["must_contain"])
         seen.append((answer.confidence or 0.0, ok, q["abstain"]))
     grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
@@ -95,9 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings(data_dir=args.data_dir or temp, corpus_dirs=[REPO / "corpus"], chroma_host=None, _env_file=None)
         assistant = Assistant.from_settings(settings)
-        X, y, groups, answerable = labelled_rows(assistant, questions)
-        scorer = fit(X, y, groups, answerable)
-        scorer.threshold, right = choose_threshold(assistant, questions, scorer)
+        prepared = prepare(assistant, questions)
+        scorer = fit(*labelled_rows(assistant, questions, prepared))
+        scorer.threshold, right = choose_threshold(assistant, questions, prepared, scorer)
         scorer.meta["dev_correct_at_threshold"] = right
     finally:
         if temp:
