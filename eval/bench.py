@@ -63,6 +63,16 @@ QUESTIONS = [  # realistic questions over the shipped corpus, cycled to --querie
     "What did Chang'e 6 bring back from the Moon?", "Why is a lunar time standard needed?",
     "What does the UAE space law regulate?", "Which lunar resources are driving the new race to the Moon?",
 ]
+RECALL_MAX_PASSAGES = 20000  # exact cosine for the recall figure reads every vector back from Chroma
+
+
+def recall_queries() -> list[str]:
+    """The bench questions and the dev split's (never the frozen test split's)."""
+    dev = REPO / "eval" / "dev.jsonl"
+    rows = [json.loads(line) for line in dev.read_text(encoding="utf-8").splitlines() if line.strip()] if dev.is_file() else []
+    return QUESTIONS + [r["question"] for r in rows]
+
+
 QUICK_DOCS = ("change-6.md", "lunar-time.md", "apollo-soyuz.md")
 NOISE = 0.05
 SYNTHETIC_DOCS = 1000
@@ -241,9 +251,24 @@ def bench_size(settings, store, embedder, baseline, queries: list[str], size: in
         baseline.store = own
         if name:
             baseline.client.delete_collection(name)
+    if store.count() <= RECALL_MAX_PASSAGES:
+        ours["dense_recall_at_30"] = dense_recall(store, embedder, recall_queries())
     for who, row in (("ours", ours), ("base", base)):
         row.update({k[len(who) + 1 :]: v for k, v in got.items() if k.startswith(who + "_")})
     return {"ours": ours, "baseline": base}
+
+
+def dense_recall(store, embedder, queries: list[str], k: int = 30) -> float:
+    """Share of the exact top-k by cosine (numpy over every stored passage vector) that Chroma's approximate
+    search returns in its own top k, over `queries`: what the vector index's search breadth buys."""
+    got = store.passages.get(include=["embeddings"])
+    ids, vectors = got["ids"], np.asarray(got["embeddings"], np.float32)
+    found = total = 0
+    for vector in embedder.encode(queries):
+        exact = {ids[i] for i in np.argsort(-(vectors @ vector))[:k]}
+        approx = set(store.passages.query(query_embeddings=[vector.tolist()], n_results=k)["ids"][0])
+        found, total = found + len(exact & approx), total + len(exact)
+    return round(found / max(total, 1), 4)
 
 
 def evaluate_targets(result: dict) -> list[dict]:
@@ -294,10 +319,10 @@ def render(result: dict, out_dir: Path) -> str:
     table(f"Latency, ms ({result['queries']} queries, interleaved; ours: hybrid search k=5, ask; baseline: "
           "similarity_search k=4, ask)",
           ("corpus", "passages", "sentences", "build s", "snapshot s", "search p50", "search p95", "ask p50", "ask p95",
-           "base search p50", "base search p95", "base ask p50", "base ask p95"),
+           "base search p50", "base search p95", "base ask p50", "base ask p95", "dense recall@30"),
           [[r["label"], r["passages"], r["sentences"], r.get("build_s"), r["ours"]["snapshot_build_s"]]
            + [r[who][f"{w}_{p}_ms"] for who in ("ours", "baseline") for w in ("search", "ask") for p in ("p50", "p95")]
-           for r in lat])
+           + [r["ours"].get("dense_recall_at_30")] for r in lat])
     table("Targets", ("target", "value", "met"),
           [[t["target"], t["value"], "n/a (size not run)" if t["met"] is None else ("yes" if t["met"] else "NO")]
            for t in result["targets"]])

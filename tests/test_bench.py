@@ -42,6 +42,7 @@ def test_quick_bench_writes_reports(tmp_path):
         assert row["ours"]["snapshot_build_s"] >= 0
         assert all(row[who][k] > 0 for who in ("ours", "baseline") for k in LATENCY_KEYS), row
         assert all(row[who]["search_p95_ms"] >= row[who]["search_p50_ms"] for who in ("ours", "baseline"))
+    assert all(0.9 <= row["ours"]["dense_recall_at_30"] <= 1 for row in data["latency"])
     synthetic = data["latency"][1]
     assert synthetic["passages"] == 2000 and synthetic["ours"]["passages"] == 2000
     assert synthetic["baseline"]["passages"] == 2000 and synthetic["build_s"] > 0

@@ -111,3 +111,23 @@ def test_interrupted_ingest_leaves_no_half_document(small_settings, small_corpus
     assert all("prohibits" not in p.text for p in assistant.engine.snapshot().passages.values())
     ingest(small_settings, progress=False, embedder=embedder)
     assert half[0].id not in store.all_passage_ids()
+
+
+def test_an_index_built_with_chromas_default_search_breadth_is_widened_on_open(small_settings):
+    """Chroma's default ef_search (100) lost passages exact cosine ranks in the top 10 on some builds; an index
+    made before the wider setting gets it when the store opens it, and new collections are built denser."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from assistant.store import HNSW_BUILD, HNSW_EF_SEARCH, Store
+
+    small_settings.data_dir.mkdir(parents=True)
+    old = chromadb.PersistentClient(path=str(small_settings.data_dir / "chroma"),
+                                    settings=ChromaSettings(anonymized_telemetry=False))
+    old.create_collection(small_settings.collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+    assert old.get_collection(small_settings.collection).configuration["hnsw"]["ef_search"] < HNSW_EF_SEARCH
+    store = Store(small_settings, client=old)
+    assert store.passages.configuration["hnsw"]["ef_search"] == HNSW_EF_SEARCH
+    assert old.get_collection(small_settings.collection).configuration["hnsw"]["ef_search"] == HNSW_EF_SEARCH
+    assert {k: store.sentences.configuration["hnsw"][k] for k in HNSW_BUILD} == HNSW_BUILD
+    assert store.sentences.configuration["hnsw"]["ef_search"] == HNSW_EF_SEARCH
