@@ -55,7 +55,7 @@ class Style:
     json: bool = False
     max_sentences: int | None = None
 
-    def merge(self, other: "Style") -> "Style":
+    def merge(self, other: Style) -> Style:
         caps = [n for n in (self.max_sentences, other.max_sentences) if n]
         return Style(self.json or other.json, min(caps) if caps else None)
 

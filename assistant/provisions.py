@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import bm25s
 import numpy as np
@@ -208,7 +209,7 @@ class ProvisionSearch:
             if extra:
                 lexical += EXPANSION_WEIGHT * self._lexical(extra, cat)
             score += (LEXICAL_WEIGHT if steps.dense else 1.0) * lexical / (lexical.max() or 1.0)
-        if steps.dense:
+        if steps.dense and cat.vectors is not None and cat.starts is not None:
             cosine = np.maximum.reduceat(cat.vectors @ vector, cat.starts)  # a provision is as close as its best passage
             spread = cosine.max() - cosine.min()
             score += (1.0 - LEXICAL_WEIGHT if steps.bm25 else 1.0) * (cosine - cosine.min()) / (spread or 1.0)
@@ -257,7 +258,8 @@ class ProvisionSearch:
             return {}
         by_id = {p.id: p for p in passages}
         try:
-            got = self.engine.store.sentences.get(where={"passage_id": {"$in": list(by_id)}},
+            where: Any = {"passage_id": {"$in": list(by_id)}}
+            got: Any = self.engine.store.sentences.get(where=where,
                                                   include=["embeddings", "metadatas"])
         except Exception as exc:
             raise IndexUnavailable(f"Chroma query failed: {str(exc).splitlines()[0][:200]}") from exc

@@ -48,7 +48,7 @@ class Question:
     slot: list[str] = field(default_factory=list)  # the words of the thing asked about (asked_slot)
 
     @classmethod
-    def plain(cls, text: str) -> "Question":
+    def plain(cls, text: str) -> Question:
         """A question taken as written, without analysis (an answerer called directly with a string)."""
         return cls(asked=text, text=text, query=text)
 
@@ -94,7 +94,8 @@ def answer_type(text: str, doc=None) -> str | None:
                 return "money"
             return HOW.get(nxt)
         if token.tag_ in ("WDT", "WP") and word in ("what", "which", "whats", "what's"):
-            noun = token.head if token.dep_ == "det" else next((t for t in doc[token.i + 1 : token.i + 4] if t.pos_ == "NOUN"), None)
+            following = doc[token.i + 1 : token.i + 4]
+            noun = token.head if token.dep_ == "det" else next((t for t in following if t.pos_ == "NOUN"), None)
             if noun is not None and noun.lemma_.lower() in WHAT:
                 kind = WHAT[noun.lemma_.lower()]
                 return "money" if kind == "count" and lemmas & MONEY_WORDS else kind
@@ -116,7 +117,8 @@ def standalone_query(question: str, history: list[dict] | None, vocabulary: Voca
     if not (FOLLOW_UP.search(question) or short or analysis.refs):
         return question
     # What the user named comes first (most recent turn first), then what earlier answers were about.
-    turns = [t for t in reversed(history) if t.get("role") == "user"] + [t for t in reversed(history) if t.get("role") == "assistant"]
+    turns = ([t for t in reversed(history) if t.get("role") == "user"]
+             + [t for t in reversed(history) if t.get("role") == "assistant"])
     for turn in turns:
         content = str(turn.get("content") or "")
         found = vocabulary.analyse(content).instruments if turn.get("role") == "user" else _cited_instruments(content, vocabulary)
@@ -146,5 +148,6 @@ def analyse(asked: str, history: list[dict] | None, vocabulary: Vocabulary, spel
                 and not vocabulary.knows(w) and w.rstrip("s") not in vocabulary.chat_words]
     doc = nlp()(text)
     return Question(asked=asked, text=text, query=query, corrections=corrections, analysis=vocabulary.analyse(query),
-                    answer_type=answer_type(text, doc), slot=asked_slot(doc), countries=vocabulary.countries(query), numbers=asked_numbers(text),
+                    answer_type=answer_type(text, doc), slot=asked_slot(doc), countries=vocabulary.countries(query),
+                    numbers=asked_numbers(text),
                     unknown=list(dict.fromkeys(unknown)))

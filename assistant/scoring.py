@@ -92,7 +92,7 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
             law_of = vocabulary.national_law_of(p.doc_id)
             mismatch = bool(question.countries) and not any(
                 asked.in_passage.search(p.text) for asked in question.countries) and law_of not in question.countries
-            per_passage[p.id] = (have, [weights[t] for t in terms if not alternatives(t) & have], bool(kinds.get(kind)),
+            per_passage[p.id] = (have, [weights[t] for t in terms if not alternatives(t) & have], bool(kind and kinds.get(kind)),
                                  mismatch)
         have_p, missing, kind_in_passage, mismatch = per_passage[p.id]
         have_s = set(tokenize([c.text])[0])
@@ -170,7 +170,7 @@ class Scorer:
     threshold: float  # abstain below this confidence (chosen on dev)
     meta: dict = field(default_factory=dict)
 
-    def without(self, features: set[str]) -> "Scorer":
+    def without(self, features: set[str]) -> Scorer:
         """This model with some features held at their mean (their effect removed), for the ablation table."""
         unknown = features - set(FEATURES)
         if unknown:
@@ -196,7 +196,7 @@ class Scorer:
                 "confidence_coef": self.confidence_coef.tolist(), "threshold": self.threshold, "meta": self.meta}
 
     @classmethod
-    def from_json(cls, data: dict) -> "Scorer":
+    def from_json(cls, data: dict) -> Scorer:
         if data.get("features") != FEATURES or data.get("question_features") != QUESTION_FEATURES:
             raise ValueError("the scorer file was trained on other features; run `python -m assistant train-scorer`")
         return cls(np.asarray(data["mean"]), np.asarray(data["scale"]), np.asarray(data["coef"]), float(data["intercept"]),

@@ -40,7 +40,7 @@ class Speller:
         self.english = english()
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str], keep: Iterable[str] = ()) -> "Speller":
+    def from_texts(cls, texts: Iterable[str], keep: Iterable[str] = ()) -> Speller:
         counts: Counter[str] = Counter()
         for text in texts:
             counts.update(w.lower() for w in WORD.findall(text))

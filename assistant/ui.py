@@ -10,7 +10,7 @@ import logging
 import re
 import tempfile
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +114,7 @@ def chat_messages(turns: list[dict], pending: str | None = None) -> list[dict]:
     for t, turn in enumerate(turns):
         messages.append({"role": "user", "content": md_escape(turn["question"])})
         last = t == len(turns) - 1 and pending is not None
-        content = answer_markdown(pending, t) if last else turn_markdown(turn, t)
+        content = answer_markdown(pending, t) if last and pending is not None else turn_markdown(turn, t)
         messages.append({"role": "assistant", "content": content})
     return messages
 
@@ -163,7 +163,7 @@ def sources_html(turns: list[dict]) -> str:
 
 def export_markdown(turns: list[dict]) -> str:
     """The conversation and its sources as a Markdown document."""
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = ["# Space-governance assistant: conversation", "", f"Exported {now}.", ""]
     for t, turn in enumerate(turns):
         answer = turn.get("answer") or {}
@@ -239,10 +239,11 @@ class ChatHandlers:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         turns = list(turns or [])
-        if provisions_topic(question):  # "which provisions deal with …": the provisions view, not one answer
+        topic = provisions_topic(question)
+        if topic:  # "which provisions deal with …": the provisions view, not one answer
             turns.append({"question": question.strip(), "answer": None, "error": None})
             try:
-                found = self.assistant.provisions(provisions_topic(question), filters=to_filters(kinds))
+                found = self.assistant.provisions(topic, filters=to_filters(kinds))
                 turns[-1]["answer"] = {"text": provisions_markdown(found), "markdown": provisions_markdown(found),
                                        "abstained": False, "citations": [], "provisions_html": provisions_html(found)}
             except Exception as exc:
@@ -295,7 +296,7 @@ class ChatHandlers:
         turn, answer = turns[t], turns[t].get("answer") or {}
         vote = "up" if liked is True else "down" if liked is False else (str(liked) or "retracted")
         record = {
-            "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"), "vote": vote,
+            "timestamp": datetime.now(UTC).isoformat(timespec="seconds"), "vote": vote,
             "question": turn["question"], "answer": answer.get("text") or turn.get("error") or "",
             "abstained": bool(answer.get("abstained")), "query": answer.get("query"),
             "citations": [{k: c.get(k) for k in ("n", "doc_id", "title", "section", "passage_id", "source_url")}
@@ -332,7 +333,7 @@ def pick_example(event: gr.SelectData) -> str:
 def build_ui(assistant: Assistant) -> gr.Blocks:
     """The web chat over one assistant. Launch with `demo.launch(**launch_options(), ...)`."""
     h = ChatHandlers(assistant)
-    private = {"api_visibility": "private"}
+    private: dict[str, Any] = {"api_visibility": "private"}
     with gr.Blocks(title="Space-governance assistant", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
         header = gr.HTML(status_html(assistant))
         turns = gr.State([])

@@ -50,8 +50,9 @@ def _mark(text: str, sentence: str) -> str:
 
 def _passage(t: ProvisionText, badge: str) -> str:
     e = html.escape
-    link = (f' <a href="{e(t.source_url)}" target="_blank" rel="noopener noreferrer">source ↗</a>'
-            if (t.source_url or "").startswith(("http://", "https://")) else "")
+    url = t.source_url or ""
+    link = (f' <a href="{e(url)}" target="_blank" rel="noopener noreferrer">source ↗</a>'
+            if url.startswith(("http://", "https://")) else "")
     return (f'<div class="sga-passage"><span class="sga-badge {e(t.source_type)}">{e(badge)}</span> '
             f'<span class="sga-meta">{e(t.title)}{" · " + e(t.section) if t.section else ""}</span>{link}'
             f'<blockquote class="sga-text">{_mark(t.text, t.sentence)}</blockquote></div>')

@@ -158,7 +158,7 @@ class Vocabulary:
 
     @classmethod
     @lru_cache(maxsize=1)
-    def default(cls) -> "Vocabulary":
+    def default(cls) -> Vocabulary:
         text = resources.files("assistant").joinpath("data/vocabulary.yaml").read_text(encoding="utf-8")
         return cls(yaml.safe_load(text))
 
@@ -202,7 +202,8 @@ class Vocabulary:
 
     def knows(self, word: str) -> bool:
         """Whether a word names an instrument or a country, or has expansions ('TV')."""
-        return (any(i.pattern.search(word) for i in self.instruments) or any(j.in_question.search(word) for j in self.jurisdictions)
+        return (any(i.pattern.search(word) for i in self.instruments)
+                or any(j.in_question.search(word) for j in self.jurisdictions)
                 or stem(word) in self.expansions)
 
     def countries(self, text: str) -> list[Country]:
@@ -226,7 +227,8 @@ class Vocabulary:
 
     def dense_expand(self, text: str, analysis: QueryAnalysis) -> str:
         """Query plus the canonical names of the acronyms it uses ('OST', 'ARRA') and the terms other acronyms
-        stand for ('NGOs' -> non-governmental entities): the embedder does not know them. Names written out are left alone: appending them pulls the query vector towards the
+        stand for ('NGOs' -> non-governmental entities): the embedder does not know them. Names written out are left
+        alone: appending them pulls the query vector towards the
         instrument's overview and away from the article asked about (measured: hit@1 -0.02)."""
         names = []
         for instrument in analysis.instruments:

@@ -188,7 +188,8 @@ def build_synthetic(size: int, source, settings, rng: np.random.Generator, n_doc
             j = [x[1] for x in part]
             vec = np.where(np.array([x[4] for x in part])[:, None], sent_vec[j], noisy(sent_vec[j], rng))
             store.sentences.upsert(ids=[x[0] for x in part], embeddings=vec,
-                                   metadatas=[{**sents["metadatas"][i], "passage_id": x[2], "doc_id": x[3]} for i, x in zip(j, part)])
+                                   metadatas=[{**sents["metadatas"][i], "passage_id": x[2], "doc_id": x[3]}
+                                              for i, x in zip(j, part)])
         buf.clear()
 
     for pid, k, doc in rows:
@@ -277,7 +278,8 @@ def evaluate_targets(result: dict) -> list[dict]:
     values = {
         "search_p50_10k": rows.get(10000, {}).get("search_p50_ms"), "ask_p50_10k": rows.get(10000, {}).get("ask_p50_ms"),
         "ask_p95_100k": rows.get(100000, {}).get("ask_p95_ms"),
-        "bf16_vs_fp32_encode": round(ing["bf16"]["texts_per_s"] / ing["fp32"]["encode_texts_per_s"], 2) if "bf16" in ing else None,
+        "bf16_vs_fp32_encode": (round(ing["bf16"]["texts_per_s"] / ing["fp32"]["encode_texts_per_s"], 2)
+                                if "bf16" in ing else None),
         "overhead_bf16": ing.get("bf16", {}).get("overhead"), "overhead_fp32": ing["fp32"]["overhead"],
         "embed_speed_bf16": ing.get("bf16", {}).get("embed_speed"),
     }
@@ -359,7 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="sga-bench-"))
     notes: list[str] = []
     result: dict = {"quick": args.quick, "queries": args.queries, "sizes": args.sizes,
-                    "machine": {"cpus": os.cpu_count(), "bf16": cpu_has_bf16(), "load_start": [round(x, 2) for x in os.getloadavg()]}}
+                    "machine": {"cpus": os.cpu_count(), "bf16": cpu_has_bf16(),
+                                "load_start": [round(x, 2) for x in os.getloadavg()]}}
     try:
         folder = REPO / "corpus"
         if args.quick:

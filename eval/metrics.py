@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 import warnings
 from collections import defaultdict
-from functools import lru_cache
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
+from functools import cache
 
 import numpy as np
 
@@ -47,7 +47,7 @@ def is_relevant(doc_id: str, section: str | None, gold: Iterable[dict]) -> bool:
     return False
 
 
-@lru_cache(maxsize=None)
+@cache
 def other_texts(doc_id: str | None) -> frozenset[str]:
     """The other documents of the instrument `doc_id` belongs to (brief, official text, translations)."""
     from assistant.vocab import Vocabulary

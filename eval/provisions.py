@@ -99,9 +99,8 @@ def rank_bm25(assistant, queries) -> dict[str, list[str]]:
 def rank_baseline(assistant, queries, folders: list[Path]) -> dict[str, list[str]]:
     """The tutorial pipeline over the same texts: each chunk counts as the provision its start lies in (found
     through the index's passages of that document), chunks of no provision are skipped."""
-    from eval.baseline import Baseline
-
     from assistant.provisions import provision_place
+    from eval.baseline import Baseline
 
     baseline = Baseline(folders, assistant.embedder)
     try:
@@ -213,7 +212,8 @@ def gate(args, results: dict, console) -> int:
                 if rows["ours"]["test"].get(metric, 1.0) < floor]
     problems += [f"{name}: {label} test nDCG@10 {by_split['test']['ndcg_at_10']:.3f} >= ours"
                  for name, rows in results.items() for label, by_split in rows.items()
-                 if not label.startswith(("ours", "ablation")) and by_split["test"]["ndcg_at_10"] >= rows["ours"]["test"]["ndcg_at_10"]]
+                 if not label.startswith(("ours", "ablation"))
+                 and by_split["test"]["ndcg_at_10"] >= rows["ours"]["test"]["ndcg_at_10"]]
     for problem in problems:
         console.print(f"[red]gate failed:[/red] {problem}")
     if not problems:

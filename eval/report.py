@@ -31,20 +31,23 @@ def fmt(value, name: str = "") -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
+def _overall(results: dict) -> tuple[str, list[str], list[list[str]]]:
+    ours, base = results["ours"], results.get("baseline")
+    if not base:
+        return "Overall", ["metric", "ours"], [[LABELS.get(m, m), fmt(ours["overall"].get(m), m)]
+                                               for m in ["n", "n_retrieval", *METRICS]]
+    rows = []
+    for m in ["n", "n_retrieval", *METRICS]:
+        a, b = ours["overall"].get(m), base["overall"].get(m)
+        delta = f"{a - b:+.3f}" if a is not None and b is not None and m in METRICS[:-2] else ""
+        rows.append([LABELS.get(m, m), fmt(a, m), fmt(b, m), delta])
+    return f"Overall ({results.get('gated_split', 'all')}): ours vs LangChain baseline", ["metric", "ours", "baseline", "Δ"], rows
+
+
 def tables(results: dict) -> list[tuple[str, list[str], list[list[str]]]]:
     """(title, header, rows) for every table; shared by Markdown, HTML and the terminal."""
-    out = []
     ours, base = results["ours"], results.get("baseline")
-    if base:
-        rows = []
-        for m in ["n", "n_retrieval", *METRICS]:
-            a, b = ours["overall"].get(m), base["overall"].get(m)
-            delta = f"{a - b:+.3f}" if a is not None and b is not None and m in METRICS[:-2] else ""
-            rows.append([LABELS.get(m, m), fmt(a, m), fmt(b, m), delta])
-        out.append((f"Overall ({results.get('gated_split', 'all')}): ours vs LangChain baseline", ["metric", "ours", "baseline", "Δ"], rows))
-    else:
-        out.append(("Overall", ["metric", "ours"], [[LABELS.get(m, m), fmt(ours["overall"].get(m), m)]
-                                                    for m in ["n", "n_retrieval", *METRICS]]))
+    out = [_overall(results)]
     splits = results.get("splits") or {}
     if len(splits) > 1:
         names = list(splits)
@@ -194,10 +197,14 @@ def _expected(f: dict) -> str:
     return " AND ".join(f["must_contain"]) or "an answer (no must_contain)"
 
 
+def _place(gold: dict) -> str:
+    return gold["doc_id"] + (" / " + gold["section"] if gold.get("section") else "")
+
+
 def _failure_lines(f: dict) -> list[str]:
     lines = [f"### {f['id']} ({f['kind']}): {', '.join(f['reasons'])}", "", f"- **Question:** {f['question']}",
              f"- **Expected:** {_expected(f)}",
-             f"- **Gold:** {', '.join(g['doc_id'] + (' / ' + g['section'] if g.get('section') else '') for g in f['gold']) or '—'}",
+             "- **Gold:** " + (", ".join(_place(g) for g in f["gold"]) or "—"),
              f"- **Our answer:** {f['answer']}"]
     if f.get("confidence") is not None:
         lines.append(f"- **Confidence:** {f['confidence']}")

@@ -79,7 +79,8 @@ def make_record(q: dict, text: str, abstained: bool, retrieved: list[str], looku
            for p in retrieved[:K] if p in lookup]
     precision, recall = (None, None) if abstained else metrics.citation_scores(text, sources, checker)
     return {
-        "id": q["id"], "kind": q["kind"], "split": q.get("split", "dev"), "question": q["question"], "must_contain": q["must_contain"],
+        "id": q["id"], "kind": q["kind"], "split": q.get("split", "dev"), "question": q["question"],
+        "must_contain": q["must_contain"],
         "gold": q["gold"], "abstain_expected": q["abstain"], "abstained": abstained, "answer": text,
         "correct": metrics.is_correct(q["abstain"], abstained, text, q["must_contain"]),
         "citation_precision": precision, "citation_recall": recall, "latency_ms": latency,

@@ -4,8 +4,8 @@ Every dev question goes through the real pipeline up to its candidate sentences 
 retrieval, sentence features). A sentence is labelled as answering when its passage is a gold passage of the
 question and it holds one of the question's must_contain items (any gold sentence when none is listed); every
 candidate of an unanswerable question is a negative. scoring.fit trains the model and calibrates it on held-out
-folds; the abstention threshold is the one that answers most dev questions right; the result goes to assistant/data/scorer.json with the hash of the
-dev file, so a test can tell when it is stale. Nothing here reads eval/test.jsonl.
+folds; the abstention threshold is the one that answers most dev questions right; the result goes to
+assistant/data/scorer.json with the hash of the dev file, so a test can tell when it is stale. Nothing here reads eval/test.jsonl.
 """
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import REPO, write_doc
 
 from assistant.ingest.claims import find_undated_claims
-from conftest import REPO, write_doc
 
 
 @pytest.mark.parametrize("question, corrected, wrong", [

@@ -10,10 +10,10 @@ import sys
 import time
 
 import pytest
+from conftest import REPO, write_doc
 
 from assistant import Assistant, Settings
 from assistant.ingest.index import ingest
-from conftest import REPO, write_doc
 
 pytestmark = pytest.mark.slow
 

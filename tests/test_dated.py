@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import write_doc
 
 from assistant import Assistant, Settings
-from conftest import write_doc
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import write_doc
 
 from assistant import Assistant, CorpusError
 from assistant.ingest.index import ingest
-from conftest import write_doc
 
 
 def test_second_ingest_adds_nothing(small_settings, embedder):

@@ -5,14 +5,14 @@ answers 400 to `tools` and to json_schema response formats), so those tests are 
 from __future__ import annotations
 
 import pytest
+from conftest import SMALL_DOCS, write_doc
 from langchain_openai import ChatOpenAI
 from langchain_tests.integration_tests import ChatModelIntegrationTests
+from test_api import live_server
 
 from assistant import Assistant, Settings
 from assistant.api import create_app
 from assistant.api_models import MODEL_ID
-from conftest import SMALL_DOCS, write_doc
-from test_api import live_server
 
 SERVER: dict[str, str] = {}
 

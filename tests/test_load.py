@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from test_api import live_server
 
 from assistant.api import create_app
-from test_api import live_server
 
 pytestmark = pytest.mark.slow
 

@@ -6,10 +6,10 @@ import shutil
 from collections import defaultdict
 
 import pytest
+from conftest import SPACE_LAW
 
 from assistant.ingest.load import load_corpus, load_file
 from assistant.ingest.split import split_document
-from conftest import SPACE_LAW
 
 pytestmark = pytest.mark.skipif(not SPACE_LAW.is_dir(), reason="../shared/space-law is not beside the repository")
 

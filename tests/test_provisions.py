@@ -9,12 +9,11 @@ import sys
 
 import httpx
 import pytest
+from conftest import REPO
+from test_api import live_server
 
 from assistant.errors import BadQuestion
 from assistant.provisions import ProvisionResults
-
-from conftest import REPO
-from test_api import live_server
 
 FAMILIES = ["UN treaties", "UN principles and declarations", "COPUOS guidelines", "National laws", "Accords and programmes"]
 
@@ -68,8 +67,9 @@ def test_filters_and_bad_input(corpus_assistant):
 def test_cli_provisions_table_and_json(corpus_settings, corpus_assistant):
     env = {"SGA_DATA_DIR": str(corpus_settings.data_dir), "SGA_CORPUS_DIRS": str(corpus_settings.corpus_dirs[0]),
            "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
-    run = lambda *args: subprocess.run([sys.executable, "-m", "assistant", "provisions", *args], capture_output=True,
-                                       text=True, cwd=REPO, env=env, timeout=300)
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "assistant", "provisions", *args], capture_output=True,
+                              text=True, cwd=REPO, env=env, timeout=300)
     out = run("--json", "--k", "10", "registration of space objects")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import SMALL_DOCS, write_doc
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
 from assistant import Assistant, HybridRetriever, Settings
-from conftest import SMALL_DOCS, write_doc
 
 
 @pytest.fixture(scope="module")

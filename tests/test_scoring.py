@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import REPO
 
 # Abbreviations and typos as people type them, and the corpus word each stands for.

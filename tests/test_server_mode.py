@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import sys
@@ -81,8 +80,9 @@ def test_server_down_gives_clear_error(tmp_path, small_corpus):
 
 
 def test_api_answers_503_while_chroma_is_down_and_recovers(tmp_path, small_corpus, embedder):
-    from assistant.api import create_app
     from test_api import live_server
+
+    from assistant.api import create_app
 
     if not CHROMA.exists():
         pytest.skip("chroma CLI not installed")

@@ -16,7 +16,12 @@ from gradio_client import Client  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
 from assistant.ui import (  # noqa: E402
-    ChatHandlers, build_ui, chat_messages, export_markdown, launch_options, sources_html,
+    ChatHandlers,
+    build_ui,
+    chat_messages,
+    export_markdown,
+    launch_options,
+    sources_html,
 )
 
 
