@@ -6,7 +6,7 @@ on the dev split."""
 from __future__ import annotations
 
 import re
-from typing import Callable, Protocol
+from typing import Iterator, Protocol
 
 import numpy as np
 
@@ -46,11 +46,27 @@ RULES = {
 
 
 class Answerer(Protocol):
-    """Turns a question and its retrieved passages into a cited answer."""
+    """Turns a question and its retrieved passages into a cited answer. `Assistant` calls exactly these members;
+    an answerer that subclasses this protocol inherits the defaults of the optional ones (`stream`, `rewrite`)."""
 
     name: str
 
-    def answer(self, question: Question, retrieved: Retrieved, history: list[dict] | None = None) -> Answer: ...
+    def answer(self, question: Question, retrieved: Retrieved, history: list[dict] | None = None) -> Answer:
+        """The cited answer, or an abstention."""
+        ...
+
+    def stream(self, question: Question, retrieved: Retrieved, history: list[dict] | None = None) -> Iterator[str | Answer]:
+        """Text pieces as they are written, then the final Answer (authoritative). Default: the whole answer,
+        sentence by sentence."""
+        answer = self.answer(question, retrieved, history=history)
+        for piece in re.split(r"(?<=\])\s+|(?<=[.!?])\s+(?=[A-Z“\"])", answer.text):
+            if piece:
+                yield piece + " "
+        yield answer
+
+    def rewrite(self, question: str, history: list[dict] | None, fallback: str) -> str:
+        """The follow-up `question` as a standalone question. Default: `fallback`, the rule-based rewrite."""
+        return fallback
 
 
 def candidates(store: Store, retrieved: Retrieved, passages: list[Passage] | None = None) -> list[Candidate]:
@@ -106,7 +122,7 @@ def quotable(sentences: list[Candidate]) -> list[Candidate]:
     return [s for s in sentences if not s.passage.offtopic and not looks_like_injection(s.text)]
 
 
-class ExtractiveAnswerer:
+class ExtractiveAnswerer(Answerer):
     """Quotes the best sentences of the retrieved passages, each with its citation."""
 
     name = "extractive"
@@ -407,18 +423,3 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "") -> 
 
             return max(s.kinds[kind], key=near), s  # max keeps the first of equals
     return None
-
-
-ANSWERERS: dict[str, Callable[[Store, Settings], Answerer]] = {"extractive": ExtractiveAnswerer}
-
-
-def make_answerer(name: str, store: Store, settings: Settings) -> Answerer:
-    """The answerer registered under `name`; an unknown name lists the known ones."""
-    if name not in ANSWERERS:
-        from . import llm  # noqa: F401  registers the LLM answerers
-
-    try:
-        factory = ANSWERERS[name]
-    except KeyError:
-        raise ValueError(f"unknown answerer {name!r}; known: {', '.join(sorted(ANSWERERS))}") from None
-    return factory(store, settings)

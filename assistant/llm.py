@@ -17,7 +17,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from langchain_core.outputs import ChatGenerationChunk
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
-from .answer import ABSTAIN_TEXT, ANSWERERS, ExtractiveAnswerer, citation
+from .answer import ABSTAIN_TEXT, Answerer, ExtractiveAnswerer, citation
 from .question import Question
 from .dating import format_date
 from .embedding import get_embedder
@@ -217,12 +217,12 @@ class MalformedOutput(ValueError):
     """The model's output cannot be shown as a cited answer."""
 
 
-class LLMAnswerer:
+class LLMAnswerer(Answerer):
     """Answers with a LangChain chat model, then checks every sentence against the passages it cites."""
 
     def __init__(self, chat_model: Any, store: Store, settings: Settings, name: str) -> None:
         self.chat_model, self.store, self.settings, self.name = chat_model, store, settings, name
-        self.extractive = ExtractiveAnswerer(store, settings)
+        self.fallback_answerer = ExtractiveAnswerer(store, settings)
 
     @property
     def embedder(self):
@@ -231,13 +231,17 @@ class LLMAnswerer:
 
     def answer(self, question: Question | str, retrieved: Retrieved, history: list[dict] | None = None) -> Answer:
         """The model's answer, each sentence checked against the passages it cites."""
-        *_, result = self.stream(question, retrieved, history=history, _invoke=True)
+        *_, result = self._write(question, retrieved, history, streaming=False)
         return result
 
-    def stream(self, question: Question | str, retrieved: Retrieved, history: list[dict] | None = None,
-               _invoke: bool = False) -> Iterator[str | Answer]:
+    def stream(self, question: Question | str, retrieved: Retrieved,
+               history: list[dict] | None = None) -> Iterator[str | Answer]:
         """Checked, renumbered sentences as the model writes them, then the final Answer (authoritative:
         on a failure midway it is the extractive fallback)."""
+        return self._write(question, retrieved, history, streaming=True)
+
+    def _write(self, question: Question | str, retrieved: Retrieved, history: list[dict] | None,
+               streaming: bool) -> Iterator[str | Answer]:
         started = time.perf_counter()
         question = Question.plain(question) if isinstance(question, str) else question
         if not retrieved.passages:
@@ -246,7 +250,7 @@ class LLMAnswerer:
         check = _Check(self, retrieved.passages)
         try:
             messages = build_messages(question.text, retrieved.passages, history, self.settings.max_answer_sentences)
-            pieces: Iterable[Any] = [self.chat_model.invoke(messages)] if _invoke else self.chat_model.stream(messages)
+            pieces: Iterable[Any] = self.chat_model.stream(messages) if streaming else [self.chat_model.invoke(messages)]
             buffer = ""
             for piece in pieces:
                 buffer += _text(piece.content)
@@ -265,13 +269,14 @@ class LLMAnswerer:
         if isinstance(exc, MalformedOutput) or "No generation chunks" in detail:  # LangChain: an empty stream
             reason = detail if isinstance(exc, MalformedOutput) else "empty output"
         try:
-            answer = self.extractive.answer(question, retrieved)
+            answer = self.fallback_answerer.answer(question, retrieved)
         except Exception:  # noqa: BLE001  the last resort is an honest abstention
             answer = Answer(text=ABSTAIN_TEXT, abstained=True, retrieved=[p.id for p in retrieved.passages])
         answer.notes.append(f"LLM answerer failed ({reason}); extractive answer shown")
         return answer
 
-    def rewrite(self, question: str, history: list[dict] | None, fallback: str | None = None) -> str:
+    def rewrite(self, question: str, history: list[dict] | None, fallback: str) -> str:
+        """The follow-up rewritten by the model; `fallback` (the rule-based rewrite) when that fails."""
         return rewrite_with_llm(self.chat_model, question, history, fallback)
 
 
@@ -351,5 +356,3 @@ def llamacpp_answerer(store: Store, settings: Settings) -> LLMAnswerer:
     llama = llama_cpp.Llama(model_path=path, n_ctx=4096, verbose=False)
     return LLMAnswerer(LlamaCppChat(llama=llama), store, settings, "llamacpp")
 
-
-ANSWERERS.update({"openai": openai_answerer, "ollama": ollama_answerer, "llamacpp": llamacpp_answerer})
