@@ -11,7 +11,6 @@ from typing import Iterator, Protocol
 import numpy as np
 
 from .dating import disagree, effective_date, facts, format_date
-from .embedding import get_embedder
 from .question import Question
 from .retrieval import Retrieved, tokenize
 from .safety import looks_like_injection
@@ -80,30 +79,16 @@ def candidates(store: Store, retrieved: Retrieved, passages: list[Passage] | Non
         for p in retrieved.siblings:  # read with the result they continue, at its rank
             if retrieved.sibling_of.get(p.id) in by_id:
                 by_id.setdefault(p.id, (by_id[retrieved.sibling_of[p.id]][0], p))
-    ids = list(by_id)
-    try:
-        got = store.sentences.get(where={"passage_id": {"$in": ids}}, include=["embeddings", "metadatas"])
-    except Exception:  # vectors lost by a killed writer (see HybridSearch._cosines): embed the sentences again
-        got = store.sentences.get(where={"passage_id": {"$in": ids}}, include=["metadatas"])
-        got["embeddings"] = None
-    metas = [m for m in got["metadatas"] if m and m.get("passage_id") in by_id]
-    texts = [by_id[m["passage_id"]][1].text[m["start"] : m["end"]] for m in metas]
-    vectors = got["embeddings"]
-    if vectors is None:
-        s = store.settings
-        vectors = list(get_embedder(s.model_path, s.embedding_dtype, s.embedding_batch_size).encode(texts))
-    else:
-        vectors = [v for m, v in zip(got["metadatas"], vectors) if m and m.get("passage_id") in by_id]
     spans = {pid: decode_spans(p.entities) for pid, (_, p) in by_id.items()}
     q = retrieved.query_vector
     out = []
-    for text, meta, vec in zip(texts, metas, vectors):
-        if vec is None or not text.strip():
+    for stored in store.sentence_vectors(p for _, p in by_id.values()):
+        rank, passage = by_id[stored.passage_id]
+        text = passage.text[stored.start : stored.end]
+        if stored.vector is None or not text.strip():
             continue
-        rank, passage = by_id[meta["passage_id"]]
-        vector = np.asarray(vec, dtype=np.float32)
-        out.append(Candidate(passage, rank, text, meta["start"], vector, float(vector @ q),
-                             span_kinds(text, spans[passage.id], meta["start"])))
+        out.append(Candidate(passage, rank, text, stored.start, stored.vector, float(stored.vector @ q),
+                             span_kinds(text, spans[passage.id], stored.start)))
     return out
 
 

@@ -175,11 +175,11 @@ class _Check:
     def _sentences(self, p: Passage) -> tuple[list[str], np.ndarray, set[str]]:
         if p.id not in self.cache:
             try:  # the index already holds every sentence's vector
-                got = self.owner.store.sentences.get(where={"passage_id": p.id}, include=["embeddings", "metadatas"])
-                texts = [p.text[m["start"] : m["end"]] for m in got["metadatas"]]
-                vectors = np.asarray(got["embeddings"], dtype=np.float32)
-            except Exception:  # noqa: BLE001  embedded below
-                texts = []
+                stored = self.owner.store.sentence_vectors([p])
+            except Exception:  # noqa: BLE001  the store unreachable: split and embedded below
+                stored = []
+            texts = [p.text[s.start : s.end] for s in stored]
+            vectors = np.asarray([s.vector for s in stored], dtype=np.float32)
             if not texts:
                 texts = split_sentences(p.text)[0] or [p.text]
                 vectors = self.owner.embedder.encode(texts)
