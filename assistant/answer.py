@@ -6,18 +6,19 @@ on the dev split."""
 from __future__ import annotations
 
 import re
-from typing import Iterator, Protocol
+from collections.abc import Iterator
+from typing import Protocol
 
 import numpy as np
 
-from .dating import disagree, effective_date, facts, format_date
+from .dating import disagree, effective_date, facts
 from .question import Question
-from .retrieval import Retrieved, tokenize
+from .retrieval import Retrieved
 from .safety import looks_like_injection
 from .scoring import Candidate, Scorer, default_scorer, featurize
 from .settings import Settings
 from .store import Store
-from .text import decode_spans, span_kinds
+from .text import cited_sentences, decode_spans, format_date, span_kinds, tokenize
 from .types import Answer, Citation, Passage
 from .vocab import Vocabulary, section_key
 
@@ -58,9 +59,8 @@ class Answerer(Protocol):
         """Text pieces as they are written, then the final Answer (authoritative). Default: the whole answer,
         sentence by sentence."""
         answer = self.answer(question, retrieved, history=history)
-        for piece in re.split(r"(?<=\])\s+|(?<=[.!?])\s+(?=[A-Z“\"])", answer.text):
-            if piece:
-                yield piece + " "
+        for sentence in cited_sentences(answer.text):
+            yield sentence + " "
         yield answer
 
     def rewrite(self, question: str, history: list[dict] | None, fallback: str) -> str:

@@ -5,7 +5,7 @@ settings cannot import this registry, whose answerers import the settings."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .answer import Answerer, ExtractiveAnswerer
 from .settings import Settings

@@ -17,6 +17,7 @@ from .ingest.index import ingest
 from .safety import looks_like_injection
 from .retrieval import Filters, HybridRetriever, HybridSearch, Retrieved, Steps
 from .settings import Settings
+from .text import sentences
 from .store import Store
 from .provisions import ProvisionResults, ProvisionSearch
 from .types import Answer, IngestReport, Passage
@@ -41,8 +42,7 @@ def clean_question(question: str | None, max_chars: int) -> str:
 
 def strip_instructions(question: str) -> str:
     """Drop sentences that address the model ("ignore previous instructions…"): the corpus answers, not them."""
-    parts = re.split(r"(?<=[.!?])\s+", question)
-    kept = [p for p in parts if not looks_like_injection(p)]
+    kept = [s for s in sentences(question) if not looks_like_injection(s)]
     return " ".join(kept) if kept else question
 
 

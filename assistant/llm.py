@@ -19,12 +19,12 @@ from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
 from .answer import ABSTAIN_TEXT, Answerer, ExtractiveAnswerer, citation
 from .question import Question
-from .dating import format_date
 from .embedding import get_embedder
-from .retrieval import Retrieved, tokenize
+from .retrieval import Retrieved
 from .safety import looks_like_injection
 from .settings import Settings
 from .store import Store
+from .text import ABBREVIATIONS, format_date, sentences, tokenize
 from .types import Answer, Passage
 
 SUPPORT_COSINE = 0.5  # claim vs. the best sentence of a cited passage
@@ -48,7 +48,6 @@ REWRITE_PROMPT = ChatPromptTemplate.from_messages([("system", REWRITE), Messages
 
 MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 BOUNDARY = re.compile(r"(?<=[.!?])([\"”’)]*(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*)(\s+)(?=[A-Z0-9“\"(])")
-ABBREVIATION = re.compile(r"(?:\b(?:[A-Z]\.){2,}|\b(?:Art|Arts|No|Nos|Mr|Ms|Dr|St|vs|cf|e\.g|i\.e|para|Sec)\.)$")
 LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
@@ -97,7 +96,7 @@ def split_sentences(text: str, final: bool = True) -> tuple[list[str], str]:
     for i, line in enumerate(lines + ([rest] if rest else [])):
         start, partial = 0, not final and i == len(lines)
         for m in BOUNDARY.finditer(line):
-            if ABBREVIATION.search(line[start:m.start(1)]):
+            if ABBREVIATIONS.search(line[start:m.start(1)]):
                 continue
             done.append(line[start:m.start(2)])
             start = m.end()
@@ -181,7 +180,7 @@ class _Check:
             texts = [p.text[s.start : s.end] for s in stored]
             vectors = np.asarray([s.vector for s in stored], dtype=np.float32)
             if not texts:
-                texts = split_sentences(p.text)[0] or [p.text]
+                texts = sentences(p.text) or [p.text]
                 vectors = self.owner.embedder.encode(texts)
             # Instructions planted in a passage are data, not facts: they support nothing.
             keep = [i for i, t in enumerate(texts) if not looks_like_injection(t)]

@@ -27,8 +27,9 @@ from .errors import IndexUnavailable
 from .ingest.index import embed_text
 from .store import Store, passage_from_record
 from .spelling import Speller
+from .text import tokenize
 from .types import Passage
-from .vocab import STEMMER, QueryAnalysis, Vocabulary, section_key
+from .vocab import QueryAnalysis, Vocabulary, section_key
 
 # k is 60 as in Cormack et al. (2009), "Reciprocal rank fusion outperforms Condorcet and individual
 # rank learning methods"; a structure match counts like a first place in one more ranked list.
@@ -156,10 +157,6 @@ class Snapshot:
     def docs_with(self, term: str) -> set[str]:
         """The documents whose passages (heading included) hold this index term."""
         return {self.passages[self.ids[row]].doc_id for row in self.postings.get(term, ())}
-
-
-def tokenize(texts: list[str]) -> list[list[str]]:
-    return bm25s.tokenize(texts, stopwords="en", stemmer=STEMMER, return_ids=False, show_progress=False)
 
 
 def build_snapshot(store: Store, cache_dir: Path | None) -> Snapshot:

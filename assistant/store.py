@@ -10,7 +10,7 @@ import json
 import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import chromadb
 import numpy as np

@@ -97,3 +97,13 @@ def test_stream_and_ask_strip_the_same_appended_instruction(small_assistant):
     assert streamed.query == asked.query and "HACKED" not in asked.query
     assert streamed.text == asked.text == "".join(pieces).strip()
     assert [c.doc_id for c in streamed.citations] == [c.doc_id for c in asked.citations] and asked.citations[0].doc_id == "ost"
+
+
+def test_one_text_module_for_sentences_and_dates():
+    from assistant.ingest.split import split_sentences
+    from assistant.text import cited_sentences, format_date, sentence_spans
+
+    assert split_sentences is sentence_spans  # ingest splits passages with the shared splitter
+    answer = "Article II forbids it. [1] The U.S. signed it in 1967 (Art. 4). [2][3] Done."
+    assert cited_sentences(answer) == ["Article II forbids it. [1]", "The U.S. signed it in 1967 (Art. 4). [2][3]", "Done."]
+    assert (format_date("2025-11-20"), format_date("2024-10"), format_date(None)) == ("20 November 2025", "October 2024", "undated")
