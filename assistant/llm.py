@@ -24,7 +24,7 @@ from .retrieval import Retrieved
 from .safety import looks_like_injection
 from .settings import Settings
 from .store import Store
-from .text import ABBREVIATIONS, format_date, sentences, tokenize
+from .text import cited_sentence_spans, format_date, sentences, tokenize
 from .types import Answer, Passage
 
 SUPPORT_COSINE = 0.5  # claim vs. the best sentence of a cited passage
@@ -47,7 +47,6 @@ REWRITE_PROMPT = ChatPromptTemplate.from_messages([("system", REWRITE), Messages
                                                    ("human", "Follow-up question: {question}")])
 
 MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
-BOUNDARY = re.compile(r"(?<=[.!?])([\"”’)]*(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*)(\s+)(?=[A-Z0-9“\"(])")
 LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
@@ -89,22 +88,19 @@ def build_messages(question: str, passages: list[Passage], history: list[dict] |
 
 
 def split_sentences(text: str, final: bool = True) -> tuple[list[str], str]:
-    """Complete sentences (with their trailing [n] markers) and, unless `final`, the unfinished rest."""
+    """Complete sentences (with their trailing [n] markers) of the model's output, one list item or line at a
+    time, and, unless `final`, the unfinished rest: the last sentence, and the one before it too while the last
+    may still be a citation marker being written ('... orbit. [2')."""
     lines = text.split("\n")
     rest = "" if final else lines.pop()
-    done: list[str] = []
-    for i, line in enumerate(lines + ([rest] if rest else [])):
-        start, partial = 0, not final and i == len(lines)
-        for m in BOUNDARY.finditer(line):
-            if ABBREVIATIONS.search(line[start:m.start(1)]):
-                continue
-            done.append(line[start:m.start(2)])
-            start = m.end()
-        if partial:
-            rest = line[start:]
-        elif line[start:].strip():
-            done.append(line[start:])
-    return [LIST_ITEM.sub("", s).strip() for s in done if LIST_ITEM.sub("", s).strip()], rest
+    spans = [line[s:e] for line in lines for s, e in cited_sentence_spans(line)]
+    if rest:
+        pending = cited_sentence_spans(rest)
+        held = 2 if len(pending) > 1 and rest[pending[-1][0]] == "[" else 1
+        spans += [rest[s:e] for s, e in pending[:-held]]
+        rest = rest[pending[-held][0]:] if pending else rest
+    stripped = (LIST_ITEM.sub("", s).strip() for s in spans)
+    return [s for s in stripped if s], rest
 
 
 def _is_abstention(sentence: str) -> bool:

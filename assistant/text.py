@@ -32,7 +32,7 @@ MONTHS = list(calendar.month_name)[1:]  # 'January' ... 'December'
 ABBREVIATIONS = re.compile(
     r"(\b(?:[A-Z]|No|Nos|Art|Arts|Res|Doc|Dr|Mr|Mrs|Ms|Prof|St|Sec|Secs|Pub|Stat|Vol|para|paras|p|pp|e\.g|i\.e|etc|vs|cf|approx|Inc|Ltd|Co|Jr|Sr|U\.S|U\.K|U\.N)\.)$"
 )
-CITATIONS_FIRST = re.compile(r"^(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
+CITATIONS_FIRST = re.compile(r"(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
@@ -65,17 +65,24 @@ def sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text)]
 
 
+def cited_sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of an answer, each extended over the [n] citation markers that follow it."""
+    out: list[tuple[int, int]] = []
+    for start, end in sentence_spans(text):
+        markers = CITATIONS_FIRST.match(text, start, end)
+        if markers and out:
+            out[-1] = (out[-1][0], markers.end())
+            start = markers.end()
+            while start < end and text[start].isspace():
+                start += 1
+        if start < end:
+            out.append((start, end))
+    return out
+
+
 def cited_sentences(text: str) -> list[str]:
     """The sentences of an answer, each with the [n] citation markers that follow it."""
-    out: list[str] = []
-    for sentence in sentences(text):
-        markers = CITATIONS_FIRST.match(sentence)
-        if markers and out:
-            out[-1] += " " + markers.group().strip()
-            sentence = sentence[markers.end():].strip()
-        if sentence:
-            out.append(sentence)
-    return out
+    return [text[s:e] for s, e in cited_sentence_spans(text)]
 
 
 def format_date(value: str | None) -> str:

@@ -157,6 +157,9 @@ def test_split_sentences_keeps_citations_and_abbreviations():
     assert split_sentences(text)[0] == ["The U.S. signed it [1].", "Canada did too. [2]", "Then:", "item one [3]", "item two"]
     done, rest = split_sentences("First one [1]. Second is still bein", final=False)
     assert done == ["First one [1]."] and rest == "Second is still bein"
+    # a citation marker being written still belongs to the sentence before it
+    assert split_sentences("First one [1]. Second. [2", final=False) == (["First one [1]."], "Second. [2")
+    assert split_sentences("First one [1]. Second. [2] Thi", final=False) == (["First one [1].", "Second. [2]"], "Thi")
 
 
 # -- citation check (fake chat models, real embeddings) -------------------------------------------------
