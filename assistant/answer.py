@@ -1,4 +1,5 @@
-"""Answerers by name. The default, `extractive`, needs no LLM: it scores every sentence of the retrieved passages
+"""The Answerer protocol every answerer follows (answerers.py picks one by name) and the default answerer,
+`extractive`, which needs no LLM: it scores every sentence of the retrieved passages
 with the trained scorer (scoring.py), quotes the best ones, cites each, opens with the asked-for date, number or
 name when the question asks for one, and abstains when the calibrated confidence is below the threshold chosen
 on the dev split."""

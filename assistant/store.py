@@ -172,6 +172,7 @@ class Store:
     # the next ingest repairs them (ingest/index.py `_find_broken`). Until then the two readers below embed the
     # lost ones again, so a reader of vectors never sees the loss.
     def embedder(self) -> Embedder:
+        """The embedder of these settings (one per process), to embed lost vectors again."""
         s = self.settings
         return get_embedder(s.model_path, s.embedding_dtype, s.embedding_batch_size)
 
