@@ -1,4 +1,5 @@
-"""Answerers by name. The default, `extractive`, needs no LLM: it scores every sentence of the retrieved passages
+"""The Answerer protocol every answerer follows (answerers.py picks one by name) and the default answerer,
+`extractive`, which needs no LLM: it scores every sentence of the retrieved passages
 with the trained scorer (scoring.py), quotes the best ones, cites each, opens with the asked-for date, number or
 name when the question asks for one, and abstains when the calibrated confidence is below the threshold chosen
 on the dev split."""
@@ -6,19 +7,19 @@ on the dev split."""
 from __future__ import annotations
 
 import re
-from typing import Callable, Protocol
+from collections.abc import Iterator
+from typing import Protocol
 
 import numpy as np
 
-from .dating import disagree, effective_date, facts, format_date
-from .embedding import get_embedder
+from .dating import disagree, effective_date, facts
 from .question import Question
-from .retrieval import Retrieved, tokenize
+from .retrieval import Retrieved
 from .safety import looks_like_injection
 from .scoring import Candidate, Scorer, default_scorer, featurize
 from .settings import Settings
 from .store import Store
-from .text import decode_spans, span_kinds
+from .text import cited_sentences, decode_spans, format_date, span_kinds, tokenize
 from .types import Answer, Citation, Passage
 from .vocab import Vocabulary, section_key
 
@@ -46,11 +47,26 @@ RULES = {
 
 
 class Answerer(Protocol):
-    """Turns a question and its retrieved passages into a cited answer."""
+    """Turns a question and its retrieved passages into a cited answer. `Assistant` calls exactly these members;
+    an answerer that subclasses this protocol inherits the defaults of the optional ones (`stream`, `rewrite`)."""
 
     name: str
 
-    def answer(self, question: Question, retrieved: Retrieved, history: list[dict] | None = None) -> Answer: ...
+    def answer(self, question: Question, retrieved: Retrieved, history: list[dict] | None = None) -> Answer:
+        """The cited answer, or an abstention."""
+        ...
+
+    def stream(self, question: Question, retrieved: Retrieved, history: list[dict] | None = None) -> Iterator[str | Answer]:
+        """Text pieces as they are written, then the final Answer (authoritative). Default: the whole answer,
+        sentence by sentence."""
+        answer = self.answer(question, retrieved, history=history)
+        for sentence in cited_sentences(answer.text):
+            yield sentence + " "
+        yield answer
+
+    def rewrite(self, question: str, history: list[dict] | None, fallback: str) -> str:
+        """The follow-up `question` as a standalone question. Default: `fallback`, the rule-based rewrite."""
+        return fallback
 
 
 def candidates(store: Store, retrieved: Retrieved, passages: list[Passage] | None = None) -> list[Candidate]:
@@ -64,30 +80,16 @@ def candidates(store: Store, retrieved: Retrieved, passages: list[Passage] | Non
         for p in retrieved.siblings:  # read with the result they continue, at its rank
             if retrieved.sibling_of.get(p.id) in by_id:
                 by_id.setdefault(p.id, (by_id[retrieved.sibling_of[p.id]][0], p))
-    ids = list(by_id)
-    try:
-        got = store.sentences.get(where={"passage_id": {"$in": ids}}, include=["embeddings", "metadatas"])
-    except Exception:  # vectors lost by a killed writer (see HybridSearch._cosines): embed the sentences again
-        got = store.sentences.get(where={"passage_id": {"$in": ids}}, include=["metadatas"])
-        got["embeddings"] = None
-    metas = [m for m in got["metadatas"] if m and m.get("passage_id") in by_id]
-    texts = [by_id[m["passage_id"]][1].text[m["start"] : m["end"]] for m in metas]
-    vectors = got["embeddings"]
-    if vectors is None:
-        s = store.settings
-        vectors = list(get_embedder(s.model_path, s.embedding_dtype, s.embedding_batch_size).encode(texts))
-    else:
-        vectors = [v for m, v in zip(got["metadatas"], vectors) if m and m.get("passage_id") in by_id]
     spans = {pid: decode_spans(p.entities) for pid, (_, p) in by_id.items()}
     q = retrieved.query_vector
     out = []
-    for text, meta, vec in zip(texts, metas, vectors):
-        if vec is None or not text.strip():
+    for stored in store.sentence_vectors(p for _, p in by_id.values()):
+        rank, passage = by_id[stored.passage_id]
+        text = passage.text[stored.start : stored.end]
+        if stored.vector is None or not text.strip():
             continue
-        rank, passage = by_id[meta["passage_id"]]
-        vector = np.asarray(vec, dtype=np.float32)
-        out.append(Candidate(passage, rank, text, meta["start"], vector, float(vector @ q),
-                             span_kinds(text, spans[passage.id], meta["start"])))
+        out.append(Candidate(passage, rank, text, stored.start, stored.vector, float(stored.vector @ q),
+                             span_kinds(text, spans[passage.id], stored.start)))
     return out
 
 
@@ -106,7 +108,7 @@ def quotable(sentences: list[Candidate]) -> list[Candidate]:
     return [s for s in sentences if not s.passage.offtopic and not looks_like_injection(s.text)]
 
 
-class ExtractiveAnswerer:
+class ExtractiveAnswerer(Answerer):
     """Quotes the best sentences of the retrieved passages, each with its citation."""
 
     name = "extractive"
@@ -407,18 +409,3 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "") -> 
 
             return max(s.kinds[kind], key=near), s  # max keeps the first of equals
     return None
-
-
-ANSWERERS: dict[str, Callable[[Store, Settings], Answerer]] = {"extractive": ExtractiveAnswerer}
-
-
-def make_answerer(name: str, store: Store, settings: Settings) -> Answerer:
-    """The answerer registered under `name`; an unknown name lists the known ones."""
-    if name not in ANSWERERS:
-        from . import llm  # noqa: F401  registers the LLM answerers
-
-    try:
-        factory = ANSWERERS[name]
-    except KeyError:
-        raise ValueError(f"unknown answerer {name!r}; known: {', '.join(sorted(ANSWERERS))}") from None
-    return factory(store, settings)

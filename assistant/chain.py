@@ -9,13 +9,15 @@ from typing import Iterator
 
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
-from .answer import Answerer, make_answerer
+from .answer import Answerer
+from .answerers import make_answerer
 from .embedding import Embedder, get_embedder
 from .errors import BadQuestion
 from .ingest.index import ingest
 from .safety import looks_like_injection
 from .retrieval import Filters, HybridRetriever, HybridSearch, Retrieved, Steps
 from .settings import Settings
+from .text import sentences
 from .store import Store
 from .provisions import ProvisionResults, ProvisionSearch
 from .types import Answer, IngestReport, Passage
@@ -40,8 +42,7 @@ def clean_question(question: str | None, max_chars: int) -> str:
 
 def strip_instructions(question: str) -> str:
     """Drop sentences that address the model ("ignore previous instructions…"): the corpus answers, not them."""
-    parts = re.split(r"(?<=[.!?])\s+", question)
-    kept = [p for p in parts if not looks_like_injection(p)]
+    kept = [s for s in sentences(question) if not looks_like_injection(s)]
     return " ".join(kept) if kept else question
 
 
@@ -76,9 +77,8 @@ class Assistant:
         """The one analysis of a turn (question.py); an LLM answerer rewrites follow-ups itself."""
         snapshot = self.engine.snapshot()
         question = analyse(asked, history, self.vocabulary, snapshot.speller if snapshot.ids else None, correct)
-        rewrite_with_llm = getattr(self.answerer, "rewrite", None)
-        if rewrite_with_llm and history:
-            question.query = rewrite_with_llm(question.text, history, question.query)
+        if history:
+            question.query = self.answerer.rewrite(question.text, history, question.query)
         return question
 
     def _build_chain(self):
@@ -132,21 +132,14 @@ class Assistant:
         return self._finish(result["answer"], result["question"], stripped, started)
 
     def stream(self, question: str, history: list[dict] | None = None, k: int | None = None,
-               filters: Filters | dict | None = None) -> Iterator[str | Answer]:
+               filters: Filters | dict | None = None, steps: Steps | None = None) -> Iterator[str | Answer]:
         """Text pieces as they are written (an LLM answerer's checked sentences; the extractive answer
-        sentence by sentence), then the final Answer, which is authoritative."""
+        sentence by sentence), then the final Answer, which is authoritative. The same preparation as `ask`;
+        a bad request raises `BadQuestion` on the first `next()`."""
         started = time.perf_counter()
-        inputs, stripped = self._inputs(question, history, k, filters, None)
-        stream_answer = getattr(self.answerer, "stream", None)
-        if stream_answer is None:
-            answer = self.ask(question, history, k=k, filters=filters)
-            for piece in re.split(r"(?<=\])\s+|(?<=[.!?])\s+(?=[A-Z“\"])", answer.text):
-                if piece:
-                    yield piece + " "
-            yield answer
-            return
+        inputs, stripped = self._inputs(question, history, k, filters, steps)
         prepared = self.preparation.invoke(inputs)
-        for piece in stream_answer(prepared["question"], prepared["retrieved"], history=history):
+        for piece in self.answerer.stream(prepared["question"], prepared["retrieved"], history=inputs["history"]):
             yield self._finish(piece, prepared["question"], stripped, started) if isinstance(piece, Answer) else piece
 
     def search(self, query: str, k: int = 5, filters: Filters | dict | None = None) -> list[Passage]:

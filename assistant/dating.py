@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-MONTHS = "January February March April May June July August September October November December".split()
+from .text import format_date  # noqa: F401  dates are formatted in text.py; the faces import it from here
+
 NUMBER_WORDS = {
     "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
     "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
@@ -17,21 +18,6 @@ YEAR = re.compile(r"^(1[89]|20)\d\d$")
 def effective_date(p) -> str:
     """The date a passage's facts are current as of; '' (oldest) when undated."""
     return p.as_of or p.date or ""
-
-
-def format_date(value: str | None) -> str:
-    """'2025-11-20' -> '20 November 2025'; '2024-10' -> 'October 2024'; None -> 'undated'."""
-    if not value:
-        return "undated"
-    parts = value.split("-")
-    try:
-        if len(parts) == 3:
-            return f"{int(parts[2])} {MONTHS[int(parts[1]) - 1]} {parts[0]}"
-        if len(parts) == 2:
-            return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
-    except (ValueError, IndexError):
-        pass
-    return value
 
 
 def facts(sentence: str) -> tuple[frozenset[str], bool]:

@@ -17,14 +17,14 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from langchain_core.outputs import ChatGenerationChunk
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
-from .answer import ABSTAIN_TEXT, ANSWERERS, ExtractiveAnswerer, citation
+from .answer import ABSTAIN_TEXT, Answerer, ExtractiveAnswerer, citation
 from .question import Question
-from .dating import format_date
 from .embedding import get_embedder
-from .retrieval import Retrieved, tokenize
+from .retrieval import Retrieved
 from .safety import looks_like_injection
 from .settings import Settings
 from .store import Store
+from .text import cited_sentence_spans, format_date, sentences, tokenize
 from .types import Answer, Passage
 
 SUPPORT_COSINE = 0.5  # claim vs. the best sentence of a cited passage
@@ -47,8 +47,6 @@ REWRITE_PROMPT = ChatPromptTemplate.from_messages([("system", REWRITE), Messages
                                                    ("human", "Follow-up question: {question}")])
 
 MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
-BOUNDARY = re.compile(r"(?<=[.!?])([\"”’)]*(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])*)(\s+)(?=[A-Z0-9“\"(])")
-ABBREVIATION = re.compile(r"(?:\b(?:[A-Z]\.){2,}|\b(?:Art|Arts|No|Nos|Mr|Ms|Dr|St|vs|cf|e\.g|i\.e|para|Sec)\.)$")
 LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
@@ -90,22 +88,19 @@ def build_messages(question: str, passages: list[Passage], history: list[dict] |
 
 
 def split_sentences(text: str, final: bool = True) -> tuple[list[str], str]:
-    """Complete sentences (with their trailing [n] markers) and, unless `final`, the unfinished rest."""
+    """Complete sentences (with their trailing [n] markers) of the model's output, one list item or line at a
+    time, and, unless `final`, the unfinished rest: the last sentence, and the one before it too while the last
+    may still be a citation marker being written ('... orbit. [2')."""
     lines = text.split("\n")
     rest = "" if final else lines.pop()
-    done: list[str] = []
-    for i, line in enumerate(lines + ([rest] if rest else [])):
-        start, partial = 0, not final and i == len(lines)
-        for m in BOUNDARY.finditer(line):
-            if ABBREVIATION.search(line[start:m.start(1)]):
-                continue
-            done.append(line[start:m.start(2)])
-            start = m.end()
-        if partial:
-            rest = line[start:]
-        elif line[start:].strip():
-            done.append(line[start:])
-    return [LIST_ITEM.sub("", s).strip() for s in done if LIST_ITEM.sub("", s).strip()], rest
+    spans = [line[s:e] for line in lines for s, e in cited_sentence_spans(line)]
+    if rest:
+        pending = cited_sentence_spans(rest)
+        held = 2 if len(pending) > 1 and rest[pending[-1][0]] == "[" else 1
+        spans += [rest[s:e] for s, e in pending[:-held]]
+        rest = rest[pending[-held][0]:] if pending else rest
+    stripped = (LIST_ITEM.sub("", s).strip() for s in spans)
+    return [s for s in stripped if s], rest
 
 
 def _is_abstention(sentence: str) -> bool:
@@ -175,13 +170,13 @@ class _Check:
     def _sentences(self, p: Passage) -> tuple[list[str], np.ndarray, set[str]]:
         if p.id not in self.cache:
             try:  # the index already holds every sentence's vector
-                got = self.owner.store.sentences.get(where={"passage_id": p.id}, include=["embeddings", "metadatas"])
-                texts = [p.text[m["start"] : m["end"]] for m in got["metadatas"]]
-                vectors = np.asarray(got["embeddings"], dtype=np.float32)
-            except Exception:  # noqa: BLE001  embedded below
-                texts = []
+                stored = self.owner.store.sentence_vectors([p])
+            except Exception:  # noqa: BLE001  the store unreachable: split and embedded below
+                stored = []
+            texts = [p.text[s.start : s.end] for s in stored]
+            vectors = np.asarray([s.vector for s in stored], dtype=np.float32)
             if not texts:
-                texts = split_sentences(p.text)[0] or [p.text]
+                texts = sentences(p.text) or [p.text]
                 vectors = self.owner.embedder.encode(texts)
             # Instructions planted in a passage are data, not facts: they support nothing.
             keep = [i for i, t in enumerate(texts) if not looks_like_injection(t)]
@@ -217,12 +212,12 @@ class MalformedOutput(ValueError):
     """The model's output cannot be shown as a cited answer."""
 
 
-class LLMAnswerer:
+class LLMAnswerer(Answerer):
     """Answers with a LangChain chat model, then checks every sentence against the passages it cites."""
 
     def __init__(self, chat_model: Any, store: Store, settings: Settings, name: str) -> None:
         self.chat_model, self.store, self.settings, self.name = chat_model, store, settings, name
-        self.extractive = ExtractiveAnswerer(store, settings)
+        self.fallback_answerer = ExtractiveAnswerer(store, settings)
 
     @property
     def embedder(self):
@@ -231,13 +226,17 @@ class LLMAnswerer:
 
     def answer(self, question: Question | str, retrieved: Retrieved, history: list[dict] | None = None) -> Answer:
         """The model's answer, each sentence checked against the passages it cites."""
-        *_, result = self.stream(question, retrieved, history=history, _invoke=True)
+        *_, result = self._write(question, retrieved, history, streaming=False)
         return result
 
-    def stream(self, question: Question | str, retrieved: Retrieved, history: list[dict] | None = None,
-               _invoke: bool = False) -> Iterator[str | Answer]:
+    def stream(self, question: Question | str, retrieved: Retrieved,
+               history: list[dict] | None = None) -> Iterator[str | Answer]:
         """Checked, renumbered sentences as the model writes them, then the final Answer (authoritative:
         on a failure midway it is the extractive fallback)."""
+        return self._write(question, retrieved, history, streaming=True)
+
+    def _write(self, question: Question | str, retrieved: Retrieved, history: list[dict] | None,
+               streaming: bool) -> Iterator[str | Answer]:
         started = time.perf_counter()
         question = Question.plain(question) if isinstance(question, str) else question
         if not retrieved.passages:
@@ -246,7 +245,7 @@ class LLMAnswerer:
         check = _Check(self, retrieved.passages)
         try:
             messages = build_messages(question.text, retrieved.passages, history, self.settings.max_answer_sentences)
-            pieces: Iterable[Any] = [self.chat_model.invoke(messages)] if _invoke else self.chat_model.stream(messages)
+            pieces: Iterable[Any] = self.chat_model.stream(messages) if streaming else [self.chat_model.invoke(messages)]
             buffer = ""
             for piece in pieces:
                 buffer += _text(piece.content)
@@ -265,13 +264,14 @@ class LLMAnswerer:
         if isinstance(exc, MalformedOutput) or "No generation chunks" in detail:  # LangChain: an empty stream
             reason = detail if isinstance(exc, MalformedOutput) else "empty output"
         try:
-            answer = self.extractive.answer(question, retrieved)
+            answer = self.fallback_answerer.answer(question, retrieved)
         except Exception:  # noqa: BLE001  the last resort is an honest abstention
             answer = Answer(text=ABSTAIN_TEXT, abstained=True, retrieved=[p.id for p in retrieved.passages])
         answer.notes.append(f"LLM answerer failed ({reason}); extractive answer shown")
         return answer
 
-    def rewrite(self, question: str, history: list[dict] | None, fallback: str | None = None) -> str:
+    def rewrite(self, question: str, history: list[dict] | None, fallback: str) -> str:
+        """The follow-up rewritten by the model; `fallback` (the rule-based rewrite) when that fails."""
         return rewrite_with_llm(self.chat_model, question, history, fallback)
 
 
@@ -351,5 +351,3 @@ def llamacpp_answerer(store: Store, settings: Settings) -> LLMAnswerer:
     llama = llama_cpp.Llama(model_path=path, n_ctx=4096, verbose=False)
     return LLMAnswerer(LlamaCppChat(llama=llama), store, settings, "llamacpp")
 
-
-ANSWERERS.update({"openai": openai_answerer, "ollama": ollama_answerer, "llamacpp": llamacpp_answerer})

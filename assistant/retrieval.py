@@ -27,8 +27,9 @@ from .errors import IndexUnavailable
 from .ingest.index import embed_text
 from .store import Store, passage_from_record
 from .spelling import Speller
+from .text import tokenize
 from .types import Passage
-from .vocab import STEMMER, QueryAnalysis, Vocabulary, section_key
+from .vocab import QueryAnalysis, Vocabulary, section_key
 
 # k is 60 as in Cormack et al. (2009), "Reciprocal rank fusion outperforms Condorcet and individual
 # rank learning methods"; a structure match counts like a first place in one more ranked list.
@@ -116,7 +117,6 @@ class Snapshot:
         self.official: dict[tuple[str, str], list[str]] = {}
         self.docs: set[str] = set()  # documents with live passages
         self.overviews: set[str] = set()  # our briefs' text before the first heading
-        self._idf: dict[str, float] = {}
         for pid, p in passages.items():
             self.docs.add(p.doc_id)
             if p.section is None and p.source_type == "brief":
@@ -133,31 +133,30 @@ class Snapshot:
         texts = (f"{p.title} {p.short_title or ''} {p.section or ''} {p.text}" for p in self.passages.values())
         return Speller.from_texts(texts, keep=Vocabulary.default().words())
 
+    @functools.cached_property
+    def postings(self) -> dict[str, frozenset[int]]:
+        """Index term -> rows (positions in `ids`) of the passages that hold it, from the same tokens the BM25
+        index was built from (bm25s keeps this only in private arrays), computed once per index version."""
+        rows: dict[str, set[int]] = {}
+        texts = [embed_text(self.passages[pid]) for pid in self.ids]
+        for row, tokens in enumerate(tokenize(texts) if texts else []):
+            for term in set(tokens):
+                rows.setdefault(term, set()).add(row)
+        return {term: frozenset(found) for term, found in rows.items()}
+
+    def document_frequency(self, term: str) -> int:
+        """How many live passages (heading included) hold this index term."""
+        return len(self.postings.get(term, ()))
+
     def idf(self, term: str) -> float:
         """Inverse document frequency of an index term over the live passages, as BM25 weighs it; a term no
         passage uses gets the weight of one used once."""
-        if term not in self._idf:
-            n = len(self.ids)
-            known = bool(n) and term in self.bm25.vocab_dict
-            df = int(np.count_nonzero(self.bm25.get_scores([term]))) if known else 0
-            self._idf[term] = math.log(1 + (n - max(df, 1) + 0.5) / (max(df, 1) + 0.5))
-        return self._idf[term]
+        n, df = len(self.ids), max(self.document_frequency(term), 1)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def docs_with(self, term: str) -> set[str]:
-        """The documents whose passages (heading included) hold this index term: a lookup in the BM25 index,
-        which keeps, for every term, the passages it occurs in."""
-        tid = self.bm25.vocab_dict.get(term) if self.ids else None
-        if tid is None:
-            return set()
-        scores = self.bm25.scores
-        rows = scores["indices"][scores["indptr"][tid] : scores["indptr"][tid + 1]]
-        return {self.passages[self.ids[int(i)]].doc_id for i in rows}
-
-
-
-
-def tokenize(texts: list[str]) -> list[list[str]]:
-    return bm25s.tokenize(texts, stopwords="en", stemmer=STEMMER, return_ids=False, show_progress=False)
+        """The documents whose passages (heading included) hold this index term."""
+        return {self.passages[self.ids[row]].doc_id for row in self.postings.get(term, ())}
 
 
 def build_snapshot(store: Store, cache_dir: Path | None) -> Snapshot:
@@ -320,7 +319,7 @@ class HybridSearch:
                 break
         if steps.structure and not analysis.whole:
             chosen = specific_first(chosen)
-        dense = self._cosines(query_vector, [p.id for p in chosen + siblings])
+        dense = self._cosines(query_vector, [p.id for p in chosen + siblings], snap)
         return Retrieved(chosen, query_vector, analysis, dense, targeted, siblings, sibling_of, snap)
 
     def _dense(self, vector: np.ndarray, filters: Filters, snap: Snapshot) -> list[str]:
@@ -374,20 +373,9 @@ class HybridSearch:
             if score:
                 fused[pid] = score
 
-    def _cosines(self, vector: np.ndarray, ids: list[str]) -> dict[str, float]:
-        if not ids:
-            return {}
-        try:
-            got = self.store.passages.get(ids=ids, include=["embeddings"])
-            vectors = dict(zip(got["ids"], got["embeddings"]))
-        except Exception:
-            # Chroma's embedded vector index can lose vectors not yet flushed when a writer is killed;
-            # the next ingest repairs them, until then the passages are embedded again here.
-            snap = self._snapshot
-            texts = [embed_text(snap.passages[pid]) for pid in ids] if snap else []
-            vectors = dict(zip(ids, self.embedder.encode(texts))) if texts else {}
-        return {pid: float(np.asarray(vec, dtype=np.float32) @ vector) for pid, vec in vectors.items()}
-
+    def _cosines(self, vector: np.ndarray, ids: list[str], snap: Snapshot) -> dict[str, float]:
+        vectors = self.store.passage_vectors(ids, lambda pid: embed_text(snap.passages[pid]))
+        return {pid: float(vec @ vector) for pid, vec in vectors.items()}
 
 def specific_first(passages: list[Passage]) -> list[Passage]:
     """A document's overview (the text before its first heading) comes after the best of its own sections

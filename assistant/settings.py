@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The answerers `answerers.ANSWERERS` registers (the registry imports these settings, so it cannot be imported
+# here; tests/test_llm.py checks the two agree).
+ANSWERER_NAMES = ("extractive", "openai", "ollama", "llamacpp")
 
 
 def packaged_model_path() -> str:
@@ -50,7 +53,7 @@ class Settings(BaseSettings):
     # 0.30 or more (measured with `python -m assistant ingest --json` on a fresh data dir).
     offtopic_threshold: float = Field(0.22, ge=-1, le=1, description="Passages less topical than this are off-topic.")
 
-    answerer: str = Field("extractive", description="extractive | openai | ollama | llamacpp")
+    answerer: str = Field("extractive", description=" | ".join(ANSWERER_NAMES))
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
@@ -70,6 +73,13 @@ class Settings(BaseSettings):
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("answerer")
+    @classmethod
+    def _known_answerer(cls, value: str) -> str:
+        if value not in ANSWERER_NAMES:
+            raise ValueError(f"unknown answerer {value!r} (SGA_ANSWERER); known: {', '.join(ANSWERER_NAMES)}")
         return value
 
     @model_validator(mode="after")

@@ -10,10 +10,13 @@ import json
 import threading
 import uuid
 from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 
 import chromadb
+import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
+from .embedding import Embedder, get_embedder
 from .errors import IndexUnavailable
 from .settings import Settings
 from .types import Passage
@@ -67,6 +70,16 @@ class Manifest:
     @property
     def live_ids(self) -> set[str]:
         return {pid for ids in self.passages.values() for pid in ids}
+
+
+@dataclass
+class StoredSentence:
+    """One sentence of a passage as ingest stored it: its offsets in the passage text and its vector."""
+
+    passage_id: str
+    start: int
+    end: int
+    vector: np.ndarray | None
 
 
 class Store:
@@ -153,6 +166,47 @@ class Store:
             batch = ids[i : i + 1000]
             self.passages.delete(ids=batch)
             self.sentences.delete(where={"passage_id": {"$in": batch}})
+
+    # -- vectors --------------------------------------------------------------------------------
+    # Chroma's embedded vector index can lose vectors not yet flushed when a writer is killed (see `_vectors`);
+    # the next ingest repairs them (ingest/index.py `_find_broken`). Until then the two readers below embed the
+    # lost ones again, so a reader of vectors never sees the loss.
+    def embedder(self) -> Embedder:
+        """The embedder of these settings (one per process), to embed lost vectors again."""
+        s = self.settings
+        return get_embedder(s.model_path, s.embedding_dtype, s.embedding_batch_size)
+
+    def passage_vectors(self, ids: list[str], embedded_text: Callable[[str], str]) -> dict[str, np.ndarray]:
+        """Stored vectors of these passages by id (ids not stored are left out). `embedded_text(id)`: the text
+        ingest embedded for a passage, embedded again only when the stored vectors cannot be read."""
+        if not ids:
+            return {}
+        try:
+            got = self.passages.get(ids=ids, include=["embeddings"])
+            found = zip(got["ids"], got["embeddings"])
+        except Exception:
+            found = zip(ids, self.embedder().encode([embedded_text(pid) for pid in ids]))
+        return {pid: np.asarray(vec, dtype=np.float32) for pid, vec in found}
+
+    def sentence_vectors(self, passages: Iterable[Passage]) -> list[StoredSentence]:
+        """The sentences stored at ingest for these passages, in the store's order, each with its vector."""
+        by_id = {p.id: p for p in passages}
+        if not by_id:
+            return []
+        where = {"passage_id": {"$in": list(by_id)}}
+        try:
+            got = self.sentences.get(where=where, include=["embeddings", "metadatas"])
+            vectors = got["embeddings"]
+        except Exception:
+            got, vectors = self.sentences.get(where=where, include=["metadatas"]), None
+        kept = [(i, m) for i, m in enumerate(got["metadatas"]) if m and m.get("passage_id") in by_id]
+        if vectors is None:
+            texts = [by_id[m["passage_id"]].text[m["start"] : m["end"]] for _, m in kept]
+            found = list(self.embedder().encode(texts)) if texts else []
+        else:
+            found = [vectors[i] for i, _ in kept]
+        return [StoredSentence(m["passage_id"], m["start"], m["end"], None if v is None else np.asarray(v, dtype=np.float32))
+                for (_, m), v in zip(kept, found)]
 
     def batch_size(self) -> int:
         try:

@@ -72,6 +72,9 @@ class _Recorder:
         self.last = (question, retrieved)
         return self.inner.answer(question, retrieved, history=history)
 
+    def rewrite(self, question, history, fallback):
+        return self.inner.rewrite(question, history, fallback)
+
 
 def make_record(q: dict, text: str, abstained: bool, retrieved: list[str], lookup: dict, sources: dict[int, str],
                 latency: float | None, checker: metrics.SupportChecker) -> dict:
@@ -115,7 +118,7 @@ def add_retrieval(records: list[dict], lookup: dict) -> None:
 
 
 def run_ours(assistant, questions: list[dict], checker, steps=None, detail: bool = False) -> list[dict]:
-    from assistant.answer import make_answerer
+    from assistant.answerers import make_answerer
     from assistant.errors import AssistantError
 
     # The extractive answerer with a threshold it never falls below: what an abstained question would get.

@@ -17,10 +17,12 @@ import time
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from assistant import Assistant, Settings
-from assistant.answer import ABSTAIN_TEXT, make_answerer
+from assistant.answer import ABSTAIN_TEXT
+from assistant.answerers import ANSWERERS, make_answerer
+from assistant.settings import ANSWERER_NAMES
 from assistant.llm import LlamaCppChat, LLMAnswerer, format_passages, rewrite_with_llm, split_sentences
 from assistant.types import Passage
 from conftest import SMALL_DOCS, write_doc
@@ -155,6 +157,9 @@ def test_split_sentences_keeps_citations_and_abbreviations():
     assert split_sentences(text)[0] == ["The U.S. signed it [1].", "Canada did too. [2]", "Then:", "item one [3]", "item two"]
     done, rest = split_sentences("First one [1]. Second is still bein", final=False)
     assert done == ["First one [1]."] and rest == "Second is still bein"
+    # a citation marker being written still belongs to the sentence before it
+    assert split_sentences("First one [1]. Second. [2", final=False) == (["First one [1]."], "Second. [2")
+    assert split_sentences("First one [1]. Second. [2] Thi", final=False) == (["First one [1].", "Second. [2]"], "Thi")
 
 
 # -- citation check (fake chat models, real embeddings) -------------------------------------------------
@@ -264,6 +269,17 @@ def test_llamacpp_chat_model_adapter(base):
     assert answer.text == f"{OST_CLAIM} [1]." and answer.citations[0].supported
     assert [m["role"] for m in llama.messages] == ["system", "user"]
     assert list(answerer.stream(Q_OST, retrieved))[-1].text == answer.text
+
+
+def test_answerers_by_name_and_an_unknown_name_lists_the_known_ones(base_settings, monkeypatch):
+    assert tuple(ANSWERERS) == ANSWERER_NAMES  # the names Settings accepts are the registry's
+    monkeypatch.setenv("SGA_ANSWERER", "gpt-9")
+    with pytest.raises(ValidationError) as caught:
+        Settings(data_dir=base_settings.data_dir)
+    message = str(caught.value)
+    assert "unknown answerer 'gpt-9' (SGA_ANSWERER); known: extractive, openai, ollama, llamacpp" in message
+    with pytest.raises(ValueError, match="unknown answerer 'gpt-9'; known: extractive, openai, ollama, llamacpp"):
+        make_answerer("gpt-9", None, base_settings)
 
 
 def test_missing_model_name_is_a_clear_error(base_settings):

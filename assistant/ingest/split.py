@@ -10,6 +10,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from ..text import sentence_spans as split_sentences  # the one sentence splitter (text.py)
 from .load import Document
 
 MAX_CHARS = 900  # pack paragraphs up to this size; ~180 words, the model truncates at 256 tokens
@@ -30,9 +31,6 @@ NUMBERED_PARAGRAPH = re.compile(r"^(?P<num>\d{1,2})\.\s+\S")
 FINAL_CLAUSES = re.compile(r"^(IN WITNESS WHEREOF|DONE (in|at)\b|Done (in|at)\b)")
 MD_HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<rest>.+?)\s*#*$")
 LIST_ITEM = re.compile(r"^\s*(\(?[a-z0-9ivx]{1,4}\)|[-*•]|\[\d+\])\s")
-ABBREVIATIONS = re.compile(
-    r"(\b(?:[A-Z]|No|Nos|Art|Arts|Res|Doc|Dr|Mr|Mrs|Ms|Prof|St|Sec|Secs|Pub|Stat|Vol|para|paras|p|pp|e\.g|i\.e|etc|vs|cf|approx|Inc|Ltd|Co|Jr|Sr|U\.S|U\.K|U\.N)\.)$"
-)
 
 
 @dataclass
@@ -50,26 +48,6 @@ class Chunk:
     end: int
     text: str
     page: int | None = None
-
-
-def split_sentences(text: str, base: int = 0) -> list[tuple[int, int]]:
-    """Sentence spans (start, end) of `text`, offset by `base`; robust to abbreviations like 'U.S.' and 'Art.'."""
-    spans, start = [], 0
-    for match in re.finditer(r"[.!?][\"'”’)\]]*(?=\s+[\"“'(\[]?[A-Z0-9§])|\n\s*\n", text):
-        end = match.end()
-        head = text[start:end].rstrip()
-        if match.group().startswith((".",)) and ABBREVIATIONS.search(head):
-            continue
-        if re.search(r"\d\.$", head) and re.match(r"\s+\d", text[end:]):
-            continue
-        if head.strip():
-            spans.append((start, start + len(head)))
-        start = end
-        while start < len(text) and text[start].isspace():
-            start += 1
-    if text[start:].strip():
-        spans.append((start, len(text.rstrip())))
-    return [(base + s, base + e) for s, e in spans if e > s]
 
 
 def _line_spans(text: str):
