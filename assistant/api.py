@@ -6,7 +6,6 @@ upload, delete), health and readiness; the Gradio web chat is mounted at "/" whe
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import ipaddress
 import itertools
@@ -14,29 +13,24 @@ import json
 import logging
 import os
 import re
-import shutil
 import threading
 import time
 import uuid
-from pathlib import Path
 
-import yaml
 from fastapi import APIRouter, Depends, FastAPI, File, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi_offline import FastAPIOffline
-from filelock import FileLock
 from starlette.exceptions import HTTPException
 
-from .api_models import (MODEL_ID, UPLOAD_SUFFIXES, AskRequest, ChatCompletion, ChatRequest, DocumentDetail, DocumentList,
-                         DocumentSummary, ErrorResponse, Health, ModelCard, ModelList, Ready, SearchRequest,
-                         SearchResponse, ask_events, safe_filename)
+from .api_models import (MODEL_ID, AskRequest, ChatCompletion, ChatRequest, DocumentDetail, DocumentList, ErrorResponse,
+                         Health, ModelCard, ModelList, Ready, SearchRequest, SearchResponse, ask_events)
 from .chain import Assistant
+from .documents import (DocumentExists, DocumentProtected, DocumentRejected, Documents, UnsupportedFileType,
+                        with_uploads)
 from .api_provisions import provisions_router
 from .errors import AssistantError, BadQuestion, CorpusError, DocumentNotFound, IndexUnavailable
-from .ingest.index import plan_document
-from .ingest.load import discover, load_file
 from .openai_compat import OpenAIError, check_model, reply
 from .settings import Settings
 from .types import Answer, IngestReport
@@ -44,7 +38,8 @@ from .web_security import (bearer, cross_site_refusal, login_router, require_tok
                            web_chat_refusal)
 
 log = logging.getLogger("assistant.api")
-STATUS = {BadQuestion: 400, CorpusError: 400, DocumentNotFound: 404, IndexUnavailable: 503}
+STATUS = {UnsupportedFileType: 415, DocumentRejected: 422, DocumentExists: 409, DocumentProtected: 403,  # before CorpusError
+          BadQuestion: 400, CorpusError: 400, DocumentNotFound: 404, IndexUnavailable: 503}
 DOCS_ASSETS = "/docs-assets"  # Swagger UI's script and style, served from the fastapi-offline package
 JSON_LIMIT = 1 << 20  # bytes of a JSON request body
 UPLOADS = "/v1/documents"
@@ -82,96 +77,21 @@ def start_stream(assistant: Assistant, question: str, history: list[dict], k, fi
 
 
 class Service:
-    """The app's one Assistant (built again on demand if it could not start), the uploads folder and its lock."""
+    """The app's one Assistant, built again on demand if it could not start (with the uploads folder as a corpus
+    folder)."""
 
     def __init__(self, settings: Settings, assistant: Assistant | None) -> None:
         self.settings, self.assistant = settings, assistant
-        self.uploads = (settings.data_dir / "uploads").resolve()
-        self._lock, self.write_lock = threading.Lock(), threading.Lock()
+        self._lock = threading.Lock()
 
     def get(self) -> Assistant:
         with self._lock:
             if self.assistant is None:
-                settings = self.settings
-                if self.uploads.is_dir() and self.uploads not in [p.resolve() for p in settings.corpus_dirs]:
-                    settings = settings.model_copy(update={"corpus_dirs": [*settings.corpus_dirs, self.uploads]})
                 try:
-                    self.assistant = Assistant.from_settings(settings)
+                    self.assistant = Assistant.from_settings(with_uploads(self.settings))
                 except AssistantError as exc:
                     raise IndexUnavailable(f"The assistant could not start: {exc}") from exc
             return self.assistant
-
-    def doc_info(self, doc_id: str, meta: dict) -> dict:
-        key = str(meta.get("source_key") or "")
-        return {"doc_id": doc_id, "title": str(meta.get("title") or doc_id), "short_title": meta.get("short_title"),
-                "kind": meta.get("kind"), "date": meta.get("date"), "source": meta.get("source") or Path(key).name or None,
-                "source_type": meta.get("source_type"), "source_url": meta.get("source_url"),
-                "uploaded": key == str(self.uploads)}
-
-    def add(self, name: str, data: bytes) -> tuple[str, IngestReport]:
-        """Check the file as the loader will read it, then move it into the uploads folder and ingest that."""
-        a, limits = self.get(), self.settings
-        staging = limits.data_dir / "uploads-staging" / uuid.uuid4().hex
-        staging.mkdir(parents=True)
-        try:
-            (staging / name).write_bytes(data)
-            try:
-                doc = load_file(staging / name, "uploads", limits.max_file_bytes)
-            except (ValueError, OSError, yaml.YAMLError) as exc:
-                raise HTTPException(422, f"{name} cannot be ingested: {exc}") from None
-            if not plan_document(doc):
-                raise HTTPException(422, f"{name} cannot be ingested: no passages after splitting.")
-            self.refuse_duplicate(name, data)
-            meta = a.store.manifest().docs.get(doc.doc_id)
-            if meta and (meta.get("source_key") != str(self.uploads) or Path(str(meta.get("path"))).name != name):
-                raise HTTPException(409, f"A document with id {doc.doc_id!r} already exists ({Path(str(meta.get('path'))).name}"
-                                    f" in {meta.get('source')}); rename the file or give it another id in its front matter.")
-            self.uploads.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / name, self.uploads / name)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        report = a.ingest(sources=[self.uploads], progress=False)
-        skipped = [s.reason for s in report.skipped if Path(s.path).name == name]
-        if skipped:
-            (self.uploads / name).unlink(missing_ok=True)
-            raise HTTPException(422, f"{name} cannot be ingested: {skipped[0]}")
-        return doc.doc_id, report
-
-    def refuse_duplicate(self, name: str, data: bytes) -> None:
-        """409 when a live document's file has exactly these bytes under another name (one text, one document)."""
-        digest = hashlib.sha256(data).digest()
-        for doc_id, meta in self.get().store.manifest().docs.items():
-            path = Path(str(meta.get("path") or ""))
-            if meta.get("source_key") == str(self.uploads):
-                path = self.uploads / path.name
-            try:
-                same = path.name != name and path.is_file() and hashlib.sha256(path.read_bytes()).digest() == digest
-            except OSError:
-                continue
-            if same:
-                raise HTTPException(409, f"{name} has the same content as the document {doc_id!r} ({path.name}); "
-                                    f"it is already indexed.")
-
-    def remove(self, doc_id: str) -> IngestReport:
-        a = self.get()
-        meta = a.store.manifest().docs.get(doc_id)
-        if meta is None:
-            raise DocumentNotFound(f"No document with id {doc_id!r}.")
-        if meta.get("source_key") != str(self.uploads):
-            raise HTTPException(403, f"Only uploaded documents can be deleted; {doc_id!r} comes from the corpus folder "
-                                f"{meta.get('source') or Path(str(meta.get('source_key'))).name!r}.")
-        (self.uploads / Path(str(meta.get("path"))).name).unlink(missing_ok=True)
-        if discover(self.uploads):
-            return a.ingest(sources=[self.uploads], progress=False)
-        # The last upload is gone, and ingest refuses a folder without documents: drop it by hand, under its lock.
-        with FileLock(str(a.settings.data_dir / "ingest.lock"), timeout=600):
-            ids = a.store.manifest().passages.get(doc_id, [])
-            a.store.remove_document(doc_id)
-            a.store.delete_passages(ids)
-            a.store.bump_version()
-            final = a.store.manifest()
-        return IngestReport(documents=len(final.docs), removed_documents=[doc_id], passages_removed=len(ids),
-                            passages_total=sum(len(v) for v in final.passages.values()))
 
 
 def create_app(settings: Settings | None = None, assistant: Assistant | None = None, host: str = "127.0.0.1",
@@ -336,41 +256,26 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
     @v1.get("/documents", response_model=DocumentList, tags=["documents"], responses=errors())
     def list_documents():
-        manifest = service.get().store.manifest()
-        return DocumentList(documents=[DocumentSummary(**service.doc_info(d, m), passages=len(manifest.passages.get(d, [])))
-                                       for d, m in sorted(manifest.docs.items())])
+        return DocumentList(documents=service.get().documents.summaries())
 
     @v1.get("/documents/{doc_id}", response_model=DocumentDetail, tags=["documents"], responses=errors(404))
     def get_document(doc_id: str):
-        a = service.get()
-        manifest = a.store.manifest()
-        if doc_id not in manifest.docs:
-            raise DocumentNotFound(f"No document with id {doc_id!r}.")
-        live = a.engine.snapshot().passages
-        found = [live[p] for p in manifest.passages.get(doc_id, []) if p in live]
-        return DocumentDetail(**service.doc_info(doc_id, manifest.docs[doc_id]),
-                              passages=sorted(found, key=lambda p: (p.page or 0, p.start)))
+        return service.get().documents.get(doc_id)
 
     @v1.post("/documents", response_model=IngestReport, status_code=201, tags=["documents"],
              responses=errors(403, 409, 413, 415), max_body_size=upload_cap)
     def upload_document(response: Response, file: UploadFile = File(..., description="One .md/.txt/.html/.pdf file.")):
-        name = safe_filename(file.filename)
-        suffix = Path(name).suffix.lower()
-        if suffix not in UPLOAD_SUFFIXES:
-            raise HTTPException(415, f"Unsupported file type {suffix or '(none)'}: upload .md, .markdown, .txt, .html, "
-                                ".htm or .pdf.")
+        Documents.upload_name(file.filename)  # 415 before the body is read
         data = file.file.read(settings.max_upload_bytes + 1)
         if len(data) > settings.max_upload_bytes:
             raise HTTPException(413, f"The upload is larger than the limit of {settings.max_upload_bytes} bytes.")
-        with service.write_lock:
-            doc_id, report = service.add(name, data)
+        doc_id, report = service.get().documents.add(file.filename, data)
         response.headers["Location"] = f"/v1/documents/{doc_id}"
         return report
 
     @v1.delete("/documents/{doc_id}", response_model=IngestReport, tags=["documents"], responses=errors(403, 404))
     def delete_document(doc_id: str):
-        with service.write_lock:
-            return service.remove(doc_id)
+        return service.get().documents.remove(doc_id)
 
     v1.include_router(provisions_router(service, limit, errors(400)))
     app.include_router(v1)

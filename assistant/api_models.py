@@ -10,20 +10,18 @@ from __future__ import annotations
 import json
 import logging
 import re
-import unicodedata
 from typing import Callable, Iterable, Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .documents import DocumentDetail, DocumentInfo, DocumentSummary, UPLOAD_SUFFIXES, safe_filename  # noqa: F401
 from .retrieval import Filters
 from .errors import AssistantError, BadQuestion
 from .types import Answer, Citation, Passage
 
 log = logging.getLogger("assistant.api")
 MODEL_ID = "space-governance-assistant"
-UPLOAD_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
 SOURCES_LIST = re.compile(r"\n+Sources:\n(?:\[\d+\][^\n]*(?:\n|$))+")
-RESERVED_NAMES = {"readme.md", "text.txt", "metadata.yaml"}  # the loader skips these or treats them specially
 
 
 class ErrorResponse(BaseModel):
@@ -153,28 +151,8 @@ class ModelList(BaseModel):
 
 
 # -- documents, health -------------------------------------------------------------------------------
-class DocumentInfo(BaseModel):
-    doc_id: str
-    title: str
-    short_title: str | None = None
-    kind: str | None = None
-    date: str | None = None
-    source: str | None = Field(None, description="Name of the corpus folder ('uploads' for uploaded files).")
-    source_type: str | None = None
-    source_url: str | None = None
-    uploaded: bool = False
-
-
-class DocumentSummary(DocumentInfo):
-    passages: int = Field(0, description="Number of passages.")
-
-
 class DocumentList(BaseModel):
     documents: list[DocumentSummary]
-
-
-class DocumentDetail(DocumentInfo):
-    passages: list[Passage]
 
 
 class Health(BaseModel):
@@ -191,17 +169,6 @@ class Ready(BaseModel):
 
 
 # -- shaping helpers ---------------------------------------------------------------------------------
-def safe_filename(raw: str | None) -> str:
-    """Base name only, [A-Za-z0-9._-], no leading dot (hidden files are not ingested), bounded length."""
-    name = unicodedata.normalize("NFKC", re.split(r"[\\/]", raw or "")[-1])
-    name = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "_", name)).lstrip("._-")
-    stem, dot, suffix = name.rpartition(".")
-    stem, suffix = (stem, suffix.lower()) if dot else (name, "")
-    stem = stem.strip("._-")[:100] or "upload"
-    name = f"{stem}.{suffix}" if suffix else stem
-    return f"upload-{name}" if name.lower() in RESERVED_NAMES else name
-
-
 def source_line(c: Citation) -> str:
     """'[1] Outer Space Treaty, Article II (1967-01-27) https://...'"""
     label = ", ".join(x for x in (c.title, c.section) if x)
