@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Iterator, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .documents import DocumentDetail, DocumentInfo, DocumentSummary, UPLOAD_SUFFIXES, safe_filename  # noqa: F401
+from .provisions import Provision
 from .retrieval import Filters
 from .errors import AssistantError, BadQuestion
 from .types import Answer, Citation, Passage
@@ -59,6 +60,20 @@ class AskRequest(BaseModel):
     k: int | None = Field(None, ge=1, le=50)
     filters: Filters | None = None
     stream: bool = Field(False, description="Server-Sent Events: token*, citations, done.")
+
+
+class ProvisionsRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"topic": "registration of space objects", "k": 20}]})
+    topic: str = Field(..., min_length=1, description="A legal concept in a sentence or two.")
+    k: int = Field(20, ge=1, le=100, description="Provisions to list.")
+    filters: Filters | None = None
+
+
+class ProvisionsResponse(BaseModel):
+    topic: str
+    provisions: list[Provision] = Field(..., description="Grouped by instrument: UN treaties by date, UN principles "
+                                        "and declarations, COPUOS guidelines, national laws, accords and programmes; "
+                                        "`rank` orders them by relevance.")
 
 
 # -- OpenAI-compatible chat completions ---------------------------------------------------------------

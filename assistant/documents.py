@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import yaml
 from pydantic import BaseModel, Field
 
-from .errors import CorpusError, DocumentNotFound
+from .errors import CorpusError, DocumentNotFound, IndexUnavailable
 from .ingest.index import delete_documents, plan_document
 from .ingest.load import load_file
 from .settings import Settings
@@ -134,6 +134,16 @@ class Documents:
         found = [live[p] for p in manifest.passages.get(doc_id, []) if p in live]
         return DocumentDetail(**self.info(doc_id, manifest.docs[doc_id]),
                               passages=sorted(found, key=lambda p: (p.page or 0, p.start)))
+
+    def ready(self) -> dict:
+        """`Assistant.status()` once the index is reachable, not empty and loaded; else `IndexUnavailable`."""
+        if not self.assistant.store.reachable():
+            raise IndexUnavailable("Chroma is not reachable.")
+        status = self.assistant.status()
+        if not status["documents"]:
+            raise IndexUnavailable("The index is empty: run `python -m assistant ingest`.")
+        self.assistant.engine.snapshot()  # the BM25 and vector snapshot a first question would otherwise build
+        return status
 
     def stats(self) -> CorpusStats:
         """Counts per source folder and kind, the documents by kind, off-topic passages, undated claims."""
