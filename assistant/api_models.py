@@ -12,6 +12,10 @@ import logging
 import re
 from typing import Callable, Iterable, Iterator, Literal
 
+from openai.types.chat import ChatCompletion as OpenAIChatCompletion
+from openai.types.chat import ChatCompletionMessage
+from openai.types.chat.chat_completion import Choice
+from openai.types.completion_usage import CompletionUsage as Usage
 from pydantic import BaseModel, ConfigDict, Field
 
 from .documents import DocumentDetail, DocumentInfo, DocumentSummary, UPLOAD_SUFFIXES, safe_filename  # noqa: F401
@@ -126,28 +130,25 @@ class ChatRequest(BaseModel):
     filters: Filters | None = Field(None, description="Extension: metadata filters.")
 
 
-class ChatMessageOut(BaseModel):
+class ChatMessageOut(ChatCompletionMessage):
+    """OpenAI's assistant message (openai.types.chat), always with text content."""
+
     role: Literal["assistant"] = "assistant"
     content: str
 
 
-class ChatChoice(BaseModel):
+class ChatChoice(Choice):
+    """OpenAI's choice; finish_reason 'stop' or 'length' (max_tokens)."""
+
     index: int = 0
     message: ChatMessageOut
-    finish_reason: str = "stop"
+    finish_reason: Literal["stop", "length"] = "stop"
 
 
-class Usage(BaseModel):
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
+class ChatCompletion(OpenAIChatCompletion):
+    """OpenAI's chat completion (openai.types.chat.ChatCompletion) with our `citations` extension."""
 
-
-class ChatCompletion(BaseModel):
-    id: str
     object: Literal["chat.completion"] = "chat.completion"
-    created: int
-    model: str
     choices: list[ChatChoice]
     usage: Usage
     citations: list[Citation] = Field(default_factory=list, description="Extension: the sources of [n] markers.")
