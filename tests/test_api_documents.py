@@ -77,3 +77,12 @@ def test_cli_remove_refuses_like_the_api(small_settings, small_assistant, small_
     missing = CliRunner().invoke(cli, ["corpus", "remove", "no-such-doc"], env=env)
     assert missing.exit_code == 1 and "no-such-doc" in missing.output
     assert removals == [] and leftovers(small_assistant.store, "ost")[2]
+
+
+def test_rebuild_drops_every_document_through_the_same_path(small_settings, small_assistant, removals):
+    before = small_assistant.documents.summaries()
+    report = small_assistant.ingest(rebuild=True, progress=False)
+    assert [(sorted(ids), held) for ids, held in removals] == [(sorted(d.doc_id for d in before), True)]
+    assert sorted(report.added_documents) == sorted(d.doc_id for d in before) and report.passages_added > 0
+    assert [(d.doc_id, d.passages) for d in small_assistant.documents.summaries()] == [
+        (d.doc_id, d.passages) for d in before]

@@ -193,8 +193,7 @@ def _ingest_locked(settings, folders, rebuild, progress, store, embedder, starte
     store = store or Store(settings)
     embedder = embedder or get_embedder(settings.model_path, settings.embedding_dtype, settings.embedding_batch_size)
     if rebuild:
-        for doc_id in list(store.manifest().docs):
-            store.remove_document(doc_id)
+        remove_documents(store, list(store.manifest().docs))
     marker = settings.data_dir / "ingest.incomplete"
     broken = _find_broken(store, store.manifest()) if marker.exists() else set()
     marker.touch()
