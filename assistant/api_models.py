@@ -10,20 +10,23 @@ from __future__ import annotations
 import json
 import logging
 import re
-import unicodedata
 from typing import Callable, Iterable, Iterator, Literal
 
+from openai.types.chat import ChatCompletion as OpenAIChatCompletion
+from openai.types.chat import ChatCompletionMessage
+from openai.types.chat.chat_completion import Choice
+from openai.types.completion_usage import CompletionUsage as Usage
 from pydantic import BaseModel, ConfigDict, Field
 
+from .documents import DocumentDetail, DocumentInfo, DocumentSummary, UPLOAD_SUFFIXES, safe_filename  # noqa: F401
+from .provisions import Provision
 from .retrieval import Filters
 from .errors import AssistantError, BadQuestion
 from .types import Answer, Citation, Passage
 
 log = logging.getLogger("assistant.api")
 MODEL_ID = "space-governance-assistant"
-UPLOAD_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
 SOURCES_LIST = re.compile(r"\n+Sources:\n(?:\[\d+\][^\n]*(?:\n|$))+")
-RESERVED_NAMES = {"readme.md", "text.txt", "metadata.yaml"}  # the loader skips these or treats them specially
 
 
 class ErrorResponse(BaseModel):
@@ -61,6 +64,20 @@ class AskRequest(BaseModel):
     k: int | None = Field(None, ge=1, le=50)
     filters: Filters | None = None
     stream: bool = Field(False, description="Server-Sent Events: token*, citations, done.")
+
+
+class ProvisionsRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"topic": "registration of space objects", "k": 20}]})
+    topic: str = Field(..., min_length=1, description="A legal concept in a sentence or two.")
+    k: int = Field(20, ge=1, le=100, description="Provisions to list.")
+    filters: Filters | None = None
+
+
+class ProvisionsResponse(BaseModel):
+    topic: str
+    provisions: list[Provision] = Field(..., description="Grouped by instrument: UN treaties by date, UN principles "
+                                        "and declarations, COPUOS guidelines, national laws, accords and programmes; "
+                                        "`rank` orders them by relevance.")
 
 
 # -- OpenAI-compatible chat completions ---------------------------------------------------------------
@@ -113,28 +130,25 @@ class ChatRequest(BaseModel):
     filters: Filters | None = Field(None, description="Extension: metadata filters.")
 
 
-class ChatMessageOut(BaseModel):
+class ChatMessageOut(ChatCompletionMessage):
+    """OpenAI's assistant message (openai.types.chat), always with text content."""
+
     role: Literal["assistant"] = "assistant"
     content: str
 
 
-class ChatChoice(BaseModel):
+class ChatChoice(Choice):
+    """OpenAI's choice; finish_reason 'stop' or 'length' (max_tokens)."""
+
     index: int = 0
     message: ChatMessageOut
-    finish_reason: str = "stop"
+    finish_reason: Literal["stop", "length"] = "stop"
 
 
-class Usage(BaseModel):
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
+class ChatCompletion(OpenAIChatCompletion):
+    """OpenAI's chat completion (openai.types.chat.ChatCompletion) with our `citations` extension."""
 
-
-class ChatCompletion(BaseModel):
-    id: str
     object: Literal["chat.completion"] = "chat.completion"
-    created: int
-    model: str
     choices: list[ChatChoice]
     usage: Usage
     citations: list[Citation] = Field(default_factory=list, description="Extension: the sources of [n] markers.")
@@ -153,28 +167,8 @@ class ModelList(BaseModel):
 
 
 # -- documents, health -------------------------------------------------------------------------------
-class DocumentInfo(BaseModel):
-    doc_id: str
-    title: str
-    short_title: str | None = None
-    kind: str | None = None
-    date: str | None = None
-    source: str | None = Field(None, description="Name of the corpus folder ('uploads' for uploaded files).")
-    source_type: str | None = None
-    source_url: str | None = None
-    uploaded: bool = False
-
-
-class DocumentSummary(DocumentInfo):
-    passages: int = Field(0, description="Number of passages.")
-
-
 class DocumentList(BaseModel):
     documents: list[DocumentSummary]
-
-
-class DocumentDetail(DocumentInfo):
-    passages: list[Passage]
 
 
 class Health(BaseModel):
@@ -191,17 +185,6 @@ class Ready(BaseModel):
 
 
 # -- shaping helpers ---------------------------------------------------------------------------------
-def safe_filename(raw: str | None) -> str:
-    """Base name only, [A-Za-z0-9._-], no leading dot (hidden files are not ingested), bounded length."""
-    name = unicodedata.normalize("NFKC", re.split(r"[\\/]", raw or "")[-1])
-    name = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "_", name)).lstrip("._-")
-    stem, dot, suffix = name.rpartition(".")
-    stem, suffix = (stem, suffix.lower()) if dot else (name, "")
-    stem = stem.strip("._-")[:100] or "upload"
-    name = f"{stem}.{suffix}" if suffix else stem
-    return f"upload-{name}" if name.lower() in RESERVED_NAMES else name
-
-
 def source_line(c: Citation) -> str:
     """'[1] Outer Space Treaty, Article II (1967-01-27) https://...'"""
     label = ", ".join(x for x in (c.title, c.section) if x)

@@ -11,6 +11,7 @@ from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
 from .answer import Answerer
 from .answerers import make_answerer
+from .documents import Documents
 from .embedding import Embedder, get_embedder
 from .errors import BadQuestion
 from .ingest.index import ingest
@@ -59,6 +60,7 @@ class Assistant:
         self.engine = HybridSearch(store, embedder, self.vocabulary, settings.candidates, settings.data_dir / "cache")
         self.provision_search = ProvisionSearch(self.engine)
         self.answerer = answerer or make_answerer(settings.answerer, store, settings)
+        self.documents = Documents(self)  # list, get, upload, remove, stats (documents.py)
         self.chain = self._build_chain()
 
     @classmethod

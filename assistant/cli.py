@@ -1,10 +1,9 @@
-"""Command line: ingest, ask, search, provisions, corpus stats, eval, eval-provisions, serve, bench. `python -m assistant --help`."""
+"""Command line: ingest, ask, search, provisions, corpus stats/remove, eval, eval-provisions, serve, bench. `python -m assistant --help`."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Optional
 
@@ -128,53 +127,59 @@ def provisions(
     console.print(table)
 
 
+def _documents(ensure: bool = True):
+    """The index's documents, with the uploads folder (data_dir/uploads) as a corpus folder, as the API has it."""
+    from .documents import with_uploads
+
+    return _assistant(with_uploads(Settings()), ensure).documents
+
+
 @corpus_app.command("stats")
 def corpus_stats(json_out: bool = typer.Option(False, "--json")) -> None:
     """Documents, passages and sections per kind and per source; briefs' undated present-tense claims."""
-    from .ingest.claims import find_undated_claims
-
-    assistant = _assistant()
-    manifest = assistant.store.manifest()
-    snapshot = assistant.engine.snapshot()
-    rows: dict[tuple, dict] = defaultdict(lambda: {"documents": 0, "passages": 0, "sections": set()})
-    for doc_id, meta in manifest.docs.items():
-        key = (Path(str(meta.get("source_key", "?"))).name, str(meta.get("kind") or "?"))
-        rows[key]["documents"] += 1
-        for pid in manifest.passages[doc_id]:
-            p = snapshot.passages.get(pid)
-            rows[key]["passages"] += 1
-            if p and p.section:
-                rows[key]["sections"].add((doc_id, p.section))
-    docs = sorted(manifest.docs.items(), key=lambda kv: (str(kv[1].get("kind")), kv[0]))
-    undated = find_undated_claims(list(assistant.settings.corpus_dirs))
+    try:
+        stats = _documents().stats()
+    except AssistantError as exc:
+        _fail(exc)
     if json_out:
-        print(json.dumps({
-            "documents": [{"doc_id": d, "title": m.get("short_title") or m.get("title"), "kind": m.get("kind"),
-                           "source": Path(str(m.get("source_key"))).name, "passages": m.get("n_passages"),
-                           "date": m.get("date")} for d, m in docs],
-            "by_kind": [{"source": s, "kind": k, "documents": v["documents"], "passages": v["passages"],
-                         "sections": len(v["sections"])} for (s, k), v in sorted(rows.items())],
-            "undated_claims": [{"doc_id": c.doc_id, "section": c.section, "reason": c.reason, "sentence": c.sentence}
-                               for c in undated],
-        }, indent=2))
+        print(json.dumps({"documents": stats.documents, "by_kind": stats.by_kind, "undated_claims": [
+            {"doc_id": c.doc_id, "section": c.section, "reason": c.reason, "sentence": c.sentence}
+            for c in stats.undated_claims]}, indent=2))
         return
     table = Table(title="Corpus by source and kind")
     for col in ("source", "kind", "documents", "passages", "sections"):
         table.add_column(col)
-    for (src, kind), v in sorted(rows.items()):
-        table.add_row(src, kind, str(v["documents"]), str(v["passages"]), str(len(v["sections"])))
+    for row in stats.by_kind:
+        table.add_row(*(str(row[k]) for k in ("source", "kind", "documents", "passages", "sections")))
     console.print(table)
-    docs_table = Table(title=f"{len(docs)} documents")
+    docs_table = Table(title=f"{len(stats.documents)} documents")
     for col in ("id", "title", "kind", "date", "passages", "offtopic"):
         docs_table.add_column(col)
-    offtopic = Counter(p.doc_id for p in snapshot.passages.values() if p.offtopic)
-    for doc_id, meta in docs:
-        docs_table.add_row(doc_id, str(meta.get("short_title") or meta.get("title"))[:60], str(meta.get("kind")),
-                           str(meta.get("date") or "undated"), str(meta.get("n_passages")), str(offtopic.get(doc_id, 0)))
+    for d in stats.documents:
+        docs_table.add_row(d["doc_id"], str(d["title"])[:60], str(d["kind"]), str(d["date"] or "undated"),
+                           str(d["passages"]), str(stats.offtopic.get(d["doc_id"], 0)))
     console.print(docs_table)
-    console.print(f"[bold]{len(undated)}[/bold] present-tense counts or office-holders without an 'as of' date")
-    for claim in undated:
+    console.print(f"[bold]{len(stats.undated_claims)}[/bold] present-tense counts or office-holders without an 'as of' date")
+    for claim in stats.undated_claims:
         console.print(f"[yellow]undated[/yellow] {claim}")
+
+
+@corpus_app.command("remove")
+def corpus_remove(
+    doc_id: str = typer.Argument(..., help="The id of an uploaded document (see `corpus stats`)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the removal report as JSON."),
+) -> None:
+    """Delete an uploaded document and its passages (as DELETE /v1/documents/{id}); corpus-folder documents
+    leave the index when their file leaves the folder and `ingest` runs."""
+    try:
+        report = _documents(ensure=False).remove(doc_id)
+    except AssistantError as exc:
+        _fail(exc)
+    if json_out:
+        print(report.model_dump_json(indent=2))
+        return
+    console.print(f"removed [bold]{doc_id}[/bold] ({report.passages_removed} passages); "
+                  f"{report.documents} documents, {report.passages_total} passages left")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False)

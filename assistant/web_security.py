@@ -15,7 +15,7 @@ import secrets
 import time
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.routing import Match, Mount
@@ -34,15 +34,6 @@ bearer = HTTPBearer(auto_error=False, description="SGA_API_TOKEN, when set.")
 def token_matches(credentials: HTTPAuthorizationCredentials | None, token: str | None) -> bool:
     """True when a token is configured and the bearer credentials carry it (constant-time comparison)."""
     return bool(token and credentials and secrets.compare_digest(credentials.credentials.encode(), token.encode()))
-
-
-def require_token(token: str | None):
-    """A FastAPI dependency: 401 unless the request sends `Authorization: Bearer <token>` (no-op without a token)."""
-    async def check(request: Request) -> None:
-        if token and not token_matches(await bearer(request), token):
-            raise HTTPException(401, "Missing or wrong API token: send 'Authorization: Bearer <token>'.",
-                                headers={"WWW-Authenticate": "Bearer"})
-    return check
 
 
 # -- the web chat's session -------------------------------------------------------------------------

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from filelock import FileLock, Timeout
@@ -129,12 +131,53 @@ def ingest(
     for folder in folders:
         if not folder.is_dir():
             raise CorpusError(f"corpus folder not found: {folder}")
+    with index_lock(settings):
+        return _ingest_locked(settings, folders, rebuild, progress, store, embedder, started)
+
+
+def lock_path(settings: Settings) -> Path:
+    """The one lock every writer of the index takes: ingest and document deletion."""
+    return settings.data_dir / "ingest.lock"
+
+
+@contextmanager
+def index_lock(settings: Settings, timeout: float = 600) -> Iterator[None]:
+    """Hold the index's write lock; a `CorpusError` after `timeout` seconds (another writer holds it)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        with FileLock(str(settings.data_dir / "ingest.lock"), timeout=600):
-            return _ingest_locked(settings, folders, rebuild, progress, store, embedder, started)
+        lock = FileLock(str(lock_path(settings)), timeout=timeout)
+        lock.acquire()
     except Timeout:
         raise CorpusError("another ingest has held the lock for 10 minutes; try again later") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def remove_documents(store: Store, doc_ids: list[str]) -> int:
+    """Drop documents from the index: their manifest record, then their passages and sentences. The caller holds
+    `index_lock`; returns the number of passages removed. The only deletion path (ingest and `Documents.remove`)."""
+    manifest = store.manifest()
+    removed = 0
+    for doc_id in doc_ids:
+        ids = manifest.passages.get(doc_id, [])
+        store.remove_document(doc_id)
+        store.delete_passages(ids)
+        removed += len(ids)
+    return removed
+
+
+def delete_documents(settings: Settings, store: Store, doc_ids: list[str]) -> IngestReport:
+    """Remove documents from the index under its lock, without reading any corpus folder."""
+    started = time.perf_counter()
+    with index_lock(settings):
+        removed = remove_documents(store, doc_ids)
+        store.bump_version()
+        final = store.manifest()
+    return IngestReport(documents=len(final.docs), removed_documents=list(doc_ids), passages_removed=removed,
+                        passages_total=sum(len(v) for v in final.passages.values()),
+                        seconds=round(time.perf_counter() - started, 2))
 
 
 def _ingest_locked(settings, folders, rebuild, progress, store, embedder, started) -> IngestReport:
@@ -150,8 +193,7 @@ def _ingest_locked(settings, folders, rebuild, progress, store, embedder, starte
     store = store or Store(settings)
     embedder = embedder or get_embedder(settings.model_path, settings.embedding_dtype, settings.embedding_batch_size)
     if rebuild:
-        for doc_id in list(store.manifest().docs):
-            store.remove_document(doc_id)
+        remove_documents(store, list(store.manifest().docs))
     marker = settings.data_dir / "ingest.incomplete"
     broken = _find_broken(store, store.manifest()) if marker.exists() else set()
     marker.touch()
@@ -232,12 +274,9 @@ def _ingest_locked(settings, folders, rebuild, progress, store, embedder, starte
         report.passages_removed += len(old_ids - set(new_ids))
         (report.changed_documents if doc.doc_id in manifest.docs else report.added_documents).append(doc.doc_id)
 
-    for doc_id in removed:
-        ids = manifest.passages.get(doc_id, [])
-        store.remove_document(doc_id)
-        store.delete_passages(ids)
-        report.passages_removed += len(ids)
-        report.removed_documents.append(doc_id)
+    if removed:
+        report.passages_removed += remove_documents(store, removed)
+        report.removed_documents.extend(removed)
     if plans or removed or rebuild:
         store.bump_version()
     marker.unlink(missing_ok=True)
