@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # One index per corpus configuration, shared by the evals and kept between runs (it follows the corpus).
 EVAL_INDEX := data/eval-index
 
-.PHONY: run test eval bench serve ingest clean
+.PHONY: run test lint eval bench serve ingest clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
@@ -18,6 +18,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python app.py
 
+lint: $(STAMP)
+	$(BIN)/ruff check assistant eval tests app.py
+	$(BIN)/mypy
+
 serve: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m assistant serve
 
@@ -26,6 +30,8 @@ ingest: $(STAMP)
 
 test: $(STAMP)
 	@test -x /usr/bin/chromium || echo "note: /usr/bin/chromium missing; browser tests will be skipped (apt-get install -y chromium)"
+	$(BIN)/ruff check assistant eval tests app.py
+	$(BIN)/mypy
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 	HF_HUB_OFFLINE=1 $(BIN)/python -m assistant eval --no-baseline --data-dir $(EVAL_INDEX)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m assistant eval-provisions --official --data-dir $(EVAL_INDEX)

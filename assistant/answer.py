@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .dating import disagree, effective_date, facts
+from .dating import effective_date, find_conflict, probe_older_sources
 from .question import Question
 from .retrieval import Retrieved
 from .safety import looks_like_injection
@@ -24,12 +24,12 @@ from .types import Answer, Citation, Passage
 from .vocab import Vocabulary, section_key
 
 ABSTAIN_TEXT = "The corpus does not answer this question."
-SELECTION_MARGIN = 0.4  # sentences this close in probability to the best one join the answer (dev: 0.15 0.754, 0.25 0.786, 0.4 0.794)
+# Sentences this close in probability to the best one join the answer (dev: 0.15 0.754, 0.25 0.786, 0.4 0.794).
+SELECTION_MARGIN = 0.4
 NEAR_DUPLICATE = 0.9
 # The official text of the provision the best sentence summarises is quoted first when its probability is at least
 # this share of the best one's: its older, plainer wording scores below our brief's (dev's index has no official texts).
 OFFICIAL_SHARE = 0.3
-CONFLICT_MARGIN = 0.15
 LEAD_WINDOW = 40  # characters either side of a date or number that say what it is the date or number of
 TYPED_SHARE = 0.5  # a sentence holding the asked-for thing joins the answer if this close to the best
 
@@ -141,7 +141,8 @@ class ExtractiveAnswerer(Answerer):
         """The calibrated confidence that an answer quoting these sentences is right."""
         if not sentences:
             return 0.0
-        return self.scorer.confidence(np.vstack([s.features for s in sentences]), np.array([s.score for s in sentences]))
+        features = np.vstack([np.asarray(s.features) for s in sentences])
+        return self.scorer.confidence(features, np.array([s.score for s in sentences]))
 
     def confident(self, sentences: list[Candidate]) -> bool:
         return self.confidence(sentences) >= self.threshold
@@ -225,13 +226,19 @@ def select(sentences: list[Candidate], limit: int, refs: set | None = None, offi
         chosen.append(s)
     # Official texts say what the law is; briefs give context after them. When a passage of an official
     # text supports the answer nearly as well as the best summary, it is quoted first.
-    if official_first and not any(s.passage.source_type == "official" and same_provision(s.passage, best.passage) for s in chosen):
-        official = next((s for s in sentences if s.passage.source_type == "official" and same_provision(s.passage, best.passage)), None)
+    def official_of_best(s: Candidate) -> bool:
+        return s.passage.source_type == "official" and same_provision(s.passage, best.passage)
+
+    if official_first and not any(official_of_best(s) for s in chosen):
+        official = next((s for s in sentences if official_of_best(s)), None)
         named = official is not None and section_key(official.passage.section) in (refs or set())
         if official is not None and (named or official.score >= OFFICIAL_SHARE * best.score):
             chosen = [official] + chosen[: limit - 1]
     briefs = [c.passage for c in chosen if c.passage.source_type != "official"]
-    chosen.sort(key=lambda s: (not (s.passage.source_type == "official" and any(same_provision(s.passage, b) for b in briefs)), -s.score))
+    def official_with_brief(s: Candidate) -> bool:
+        return s.passage.source_type == "official" and any(same_provision(s.passage, b) for b in briefs)
+
+    chosen.sort(key=lambda s: (not official_with_brief(s), -s.score))
     return chosen
 
 
@@ -260,31 +267,6 @@ def official_companions(answerer: ExtractiveAnswerer, question: Question, senten
     return score(found, question, retrieved, answerer.scorer)
 
 
-def probe_older_sources(store: Store, lead: Candidate, retrieved: Retrieved) -> list[Candidate]:
-    """Sentences elsewhere in the corpus that state the same kind of fact as the lead sentence (a count,
-    an ordinal, a yes/no), so that a dated disagreement is found even when retrieval ranked it low."""
-    if not facts(lead.text)[0] and not facts(lead.text)[1]:
-        return []
-    try:
-        got = store.sentences.query(query_embeddings=[lead.vector.tolist()], n_results=16,
-                                    include=["embeddings", "metadatas"])
-    except Exception:  # best effort: an answer without the older source is still a right answer
-        return []
-    live = retrieved.snapshot_passages
-    out = []
-    for meta, vec in zip(got["metadatas"][0], got["embeddings"][0]):
-        passage = live.get(meta["passage_id"]) if live and meta and vec is not None else None
-        if passage is None or passage.offtopic or passage.doc_id == lead.passage.doc_id:
-            continue
-        text = passage.text[meta["start"] : meta["end"]]
-        vector = np.asarray(vec, dtype=np.float32)
-        similarity = float(vector @ retrieved.query_vector)
-        # Counted only when it is about the question as much as the lead sentence is.
-        out.append(Candidate(passage, len(retrieved.passages), text, meta["start"], vector, similarity,
-                             score=lead.score * min(1.0, max(0.0, similarity / max(lead.similarity, 1e-6)))))
-    return out
-
-
 def same_provision(official: Passage, brief: Passage) -> bool:
     """Is `official` the text of the provision `brief` summarises (same instrument, same article)?"""
     key = section_key(brief.section)
@@ -292,20 +274,6 @@ def same_provision(official: Passage, brief: Passage) -> bool:
         return False
     groups = Vocabulary.default().instruments
     return any(official.doc_id in i.docs and brief.doc_id in i.docs for i in groups)
-
-
-def find_conflict(lead: Candidate, sentences: list[Candidate]) -> Candidate | None:
-    """A well-supported sentence from another, differently dated document that states a different fact."""
-    for s in sorted(sentences, key=lambda s: -s.score):
-        if s.score < lead.score - CONFLICT_MARGIN:
-            break
-        if s.passage.doc_id == lead.passage.doc_id or effective_date(s.passage) == effective_date(lead.passage):
-            continue
-        if "official" in (s.passage.source_type, lead.passage.source_type):
-            continue  # the text of the law is not a dated status report
-        if disagree(s.text, lead.text, float(s.vector @ lead.vector)):
-            return s
-    return None
 
 
 def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retrieved,
@@ -350,7 +318,8 @@ def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retr
             parts.append(f"A newer source, {conflict.passage.short_title or conflict.passage.title} "
                          f"({_dated(conflict.passage)}), says: “{conflict.text}” {cite(conflict)}")
         else:
-            prefix = "" if re.search(r"\bas of\b", newer.text, re.IGNORECASE) else f"As of {format_date(effective_date(newer.passage))}, "
+            dated = re.search(r"\bas of\b", newer.text, re.IGNORECASE)
+            prefix = "" if dated else f"As of {format_date(effective_date(newer.passage))}, "
             parts = [f"{prefix}{_lower_first(newer.text) if prefix else newer.text} {cite(newer)}"]
             parts += [quoted(s) for s in [c for c in chosen[1:] if c is not older and c is not newer][:1]]
             parts.append(f"An older source, {older.passage.short_title or older.passage.title} "
@@ -402,7 +371,7 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "") -> 
                 label = (s.passage.section or "").split(":")[0].strip()
                 return f"{s.passage.short_title or s.passage.title}, {label}", s
         elif s.kinds.get(kind):
-            def near(surface: str) -> int:
+            def near(surface: str, s: Candidate = s) -> int:
                 at = max(s.text.find(surface), 0)
                 window = s.text[max(0, at - LEAD_WINDOW) : at + len(surface) + LEAD_WINDOW]
                 return len(asked & set(tokenize([window])[0]))

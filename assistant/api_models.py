@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import Callable, Iterable, Iterator, Literal
+from collections.abc import Callable, Iterable, Iterator
+from typing import Literal
 
 from openai.types.chat import ChatCompletion as OpenAIChatCompletion
 from openai.types.chat import ChatCompletionMessage
@@ -18,10 +19,10 @@ from openai.types.chat.chat_completion import Choice
 from openai.types.completion_usage import CompletionUsage as Usage
 from pydantic import BaseModel, ConfigDict, Field
 
-from .documents import DocumentDetail, DocumentInfo, DocumentSummary, UPLOAD_SUFFIXES, safe_filename  # noqa: F401
+from .documents import UPLOAD_SUFFIXES, DocumentDetail, DocumentInfo, DocumentSummary, safe_filename  # noqa: F401
+from .errors import AssistantError, BadQuestion
 from .provisions import Provision
 from .retrieval import Filters
-from .errors import AssistantError, BadQuestion
 from .types import Answer, Citation, Passage
 
 log = logging.getLogger("assistant.api")
@@ -149,7 +150,7 @@ class ChatCompletion(OpenAIChatCompletion):
     """OpenAI's chat completion (openai.types.chat.ChatCompletion) with our `citations` extension."""
 
     object: Literal["chat.completion"] = "chat.completion"
-    choices: list[ChatChoice]
+    choices: list[ChatChoice]  # type: ignore[assignment]  # a pydantic field narrowed to our subclass
     usage: Usage
     citations: list[Citation] = Field(default_factory=list, description="Extension: the sources of [n] markers.")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
-from typing import Iterator
+from collections.abc import Iterator
 
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
@@ -15,15 +15,16 @@ from .documents import Documents
 from .embedding import Embedder, get_embedder
 from .errors import BadQuestion
 from .ingest.index import ingest
-from .safety import looks_like_injection
-from .retrieval import Filters, HybridRetriever, HybridSearch, Retrieved, Steps
-from .settings import Settings
-from .text import sentences
-from .store import Store
 from .provisions import ProvisionResults, ProvisionSearch
-from .types import Answer, IngestReport, Passage
 from .question import Question, analyse
+from .retrieval import Filters, HybridRetriever, HybridSearch, Retrieved, Steps
+from .safety import looks_like_injection
+from .settings import Settings
+from .store import Store
+from .text import sentences
+from .types import Answer, IngestReport, Passage
 from .vocab import Vocabulary
+
 
 def clean_question(question: str | None, max_chars: int) -> str:
     """Normalise a question; empty or over-long questions are a `BadQuestion` with a clear message."""
@@ -64,7 +65,7 @@ class Assistant:
         self.chain = self._build_chain()
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, ensure_index: bool = True) -> "Assistant":
+    def from_settings(cls, settings: Settings | None = None, ensure_index: bool = True) -> Assistant:
         """Build from settings (default: environment and .env); builds the index if missing or stale."""
         settings = settings or Settings()
         store = Store(settings)

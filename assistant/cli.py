@@ -1,11 +1,12 @@
-"""Command line: ingest, ask, search, provisions, corpus stats/remove, eval, eval-provisions, serve, bench. `python -m assistant --help`."""
+"""Command line: ingest, ask, search, provisions, corpus stats/remove, eval, eval-provisions, serve, bench.
+
+`python -m assistant --help` lists them."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -65,7 +66,7 @@ def ingest(
 def ask(
     question: str = typer.Argument(..., help="Your question."),
     json_out: bool = typer.Option(False, "--json", help="Print {answer, abstained, citations} as JSON."),
-    k: Optional[int] = typer.Option(None, "--k", help="Passages to retrieve."),
+    k: int | None = typer.Option(None, "--k", help="Passages to retrieve."),
 ) -> None:
     """Answer a question from the corpus, with citations."""
     try:

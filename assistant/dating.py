@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
+from .scoring import Candidate
 from .text import format_date  # noqa: F401  dates are formatted in text.py; the faces import it from here
+
+if TYPE_CHECKING:
+    from .retrieval import Retrieved
+    from .store import Store
+
+CONFLICT_MARGIN = 0.15  # a disagreeing sentence this close in score to the lead is worth naming
 
 NUMBER_WORDS = {
     "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
@@ -41,3 +49,36 @@ def disagree(a: str, b: str, similarity: float) -> bool:
     if fa and fb:
         return fa.isdisjoint(fb)
     return na != nb and similarity >= SAME_CLAIM
+
+
+def find_conflict(lead: Candidate, sentences: list[Candidate]) -> Candidate | None:
+    """A well-supported sentence from another, differently dated document that states a different fact."""
+    for s in sorted(sentences, key=lambda s: -s.score):
+        if s.score < lead.score - CONFLICT_MARGIN:
+            break
+        if s.passage.doc_id == lead.passage.doc_id or effective_date(s.passage) == effective_date(lead.passage):
+            continue
+        if "official" in (s.passage.source_type, lead.passage.source_type):
+            continue  # the text of the law is not a dated status report
+        if disagree(s.text, lead.text, float(s.vector @ lead.vector)):
+            return s
+    return None
+
+
+def probe_older_sources(store: Store, lead: Candidate, retrieved: Retrieved) -> list[Candidate]:
+    """Sentences elsewhere in the corpus that state the same kind of fact as the lead sentence (a count,
+    an ordinal, a yes/no), so that a dated disagreement is found even when retrieval ranked it low."""
+    if not facts(lead.text)[0] and not facts(lead.text)[1]:
+        return []
+    live = retrieved.snapshot_passages or {}
+    out = []
+    for found in store.nearest_sentences(lead.vector, 16):  # best effort: without them the answer still stands
+        passage = live.get(found.passage_id)
+        if passage is None or passage.offtopic or passage.doc_id == lead.passage.doc_id or found.vector is None:
+            continue
+        text = passage.text[found.start : found.end]
+        similarity = float(found.vector @ retrieved.query_vector)
+        # Counted only when it is about the question as much as the lead sentence is.
+        out.append(Candidate(passage, len(retrieved.passages), text, found.start, found.vector, similarity,
+                             score=lead.score * min(1.0, max(0.0, similarity / max(lead.similarity, 1e-6)))))
+    return out

@@ -16,7 +16,7 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import yaml
 from pydantic import BaseModel, Field
@@ -24,11 +24,23 @@ from pydantic import BaseModel, Field
 from .errors import CorpusError, DocumentNotFound, IndexUnavailable
 from .ingest.index import delete_documents, plan_document
 from .ingest.load import load_file
+from .retrieval import HybridSearch
 from .settings import Settings
+from .store import Store
 from .types import IngestReport, Passage
 
-if TYPE_CHECKING:
-    from .chain import Assistant
+
+class IndexOwner(Protocol):
+    """What Documents needs of the Assistant that owns it (a protocol: chain.py imports this module)."""
+
+    settings: Settings
+    store: Store
+    engine: HybridSearch
+
+    def status(self) -> dict: ...
+
+    def ingest(self, sources=None, rebuild: bool = False, progress: bool = True) -> IngestReport: ...
+
 
 UPLOAD_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
 RESERVED_NAMES = {"readme.md", "text.txt", "metadata.yaml"}  # the loader skips these or treats them specially
@@ -106,7 +118,7 @@ def safe_filename(raw: str | None) -> str:
 class Documents:
     """The documents of one Assistant's index (`assistant.documents`)."""
 
-    def __init__(self, assistant: "Assistant") -> None:
+    def __init__(self, assistant: IndexOwner) -> None:
         self.assistant = assistant
         self.uploads = uploads_folder(assistant.settings)
         self._write = threading.Lock()  # one upload or removal at a time in this process

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 from langchain_core.language_models.chat_models import SimpleChatModel
@@ -18,8 +19,8 @@ from langchain_core.outputs import ChatGenerationChunk
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
 from .answer import ABSTAIN_TEXT, Answerer, ExtractiveAnswerer, citation
-from .question import Question
 from .embedding import get_embedder
+from .question import Question
 from .retrieval import Retrieved
 from .safety import looks_like_injection
 from .settings import Settings
@@ -111,12 +112,14 @@ def _is_abstention(sentence: str) -> bool:
 class _Check:
     """Citation check of one answer, fed sentence by sentence (so streamed text is already checked)."""
 
-    def __init__(self, owner: "LLMAnswerer", passages: list[Passage]) -> None:
+    def __init__(self, owner: LLMAnswerer, passages: list[Passage]) -> None:
         self.owner, self.passages = owner, passages
         self.numbers: dict[int, int] = {}  # passage number in the prompt -> number in the answer
         self.quotes: dict[int, str] = {}
         self.verdicts: dict[int, list[bool]] = {}
-        self.kept, self.unsupported, self.invalid = [], [], set()
+        self.kept: list[str] = []
+        self.unsupported: list[str] = []
+        self.invalid: set[int] = set()
         self.sentences, self.cited, self.abstained = 0, False, False
         self.cache: dict[str, tuple[list[str], np.ndarray, set[str]]] = {}  # per answer: thread-safe, bounded
 
@@ -137,7 +140,7 @@ class _Check:
                     cited.append(n)
         self.cited = self.cited or bool(cited)
         claim = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", raw)).strip()
-        vector = self.owner.embedder.encode([claim])[0] if cited else None
+        vector = self.owner.embedder.encode([claim])[0] if cited else np.zeros(0, dtype=np.float32)
         support = {n: self.supports(claim, vector, self.passages[n - 1]) for n in cited}
         ok = any(s for s, _ in support.values()) and not looks_like_injection(claim)
         if not ok:
@@ -227,6 +230,7 @@ class LLMAnswerer(Answerer):
     def answer(self, question: Question | str, retrieved: Retrieved, history: list[dict] | None = None) -> Answer:
         """The model's answer, each sentence checked against the passages it cites."""
         *_, result = self._write(question, retrieved, history, streaming=False)
+        assert isinstance(result, Answer)  # _write yields text pieces, then the Answer
         return result
 
     def stream(self, question: Question | str, retrieved: Retrieved,

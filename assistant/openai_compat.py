@@ -7,15 +7,23 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from typing import Callable, Iterator
-
-from .api_models import (MODEL_ID, ChatChoice, ChatCompletion, ChatMessageOut, ChatRequest, Usage, chat_chunks, sources_block,
-                         split_chat, sse)
+from .api_models import (
+    MODEL_ID,
+    ChatChoice,
+    ChatCompletion,
+    ChatMessageOut,
+    ChatRequest,
+    Usage,
+    chat_chunks,
+    sources_block,
+    split_chat,
+    sse,
+)
 from .chain import Assistant
-from .frontends import (Style, TaskAnswerer, detect_system_task, detect_task, drop_sources, strip_instructions,
-                        style_of)
+from .frontends import Style, TaskAnswerer, detect_system_task, detect_task, drop_sources, strip_instructions, style_of
 from .types import Answer
 
 MODEL_ALIASES = {MODEL_ID, "sga", "space-governance"}  # documented in the README

@@ -3,6 +3,7 @@ vocabulary, structure-aware boosts, metadata filters and de-duplication. A LangC
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -13,22 +14,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import functools
-
 import bm25s
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict
 
 from .embedding import Embedder
 from .errors import IndexUnavailable
 from .ingest.index import embed_text
-from .store import Store, passage_from_record
 from .spelling import Speller
+from .store import Store, passage_from_record
 from .text import tokenize
-from .types import Passage
+from .types import Filters, Passage, Steps  # noqa: F401  Filters and Steps are part of retrieval's interface
 from .vocab import QueryAnalysis, Vocabulary, section_key
 
 # k is 60 as in Cormack et al. (2009), "Reciprocal rank fusion outperforms Condorcet and individual
@@ -37,49 +36,6 @@ RRF_K = 60
 DOC_BOOST = 1.0 / (RRF_K + 1)
 REF_BOOST = 2.0 / (RRF_K + 1)
 DUPLICATE_JACCARD = 0.8
-
-
-class Filters(BaseModel):
-    """Metadata filters shared by the Python API, the HTTP API and the UI."""
-
-    kind: list[str] | None = Field(None, description="Document kinds, e.g. ['treaty', 'accord'].")
-    doc_id: list[str] | None = Field(None, description="Document ids.")
-    source_type: list[str] | None = Field(None, description="official, brief or article.")
-    date_from: str | None = Field(None, description="ISO date; documents dated on or after it.")
-    date_to: str | None = Field(None, description="ISO date; documents dated on or before it.")
-
-    def where(self) -> dict | None:
-        clauses = []
-        for name in ("kind", "doc_id", "source_type"):
-            values = getattr(self, name)
-            if values:
-                clauses.append({name: {"$in": list(values)}})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-    def accepts(self, p: Passage) -> bool:
-        if self.kind and p.kind not in self.kind:
-            return False
-        if self.doc_id and p.doc_id not in self.doc_id:
-            return False
-        if self.source_type and p.source_type not in self.source_type:
-            return False
-        if self.date_from and (not p.date or p.date < self.date_from[: len(p.date)]):
-            return False
-        if self.date_to and (not p.date or p.date[: len(self.date_to)] > self.date_to):
-            return False
-        return True
-
-
-@dataclass
-class Steps:
-    """Which retrieval steps are on; the eval switches them one by one to show each gain."""
-
-    bm25: bool = True
-    vocabulary: bool = True
-    structure: bool = True
-    dedupe: bool = True
 
 
 @dataclass
@@ -93,7 +49,7 @@ class Retrieved:
     # (the results name five different places), but the answerer reads them with their section.
     siblings: list[Passage] = field(default_factory=list)
     sibling_of: dict[str, str] = field(default_factory=dict)  # sibling id -> id of the result it continues
-    snapshot: "Snapshot | None" = None  # the index version searched
+    snapshot: Snapshot | None = None  # the index version searched
 
     @property
     def snapshot_passages(self) -> dict[str, Passage]:
@@ -297,6 +253,15 @@ class HybridSearch:
             candidates = [p for p in candidates if p.language in (None, "en")] or candidates
         if not targeted:
             candidates = [p for p in candidates if not p.offtopic]
+        chosen, siblings, sibling_of = self._diverse(candidates, fused, k, steps.dedupe)
+        if steps.structure and not analysis.whole:
+            chosen = specific_first(chosen)
+        dense = self._cosines(query_vector, [p.id for p in chosen + siblings], snap)
+        return Retrieved(chosen, query_vector, analysis, dense, targeted, siblings, sibling_of, snap)
+
+    def _diverse(self, candidates: list[Passage], fused: dict[str, float], k: int,
+                 dedupe: bool) -> tuple[list[Passage], list[Passage], dict[str, str]]:
+        """The top k by fused score, one per place; the other pieces of a chosen place are its siblings."""
         chosen: list[Passage] = []
         siblings: list[Passage] = []
         places: dict[tuple[str, str | None], str] = {}  # place -> the result there
@@ -306,10 +271,10 @@ class HybridSearch:
             # section already chosen (one section, split in several passages, would otherwise fill the results
             # and push out the article that answers). A cap on passages per document was measured too: it cost
             # hit@5 0.927 -> 0.891 on the eval, questions about one instrument need several of its articles.
-            if steps.dedupe and any(_jaccard(p.text, c.text) >= DUPLICATE_JACCARD for c in chosen):
+            if dedupe and any(_jaccard(p.text, c.text) >= DUPLICATE_JACCARD for c in chosen):
                 continue
             where = self.vocabulary.place(p.doc_id, p.section)
-            if steps.dedupe and where in places:
+            if dedupe and where in places:
                 siblings.append(p.model_copy(update={"score": round(fused[p.id], 5)}))
                 sibling_of[p.id] = places[where]
                 continue
@@ -317,10 +282,7 @@ class HybridSearch:
             chosen.append(p.model_copy(update={"score": round(fused[p.id], 5)}))
             if len(chosen) >= k:
                 break
-        if steps.structure and not analysis.whole:
-            chosen = specific_first(chosen)
-        dense = self._cosines(query_vector, [p.id for p in chosen + siblings], snap)
-        return Retrieved(chosen, query_vector, analysis, dense, targeted, siblings, sibling_of, snap)
+        return chosen, siblings, sibling_of
 
     def _dense(self, vector: np.ndarray, filters: Filters, snap: Snapshot) -> list[str]:
         n = min(self.candidates, max(1, len(snap.ids)))

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The answerers `answerers.ANSWERERS` registers (the registry imports these settings, so it cannot be imported
@@ -83,7 +82,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _check(self) -> "Settings":
+    def _check(self) -> Settings:
         if not self.corpus_dirs:
             raise ValueError("corpus_dirs must name at least one folder")
         return self

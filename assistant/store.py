@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from dataclasses import dataclass, field
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 import chromadb
 import numpy as np
@@ -207,6 +207,15 @@ class Store:
             found = [vectors[i] for i, _ in kept]
         return [StoredSentence(m["passage_id"], m["start"], m["end"], None if v is None else np.asarray(v, dtype=np.float32))
                 for (_, m), v in zip(kept, found)]
+
+    def nearest_sentences(self, vector: np.ndarray, n: int) -> list[StoredSentence]:
+        """The n stored sentences closest to `vector`, each with its vector (best effort: [] when Chroma fails)."""
+        try:
+            got = self.sentences.query(query_embeddings=[vector.tolist()], n_results=n, include=["embeddings", "metadatas"])
+        except Exception:
+            return []
+        return [StoredSentence(m["passage_id"], m["start"], m["end"], np.asarray(v, dtype=np.float32))
+                for m, v in zip(got["metadatas"][0], got["embeddings"][0]) if m and v is not None]
 
     def batch_size(self) -> int:
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel, Field
 
 
@@ -107,3 +109,46 @@ class IngestReport(BaseModel):
     injection: list[str] = Field(default_factory=list)
     seconds: float = 0.0
     embed_seconds: float = Field(0.0, description="Of `seconds`, the time spent running the embedding model.")
+
+
+class Filters(BaseModel):
+    """Metadata filters shared by the Python API, the HTTP API and the UI."""
+
+    kind: list[str] | None = Field(None, description="Document kinds, e.g. ['treaty', 'accord'].")
+    doc_id: list[str] | None = Field(None, description="Document ids.")
+    source_type: list[str] | None = Field(None, description="official, brief or article.")
+    date_from: str | None = Field(None, description="ISO date; documents dated on or after it.")
+    date_to: str | None = Field(None, description="ISO date; documents dated on or before it.")
+
+    def where(self) -> dict | None:
+        clauses = []
+        for name in ("kind", "doc_id", "source_type"):
+            values = getattr(self, name)
+            if values:
+                clauses.append({name: {"$in": list(values)}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def accepts(self, p: Passage) -> bool:
+        if self.kind and p.kind not in self.kind:
+            return False
+        if self.doc_id and p.doc_id not in self.doc_id:
+            return False
+        if self.source_type and p.source_type not in self.source_type:
+            return False
+        if self.date_from and (not p.date or p.date < self.date_from[: len(p.date)]):
+            return False
+        if self.date_to and (not p.date or p.date[: len(self.date_to)] > self.date_to):
+            return False
+        return True
+
+
+@dataclass
+class Steps:
+    """Which retrieval steps are on; the eval switches them one by one to show each gain."""
+
+    bm25: bool = True
+    vocabulary: bool = True
+    structure: bool = True
+    dedupe: bool = True

@@ -13,6 +13,8 @@ import hmac
 import html
 import secrets
 import time
+from collections.abc import MutableMapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
@@ -135,7 +137,7 @@ def is_api_path(path: str) -> bool:
     return path.startswith(API_PREFIXES) or path == "/v1"
 
 
-def route_refusal(app, scope: dict) -> tuple[int, str, dict] | None:
+def route_refusal(app, scope: MutableMapping[str, Any]) -> tuple[int, str, dict] | None:
     """404 or 405 (with Allow) for an API path no route serves, so it never reaches the web chat at "/"."""
     if not is_api_path(scope["path"]):
         return None

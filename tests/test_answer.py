@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import REPO
 
 from assistant import BadQuestion
-from conftest import REPO
 
 
 def test_answer_cites_the_article(small_assistant):

@@ -9,11 +9,11 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
-
-from assistant.api import create_app
 from test_api import live_server
 from test_api_safety import MOON, doc_ids
 from test_ui_browser import chromium  # noqa: F401 (the fixture)
+
+from assistant.api import create_app
 
 pytestmark = pytest.mark.browser
 TIMEOUT = 60_000

@@ -6,12 +6,12 @@ from __future__ import annotations
 import httpx
 import pytest
 from filelock import FileLock, Timeout
+from test_api import WRITE, ZEPHYR, live_server
 from typer.testing import CliRunner
 
 from assistant.api import create_app
 from assistant.cli import app as cli
 from assistant.ingest import index
-from test_api import WRITE, ZEPHYR, live_server
 
 SECOND = b"Second upload: a note about lunar regolith sampling rules and the dust they raise.\n"
 

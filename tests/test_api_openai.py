@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import openai
 import pytest
+from test_api import live_server
 
 from assistant.api import create_app
-from test_api import live_server
 
 QUESTION = "Which treaty forbids national appropriation of outer space?"
 

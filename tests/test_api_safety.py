@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+from conftest import SMALL_DOCS, write_doc
+from test_api import WRITE, live_server
 
 from assistant import Assistant, Settings
 from assistant.api import create_app
-from conftest import SMALL_DOCS, write_doc
-from test_api import WRITE, live_server
 
 FIXTURES = Path(__file__).parent / "fixtures" / "openwebui"
 QUESTION = "Which treaty forbids national appropriation of outer space?"

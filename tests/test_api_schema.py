@@ -7,11 +7,10 @@ import hypothesis
 import pytest
 import schemathesis
 from hypothesis import HealthCheck
-from schemathesis.checks import (content_type_conformance, not_a_server_error, response_schema_conformance,
-                                 status_code_conformance)
+from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance, status_code_conformance
+from test_api import live_server
 
 from assistant.api import create_app
-from test_api import live_server
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

@@ -10,10 +10,10 @@ from urllib.parse import urlparse
 
 import frontmatter
 import pytest
+from conftest import REPO
 
 from assistant.ingest.load import load_corpus
 from assistant.ingest.split import split_document
-from conftest import REPO
 
 KINDS = {"treaty", "un-resolution", "un-guidelines", "accord", "national-law", "institution", "programme", "event", "article"}
 FILES = sorted((REPO / "corpus").glob("*.md"))

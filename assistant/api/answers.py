@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
-from ..api_models import (AskRequest, ProvisionsRequest, ProvisionsResponse, SearchRequest, SearchResponse,
-                          ask_events)
+from ..api_models import AskRequest, ProvisionsRequest, ProvisionsResponse, SearchRequest, SearchResponse, ask_events
 from ..chain import Assistant
 from ..settings import Settings
 from ..types import Answer
 from .deps import JSON_LIMIT, check_length, get_assistant, get_settings
 from .errors import errors
 
-EVENT = {"type": "object", "required": ["data"], "properties": {"data": {"type": "string"}, "event": {"type": "string"}}}
+EVENT: dict[str, Any] = {"type": "object", "required": ["data"],
+                         "properties": {"data": {"type": "string"}, "event": {"type": "string"}}}
 NO_CACHE = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 ASK_STREAM = {"description": "Answer; with stream=true, events token {text}*, citations [Citation], done Answer.",
               "content": {"text/event-stream": {"schema": {**EVENT, "properties": {**EVENT["properties"], "event": {

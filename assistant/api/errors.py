@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -70,6 +71,8 @@ async def on_crash(request: Request, exc: Exception):  # reached only if the mid
 
 
 def add_error_handlers(app: FastAPI) -> None:
-    for kind, handler in ((OpenAIError, on_openai_error), (AssistantError, on_assistant_error),
-                          (HTTPException, on_http_error), (RequestValidationError, on_invalid), (Exception, on_crash)):
+    handlers: list[tuple[type[Exception], Any]] = [
+        (OpenAIError, on_openai_error), (AssistantError, on_assistant_error), (HTTPException, on_http_error),
+        (RequestValidationError, on_invalid), (Exception, on_crash)]
+    for kind, handler in handlers:
         app.add_exception_handler(kind, handler)

@@ -12,8 +12,8 @@ from fastapi.responses import StreamingResponse
 
 from ..api_models import MODEL_ID, ChatCompletion, ChatRequest, ModelCard, ModelList
 from ..chain import Assistant
-from ..settings import Settings
 from ..openai_compat import check_model, reply
+from ..settings import Settings
 from .answers import EVENT, NO_CACHE
 from .deps import JSON_LIMIT, check_length, get_assistant, get_settings
 from .errors import errors

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 from filelock import FileLock, Timeout
@@ -19,9 +19,9 @@ from ..errors import CorpusError
 from ..safety import looks_like_injection
 from ..settings import Settings
 from ..store import Store, passage_metadata
+from ..text import encode_spans, entity_spans
 from ..types import IngestReport, Passage, SkippedFile
 from .load import Document, find_text_date, load_corpus
-from ..text import encode_spans, entity_spans
 from .split import passage_id, split_document, split_sentences
 
 AS_OF = re.compile(r"\bas of\b[^.]{0,12}?(\d{1,2} \w+ \d{4}|\w+ \d{1,2}, \d{4}|\w+ \d{4})", re.IGNORECASE)
@@ -215,7 +215,27 @@ def _ingest_locked(settings, folders, rebuild, progress, store, embedder, starte
         doc_id for doc_id, meta in manifest.docs.items()
         if meta.get("source_key") in source_keys and doc_id not in current
     ]
+    plans = _plan(store, changed, broken, report)
+    subject, by_plan = _embed(embedder, docs, plans, progress, report)
+    batch = store.batch_size()
+    for plan_no, plan in enumerate(plans):
+        _commit(settings, store, plan, by_plan.get(plan_no, {}), subject, manifest, folders, batch, report)
 
+    if removed:
+        report.passages_removed += remove_documents(store, removed)
+        report.removed_documents.extend(removed)
+    if plans or removed or rebuild:
+        store.bump_version()
+    marker.unlink(missing_ok=True)
+    final = store.manifest()
+    report.documents = len(final.docs)
+    report.passages_total = sum(len(v) for v in final.passages.values())
+    report.seconds = round(time.perf_counter() - started, 2)
+    return report
+
+
+def _plan(store: Store, changed: list, broken: set[str], report: IngestReport) -> list[PlannedDocument]:
+    """Each changed document's passages (with their entities), and which of them are not stored yet."""
     plans = []
     for doc in changed:
         passages = plan_document(doc, salt=uuid.uuid4().hex if doc.doc_id in broken else "")
@@ -226,7 +246,12 @@ def _ingest_locked(settings, folders, rebuild, progress, store, embedder, starte
             p.entities = encode_spans(spans)
         existing = store.existing_ids([p.id for p in passages])
         plans.append(PlannedDocument(doc, passages, [i for i, p in enumerate(passages) if p.id not in existing]))
+    return plans
 
+
+def _embed(embedder: Embedder, docs: list, plans: list[PlannedDocument], progress: bool,
+           report: IngestReport) -> tuple[np.ndarray, dict[int, dict]]:
+    """The corpus subject vector, and per plan and new passage: its vector and its sentences' vectors."""
     embedding_started = time.perf_counter()
     subject = subject_vector(embedder, docs)
     subject_seconds = time.perf_counter() - embedding_started
@@ -245,46 +270,35 @@ def _ingest_locked(settings, folders, rebuild, progress, store, embedder, starte
 
     by_plan: dict[int, dict] = {}
     for (plan_no, i, s_no), vector in zip(owners, vectors):
-        by_plan.setdefault(plan_no, {}).setdefault(i, {"vec": None, "sent": []})
-        slot = by_plan[plan_no][i]
+        slot = by_plan.setdefault(plan_no, {}).setdefault(i, {"vec": None, "sent": []})
         if s_no < 0:
             slot["vec"] = vector
         else:
             slot["sent"].append(vector)
+    return subject, by_plan
 
-    batch = store.batch_size()
-    for plan_no, plan in enumerate(plans):
-        doc, passages = plan.doc, plan.passages
-        fresh = by_plan.get(plan_no, {})
-        old_vectors = _stored_sentence_vectors(store, [p.id for i, p in enumerate(passages) if i not in fresh])
-        per_passage = [np.stack(fresh[i]["sent"]) if i in fresh else old_vectors[p.id] for i, p in enumerate(passages)]
-        scores = topicality(per_passage, [p.section for p in passages], subject)
-        for p, score in zip(passages, scores):
-            p.offtopic = bool(score < settings.offtopic_threshold)
-            if p.offtopic:
-                report.offtopic.append(f"{p.doc_id}: {p.section or '(no section)'}: {p.text[:70]}")
-            if p.injection:
-                report.injection.append(f"{p.doc_id}: {p.section or '(no section)'}: {p.text[:70]}")
-        _write_passages(store, passages, fresh, batch)
-        old_ids = set(manifest.passages.get(doc.doc_id, []))
-        new_ids = [p.id for p in passages]
-        store.commit_document(doc.doc_id, _doc_record(doc, len(passages), [str(f) for f in folders]), new_ids)
-        store.delete_passages(sorted(old_ids - set(new_ids)))
-        report.passages_added += len(fresh)
-        report.passages_removed += len(old_ids - set(new_ids))
-        (report.changed_documents if doc.doc_id in manifest.docs else report.added_documents).append(doc.doc_id)
 
-    if removed:
-        report.passages_removed += remove_documents(store, removed)
-        report.removed_documents.extend(removed)
-    if plans or removed or rebuild:
-        store.bump_version()
-    marker.unlink(missing_ok=True)
-    final = store.manifest()
-    report.documents = len(final.docs)
-    report.passages_total = sum(len(v) for v in final.passages.values())
-    report.seconds = round(time.perf_counter() - started, 2)
-    return report
+def _commit(settings: Settings, store: Store, plan: PlannedDocument, fresh: dict, subject: np.ndarray, manifest,
+            folders: list, batch: int, report: IngestReport) -> None:
+    """Flag off-topic passages, write the new ones, commit the document's record, drop what it replaced."""
+    doc, passages = plan.doc, plan.passages
+    old_vectors = _stored_sentence_vectors(store, [p.id for i, p in enumerate(passages) if i not in fresh])
+    per_passage = [np.stack(fresh[i]["sent"]) if i in fresh else old_vectors[p.id] for i, p in enumerate(passages)]
+    scores = topicality(per_passage, [p.section for p in passages], subject)
+    for p, score in zip(passages, scores):
+        p.offtopic = bool(score < settings.offtopic_threshold)
+        if p.offtopic:
+            report.offtopic.append(f"{p.doc_id}: {p.section or '(no section)'}: {p.text[:70]}")
+        if p.injection:
+            report.injection.append(f"{p.doc_id}: {p.section or '(no section)'}: {p.text[:70]}")
+    _write_passages(store, passages, fresh, batch)
+    old_ids = set(manifest.passages.get(doc.doc_id, []))
+    new_ids = [p.id for p in passages]
+    store.commit_document(doc.doc_id, _doc_record(doc, len(passages), [str(f) for f in folders]), new_ids)
+    store.delete_passages(sorted(old_ids - set(new_ids)))
+    report.passages_added += len(fresh)
+    report.passages_removed += len(old_ids - set(new_ids))
+    (report.changed_documents if doc.doc_id in manifest.docs else report.added_documents).append(doc.doc_id)
 
 
 def _find_broken(store: Store, manifest) -> set[str]:
@@ -349,8 +363,8 @@ def _write_passages(store: Store, passages: list[Passage], fresh: dict, batch: i
                 ids=s_ids[j : j + batch], embeddings=np.stack(s_vecs[j : j + batch]), metadatas=s_meta[j : j + batch],
             )
     for k in range(0, len(kept), batch):
-        part = kept[k : k + batch]
-        store.passages.update(ids=[p.id for p in part], metadatas=[passage_metadata(p) for p in part])
+        chunk = kept[k : k + batch]
+        store.passages.update(ids=[p.id for p in chunk], metadatas=[passage_metadata(p) for p in chunk])
 
 
 def _doc_record(doc: Document, n_passages: int, folders: list[str]) -> dict:

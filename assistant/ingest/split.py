@@ -81,7 +81,7 @@ def find_sections(doc: Document) -> list[Section]:
         first_label = "Preamble" if heads and any(h[2] for h in heads) and doc.fmt != "markdown" else None
         heads.insert(0, (0, 0, first_label, False))
     sections = []
-    for i, (pos, body, label, inline) in enumerate(heads):
+    for i, (_pos, body, label, inline) in enumerate(heads):
         end = heads[i + 1][0] if i + 1 < len(heads) else len(text)
         sections.append(Section(label, min(body, end), end, inline))
     return sections
@@ -89,7 +89,8 @@ def find_sections(doc: Document) -> list[Section]:
 
 def _legal_heads(text: str) -> list[tuple[int, int, str | None, bool]]:
     lines = list(_line_spans(text))
-    units = [pos for pos, line in lines if UNIT.match(line.strip()) or PARAGRAPH_SIGN.match(line.strip()) or CJK_ARTICLE.match(line.strip())]
+    units = [pos for pos, line in lines
+             if UNIT.match(line.strip()) or PARAGRAPH_SIGN.match(line.strip()) or CJK_ARTICLE.match(line.strip())]
     heads: list[tuple[int, int, str | None, bool]] = []
     in_unit, last_top = False, 0
     numbered_units = not units
@@ -97,14 +98,14 @@ def _legal_heads(text: str) -> list[tuple[int, int, str | None, bool]]:
         line = raw.strip()
         body = pos + len(raw) + 1
         unit, sign, cjk = UNIT.match(line), PARAGRAPH_SIGN.match(line), CJK_ARTICLE.match(line)
-        if unit or sign or cjk:
-            match = unit or sign or cjk
+        match = unit or sign or cjk
+        if match:
             if unit:
                 label = f"{unit['unit'].title()} {unit['num']}"
             elif sign:
                 label = f"Section {sign['num']}"
             else:
-                label = f"Article {_cjk_number(cjk['num'])}"
+                label = f"Article {_cjk_number(match['num'])}"
             rest = match["rest"].strip()
             if cjk:  # keep the original heading in the text; the label gives the article number
                 heads.append((pos, pos, label, True))
@@ -133,8 +134,9 @@ def _legal_heads(text: str) -> list[tuple[int, int, str | None, bool]]:
             heads.append((pos, body, f"{numbered['num']}. {numbered['rest']}", False))
             in_unit = False
             continue
-        if numbered_units and NUMBERED_PARAGRAPH.match(line) and len(line) > 80:
-            heads.append((pos, pos, f"Paragraph {NUMBERED_PARAGRAPH.match(line)['num']}", True))
+        numbered = NUMBERED_PARAGRAPH.match(line) if numbered_units and len(line) > 80 else None
+        if numbered:
+            heads.append((pos, pos, f"Paragraph {numbered['num']}", True))
     return heads
 
 
