@@ -51,6 +51,7 @@ class Answerer(Protocol):
     an answerer that subclasses this protocol inherits the defaults of the optional ones (`stream`, `rewrite`)."""
 
     name: str
+    writes: bool = False  # True: the answer is written while it streams (an LLM); False: composed whole, then sent
 
     def answer(self, question: Question, retrieved: Retrieved, history: list[dict] | None = None) -> Answer:
         """The cited answer, or an abstention."""

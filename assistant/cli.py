@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -22,10 +23,20 @@ console = Console()
 err = Console(stderr=True)
 
 
+def _settings() -> Settings:
+    """Settings from the environment and .env; a bad value is one line naming it, exit 1."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+        err.print(f"[red]error:[/red] invalid configuration: {problems}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
 def _assistant(settings: Settings | None = None, ensure: bool = True):
     from .chain import Assistant
 
-    return Assistant.from_settings(settings or Settings(), ensure_index=ensure)
+    return Assistant.from_settings(settings or _settings(), ensure_index=ensure)
 
 
 def _fail(exc: Exception) -> None:
@@ -132,7 +143,7 @@ def _documents(ensure: bool = True):
     """The index's documents, with the uploads folder (data_dir/uploads) as a corpus folder, as the API has it."""
     from .documents import with_uploads
 
-    return _assistant(with_uploads(Settings()), ensure).documents
+    return _assistant(with_uploads(_settings()), ensure).documents
 
 
 @corpus_app.command("stats")
@@ -230,7 +241,7 @@ def serve(
     else:
         from .api import create_app
 
-        uvicorn.run(create_app(Settings(), host=host), host=host, port=port)
+        uvicorn.run(create_app(_settings(), host=host), host=host, port=port)
 
 
 def main() -> None:

@@ -218,6 +218,8 @@ class MalformedOutput(ValueError):
 class LLMAnswerer(Answerer):
     """Answers with a LangChain chat model, then checks every sentence against the passages it cites."""
 
+    writes = True
+
     def __init__(self, chat_model: Any, store: Store, settings: Settings, name: str) -> None:
         self.chat_model, self.store, self.settings, self.name = chat_model, store, settings, name
         self.fallback_answerer = ExtractiveAnswerer(store, settings)

@@ -173,7 +173,7 @@ def reply(assistant: Assistant, body: ChatRequest, check_length: Callable[[str],
     else:
         query, style = strip_instructions(question)
         style = requested_style(body, style)
-        if body.stream and not needs_whole_answer(body, style) and assistant.settings.answerer != "extractive":
+        if body.stream and not needs_whole_answer(body, style) and assistant.answerer.writes:
             items = assistant.stream(query, history, k=body.k, filters=body.filters)  # an LLM writes: pass it on
             items = itertools.chain([next(items)], items)  # its first failure is a 4xx, not a broken stream
             return chat_chunks(items, head, usage if include_usage else None)

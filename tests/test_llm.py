@@ -282,6 +282,19 @@ def test_answerers_by_name_and_an_unknown_name_lists_the_known_ones(base_setting
         make_answerer("gpt-9", None, base_settings)
 
 
+def test_the_cli_names_an_unknown_answerer_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    env = {"SGA_ANSWERER": "gpt-9", "SGA_DATA_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-m", "assistant", "ask", "What is the OST?"], capture_output=True, text=True,
+                         cwd=REPO, env=env, timeout=120)
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    assert "invalid configuration: answerer:" in out.stderr and "known: extractive, openai" in out.stderr
+
+
 def test_missing_model_name_is_a_clear_error(base_settings):
     with pytest.raises(ValueError, match="SGA_LLM_MODEL"):
         make_answerer("openai", None, base_settings.model_copy(update={"llm_model": None}))
