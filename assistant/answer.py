@@ -146,6 +146,7 @@ class ExtractiveAnswerer(Answerer):
         return self.scorer.confidence(features, np.array([s.score for s in sentences]))
 
     def confident(self, sentences: list[Candidate]) -> bool:
+        """Whether these sentences clear the abstention threshold."""
         return self.confidence(sentences) >= self.threshold
 
     def answer(self, question: Question | str, retrieved: Retrieved, history: list[dict] | None = None) -> Answer:
@@ -350,6 +351,7 @@ def _lower_first(text: str) -> str:
 
 
 def citation(n: int, p: Passage, quote: str) -> Citation:
+    """The numbered Citation of passage `p`, quoting `quote`."""
     return Citation(
         n=n, doc_id=p.doc_id, title=p.short_title or p.title, section=p.section, source_url=p.source_url,
         text=p.text, date=p.date, as_of=p.as_of, kind=p.kind, source_type=p.source_type,

@@ -40,11 +40,15 @@ class ErrorResponse(BaseModel):
 
 
 class Turn(BaseModel):
+    """One earlier turn of a conversation: who spoke and what they said."""
+
     role: Literal["user", "assistant", "system"]
     content: str
 
 
 class SearchRequest(BaseModel):
+    """Body of POST /v1/search: a query, how many passages, and optional filters."""
+
     model_config = ConfigDict(json_schema_extra={"examples": [{"query": "national appropriation", "k": 3}]})
     query: str = Field(..., min_length=1, description="What to look for.")
     k: int | None = Field(None, ge=1, le=50, description="Passages to return (default: settings.top_k).")
@@ -52,10 +56,14 @@ class SearchRequest(BaseModel):
 
 
 class SearchResponse(BaseModel):
+    """The passages a search found, best first."""
+
     passages: list[Passage]
 
 
 class AskRequest(BaseModel):
+    """Body of POST /v1/ask: the question, earlier turns, and whether to stream the answer."""
+
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"question": "Which treaty forbids national appropriation of outer space?"},
         {"question": "And what about nuclear weapons?", "stream": True, "history": [
@@ -68,6 +76,8 @@ class AskRequest(BaseModel):
 
 
 class ProvisionsRequest(BaseModel):
+    """Body of POST /v1/provisions: a topic and how many provisions to list."""
+
     model_config = ConfigDict(json_schema_extra={"examples": [{"topic": "registration of space objects", "k": 20}]})
     topic: str = Field(..., min_length=1, description="A legal concept in a sentence or two.")
     k: int = Field(20, ge=1, le=100, description="Provisions to list.")
@@ -75,6 +85,8 @@ class ProvisionsRequest(BaseModel):
 
 
 class ProvisionsResponse(BaseModel):
+    """The provisions on a topic, grouped by instrument."""
+
     topic: str
     provisions: list[Provision] = Field(..., description="Grouped by instrument: UN treaties by date, UN principles "
                                         "and declarations, COPUOS guidelines, national laws, accords and programmes; "
@@ -83,23 +95,30 @@ class ProvisionsResponse(BaseModel):
 
 # -- OpenAI-compatible chat completions ---------------------------------------------------------------
 class ContentPart(BaseModel):
+    """One part of a chat message's content; only text parts are read."""
+
     model_config = ConfigDict(extra="allow")
     type: str
     text: str | None = None
 
 
 class ChatMessage(BaseModel):
+    """One OpenAI chat message: its role, and content as a string or a list of parts."""
+
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: str | list[ContentPart] | None = None
 
     def text(self) -> str:
+        """The message's text (its text parts joined by spaces)."""
         if isinstance(self.content, list):
             return " ".join(p.text for p in self.content if p.type == "text" and p.text)
         return self.content or ""
 
 
 class StreamOptions(BaseModel):
+    """OpenAI's stream_options: whether the last chunk reports token usage."""
+
     include_usage: bool = False
 
 
@@ -156,6 +175,8 @@ class ChatCompletion(OpenAIChatCompletion):
 
 
 class ModelCard(BaseModel):
+    """One model as OpenAI's /v1/models lists it."""
+
     id: str
     object: Literal["model"] = "model"
     created: int
@@ -163,20 +184,28 @@ class ModelCard(BaseModel):
 
 
 class ModelList(BaseModel):
+    """OpenAI's list of models."""
+
     object: Literal["list"] = "list"
     data: list[ModelCard]
 
 
 # -- documents, health -------------------------------------------------------------------------------
 class DocumentList(BaseModel):
+    """Every indexed document with its passage count (GET /v1/documents)."""
+
     documents: list[DocumentSummary]
 
 
 class Health(BaseModel):
+    """The process is up (GET /health)."""
+
     status: str
 
 
 class Ready(BaseModel):
+    """The index is open: its document and passage counts, version, store mode and answerer (GET /ready)."""
+
     status: str
     documents: int
     passages: int
@@ -193,6 +222,7 @@ def source_line(c: Citation) -> str:
 
 
 def sources_block(answer: Answer) -> str:
+    """The answer's citations as a 'Sources:' list to append to its text ('' without citations)."""
     return "\n\nSources:\n" + "\n".join(map(source_line, answer.citations)) if answer.citations else ""
 
 

@@ -49,6 +49,7 @@ def strip_instructions(question: str) -> str:
 
 
 def typo_notes(typos: list[tuple[str, str]]) -> list[str]:
+    """One note per misspelt word, saying how it was read."""
     return [f"read '{typo}' as '{fixed}'" for typo, fixed in typos]
 
 
@@ -164,6 +165,7 @@ class Assistant:
         return self.provision_search.provisions(self.engine.spell(text)[0], k=k, filters=filters)
 
     def ingest(self, sources=None, rebuild: bool = False, progress: bool = True) -> IngestReport:
+        """Bring the index in line with the corpus folders (or `sources`); `rebuild` embeds everything again."""
         return ingest(self.settings, sources, rebuild, progress, self.store, self.embedder)
 
     def index_is_stale(self) -> bool:
@@ -181,6 +183,7 @@ class Assistant:
         return current != {d: m.get("doc_hash") for d, m in indexed.items()}
 
     def status(self) -> dict:
+        """Document and passage counts, index version, store mode, embedding dtype and answerer."""
         manifest = self.store.manifest()
         return {
             "documents": len(manifest.docs),

@@ -245,5 +245,6 @@ def serve(
 
 
 def main() -> None:
+    """Entry point of `space-assistant` and `python -m assistant`."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # so `eval/` imports from a checkout
     app()

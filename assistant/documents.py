@@ -37,9 +37,11 @@ class IndexOwner(Protocol):
     store: Store
     engine: HybridSearch
 
-    def status(self) -> dict: ...
+    def status(self) -> dict:
+        """Counts, index version and answerer (`Assistant.status`)."""
 
-    def ingest(self, sources=None, rebuild: bool = False, progress: bool = True) -> IngestReport: ...
+    def ingest(self, sources=None, rebuild: bool = False, progress: bool = True) -> IngestReport:
+        """Bring the index in line with the corpus folders (`Assistant.ingest`)."""
 
 
 UPLOAD_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
@@ -63,6 +65,8 @@ class UnsupportedFileType(CorpusError):
 
 
 class DocumentInfo(BaseModel):
+    """One indexed document's metadata, as the documents API shows it."""
+
     doc_id: str
     title: str
     short_title: str | None = None
@@ -75,10 +79,14 @@ class DocumentInfo(BaseModel):
 
 
 class DocumentSummary(DocumentInfo):
+    """A document's metadata and how many passages it has."""
+
     passages: int = Field(0, description="Number of passages.")
 
 
 class DocumentDetail(DocumentInfo):
+    """A document's metadata and its passages in reading order."""
+
     passages: list[Passage]
 
 
@@ -93,6 +101,7 @@ class CorpusStats:
 
 
 def uploads_folder(settings: Settings) -> Path:
+    """The folder uploads are saved to (data_dir/uploads)."""
     return (settings.data_dir / "uploads").resolve()
 
 
@@ -125,6 +134,7 @@ class Documents:
 
     # -- reading ---------------------------------------------------------------------------------
     def info(self, doc_id: str, meta: dict) -> dict:
+        """The DocumentInfo fields of one manifest record; `uploaded` when it comes from the uploads folder."""
         key = str(meta.get("source_key") or "")
         return {"doc_id": doc_id, "title": str(meta.get("title") or doc_id), "short_title": meta.get("short_title"),
                 "kind": meta.get("kind"), "date": meta.get("date"), "source": meta.get("source") or Path(key).name or None,

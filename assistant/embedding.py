@@ -66,9 +66,11 @@ class Embedder(Embeddings):
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """LangChain's Embeddings interface: one vector per text."""
         return self.encode(list(texts)).tolist()
 
     def embed_query(self, text: str) -> list[float]:
+        """LangChain's Embeddings interface: the vector of one query."""
         return self.encode([text])[0].tolist()
 
 

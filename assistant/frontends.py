@@ -56,6 +56,7 @@ class Style:
     max_sentences: int | None = None
 
     def merge(self, other: Style) -> Style:
+        """Both styles at once: JSON if either asks for it, and the smaller sentence cap."""
         caps = [n for n in (self.max_sentences, other.max_sentences) if n]
         return Style(self.json or other.json, min(caps) if caps else None)
 
@@ -160,6 +161,7 @@ class TaskAnswerer:
         return " ".join(words[:4]).capitalize() or "Space governance"
 
     def tags(self, questions: list[str]) -> list[str]:
+        """'Space Law' and up to four instruments the questions retrieve, else 'General'."""
         names = self.instruments(questions)
         return ["Space Law", *names[:4]] if names else ["General"]
 

@@ -77,6 +77,7 @@ def format_passages(passages: list[Passage]) -> str:
 
 
 def history_messages(history: list[dict] | None) -> list[BaseMessage]:
+    """The last HISTORY_TURNS user and assistant turns as LangChain messages."""
     turns = [t for t in history or [] if t.get("role") in ("user", "assistant") and t.get("content")]
     kinds = {"user": HumanMessage, "assistant": AIMessage}
     return [kinds[t["role"]](content=str(t["content"])) for t in turns[-HISTORY_TURNS:]]
@@ -84,6 +85,7 @@ def history_messages(history: list[dict] | None) -> list[BaseMessage]:
 
 def build_messages(question: str, passages: list[Passage], history: list[dict] | None,
                    max_sentences: int = 3) -> list[BaseMessage]:
+    """The prompt for one question: instructions, recent turns, numbered passages and the question."""
     return PROMPT.format_messages(abstain=ABSTAIN_TEXT, max_sentences=max_sentences, history=history_messages(history),
                                   passages=format_passages(passages), question=question)
 
@@ -226,6 +228,7 @@ class LLMAnswerer(Answerer):
 
     @property
     def embedder(self):
+        """The embedder of these settings (one per process)."""
         s = self.settings
         return get_embedder(s.model_path, s.embedding_dtype, s.embedding_batch_size)
 
@@ -265,6 +268,7 @@ class LLMAnswerer(Answerer):
         yield result
 
     def fallback(self, question: Question, retrieved: Retrieved, exc: Exception) -> Answer:
+        """The extractive answer when the model fails, with a note saying why (an abstention if that fails too)."""
         detail = (str(exc).strip().splitlines() or [""])[0][:160]
         reason = f"{type(exc).__name__}: {detail}".rstrip(": ")
         if isinstance(exc, MalformedOutput) or "No generation chunks" in detail:  # LangChain: an empty stream
@@ -332,6 +336,7 @@ def _need(value: str | None, env: str, name: str) -> str:
 
 
 def openai_answerer(store: Store, settings: Settings) -> LLMAnswerer:
+    """An LLMAnswerer over an OpenAI-compatible server (SGA_LLM_BASE_URL, SGA_LLM_MODEL)."""
     from langchain_openai import ChatOpenAI
 
     model = ChatOpenAI(base_url=settings.llm_base_url, model=_need(settings.llm_model, "SGA_LLM_MODEL", "openai"),
@@ -341,6 +346,7 @@ def openai_answerer(store: Store, settings: Settings) -> LLMAnswerer:
 
 
 def ollama_answerer(store: Store, settings: Settings) -> LLMAnswerer:
+    """An LLMAnswerer over an Ollama server (SGA_LLM_BASE_URL, SGA_LLM_MODEL)."""
     from langchain_ollama import ChatOllama
 
     model = ChatOllama(base_url=settings.llm_base_url, model=_need(settings.llm_model, "SGA_LLM_MODEL", "ollama"),
@@ -349,6 +355,7 @@ def ollama_answerer(store: Store, settings: Settings) -> LLMAnswerer:
 
 
 def llamacpp_answerer(store: Store, settings: Settings) -> LLMAnswerer:
+    """An LLMAnswerer over a local .gguf model (SGA_LLM_MODEL_PATH) run by llama-cpp-python."""
     try:
         import llama_cpp
     except ImportError:

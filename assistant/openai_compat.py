@@ -84,10 +84,12 @@ def clean_text(text: str) -> str:
 
 
 def sentences(text: str) -> list[str]:
+    """The sentences of `text`, stripped, empty ones dropped."""
     return [s.strip() for s in SENTENCE.findall(text) if s.strip()]
 
 
 def first_sentences(text: str, count: int) -> str:
+    """The first `count` sentences of `text`."""
     return " ".join(sentences(text)[:count])
 
 
@@ -111,6 +113,8 @@ def cited_only(answer: Answer, text: str) -> Answer:
 
 @dataclass
 class Shaped:
+    """A reply's content, the answer whose citations it keeps, and its finish_reason."""
+
     content: str
     answer: Answer  # the citations the content still cites
     finish_reason: str
@@ -147,6 +151,7 @@ def needs_whole_answer(body: ChatRequest, style: Style) -> bool:
 
 
 def stop_list(body: ChatRequest) -> list[str]:
+    """The request's stop sequences as a list (OpenAI accepts one string or a list)."""
     return [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
 
 

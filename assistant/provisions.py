@@ -78,6 +78,8 @@ class Provision(BaseModel):
 
 
 class ProvisionResults(BaseModel):
+    """The provisions found on a topic, grouped by instrument."""
+
     topic: str
     provisions: list[Provision] = Field(default_factory=list, description="Grouped by instrument, in stable order.")
 
@@ -97,6 +99,7 @@ class ProvisionSteps:
 
 @lru_cache(maxsize=1)
 def provision_data() -> dict:
+    """The packaged provisions.yaml: instrument families, their order, and which document kinds state provisions."""
     return yaml.safe_load(resources.files("assistant").joinpath("data/provisions.yaml").read_text(encoding="utf-8"))
 
 
@@ -149,6 +152,7 @@ def passage_vectors(store, ids: list[str]) -> np.ndarray:
 
 
 def build_catalogue(snap: Snapshot, vocabulary: Vocabulary, store) -> Catalogue:
+    """The Catalogue of a snapshot: its provisions' passages by place, their vectors and a BM25 index."""
     grouped: dict[tuple[str, str], list[Passage]] = {}
     instrument_of: dict[tuple[str, str], str] = {}
     names = {d: i.name for i in reversed(vocabulary.instruments) for d in i.docs}
@@ -186,6 +190,7 @@ class ProvisionSearch:
         self._lock = threading.Lock()
 
     def catalogue(self) -> Catalogue:
+        """The Catalogue of the current index version, built once per version."""
         snap = self.engine.snapshot()
         with self._lock:
             if self._catalogue is None or self._catalogue[0] != snap.version:
@@ -306,11 +311,13 @@ def provision_label(section: str | None) -> str:
 
 
 def provision_heading(p: Passage) -> str | None:
+    """The heading after the colon in a passage's last section label ('Article II: ...'), else None."""
     head = (p.section or "").split(" > ")[-1]
     return head.split(":", 1)[1].strip() if ":" in head else None
 
 
 def as_text(p: Passage, best: dict[str, tuple[str, float]]) -> ProvisionText:
+    """A passage as a ProvisionText, with the sentence that made it relevant."""
     return ProvisionText(passage_id=p.id, doc_id=p.doc_id, title=p.short_title or p.title, section=p.section,
                          source_type=p.source_type, source_url=p.source_url, official_citation=p.official_citation,
                          date=p.date, page=p.page, sentence=best.get(p.id, ("", 0.0))[0], text=p.text)

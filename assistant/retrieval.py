@@ -40,6 +40,8 @@ DUPLICATE_JACCARD = 0.8
 
 @dataclass
 class Retrieved:
+    """What a search found: passages, the query's vector and analysis, sections they continue, the snapshot."""
+
     passages: list[Passage]
     query_vector: np.ndarray
     analysis: QueryAnalysis
@@ -116,6 +118,7 @@ class Snapshot:
 
 
 def build_snapshot(store: Store, cache_dir: Path | None) -> Snapshot:
+    """The live passages and BM25 index of the store's version, from the cache when saved there."""
     manifest = store.manifest()
     version = manifest.version
     target = cache_dir / f"snapshot-{version}" if cache_dir and version else None
@@ -183,6 +186,7 @@ def _words(text: str) -> set[str]:
 
 
 def looks_english(text: str) -> bool:
+    """True when over 90% of the letters are ASCII."""
     letters = [c for c in text if c.isalpha()]
     return bool(letters) and sum(c.isascii() for c in letters) / len(letters) > 0.9
 
@@ -379,4 +383,5 @@ class HybridRetriever(BaseRetriever):
 
 
 def to_document(p: Passage) -> Document:
+    """A passage as a LangChain Document, its fields but the text as metadata."""
     return Document(page_content=p.text, metadata=json.loads(p.model_dump_json(exclude={"text"})), id=p.id)

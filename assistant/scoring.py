@@ -191,18 +191,21 @@ class Scorer:
         return 1.0 / (1.0 + math.exp(-z))
 
     def to_json(self) -> dict:
+        """The model as the JSON object of scorer.json."""
         return {"features": FEATURES, "mean": self.mean.tolist(), "scale": self.scale.tolist(), "coef": self.coef.tolist(),
                 "intercept": self.intercept, "question_features": QUESTION_FEATURES,
                 "confidence_coef": self.confidence_coef.tolist(), "threshold": self.threshold, "meta": self.meta}
 
     @classmethod
     def from_json(cls, data: dict) -> Scorer:
+        """The model from its JSON; ValueError when it was trained on other features."""
         if data.get("features") != FEATURES or data.get("question_features") != QUESTION_FEATURES:
             raise ValueError("the scorer file was trained on other features; run `python -m assistant train-scorer`")
         return cls(np.asarray(data["mean"]), np.asarray(data["scale"]), np.asarray(data["coef"]), float(data["intercept"]),
                    np.asarray(data["confidence_coef"]), float(data["threshold"]), data.get("meta") or {})
 
     def save(self, path: Path) -> None:
+        """Write the model's JSON to `path`."""
         path.write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
 
 

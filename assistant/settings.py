@@ -89,8 +89,10 @@ class Settings(BaseSettings):
 
     @property
     def model_path(self) -> str:
+        """The embedding model's folder: SGA_EMBEDDING_MODEL, else the packaged all-MiniLM-L6-v2."""
         return self.embedding_model or packaged_model_path()
 
     @property
     def server_mode(self) -> bool:
+        """True when Chroma runs as a server (SGA_CHROMA_HOST) rather than embedded."""
         return bool(self.chroma_host)

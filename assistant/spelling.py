@@ -29,10 +29,13 @@ WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 @functools.lru_cache(maxsize=1)
 def english() -> SpellChecker:
+    """The English dictionary (loaded once), for words spelt right that the corpus lacks."""
     return SpellChecker(language="en", distance=1)
 
 
 class Speller:
+    """Reads a question's misspelt words as words of the corpus: typos, abbreviations, words run together."""
+
     def __init__(self, counts: Counter[str], keep: Iterable[str] = ()) -> None:
         self.counts = counts
         self.keep = {w.lower() for w in keep}
@@ -41,6 +44,7 @@ class Speller:
 
     @classmethod
     def from_texts(cls, texts: Iterable[str], keep: Iterable[str] = ()) -> Speller:
+        """A Speller over the words of these texts; `keep` words are never corrected."""
         counts: Counter[str] = Counter()
         for text in texts:
             counts.update(w.lower() for w in WORD.findall(text))
@@ -91,6 +95,7 @@ class Speller:
         return out if len(out) <= max(1, len(words) * UNKNOWN_SHARE) else []
 
     def known(self, low: str) -> bool:
+        """True for a word of the corpus, of `keep`, or of English."""
         return low in self.counts or low in self.keep or low in self.english
 
     def compound(self, low: str) -> bool:

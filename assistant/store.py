@@ -56,6 +56,7 @@ def passage_metadata(passage: Passage) -> dict:
 
 
 def passage_from_record(pid: str, text: str, meta: dict, score: float | None = None) -> Passage:
+    """A Passage from a Chroma record's id, text and metadata."""
     return Passage(id=pid, text=text, score=score, **{k: v for k, v in meta.items() if k in PASSAGE_FIELDS})
 
 
@@ -69,6 +70,7 @@ class Manifest:
 
     @property
     def live_ids(self) -> set[str]:
+        """The passage ids of every live document."""
         return {pid for ids in self.passages.values() for pid in ids}
 
 
@@ -143,25 +145,30 @@ class Store:
         )
 
     def remove_document(self, doc_id: str) -> None:
+        """Drop a document's manifest record and bump the version (its passages are deleted separately)."""
         self.manifest_col.delete(ids=[doc_id])
         self.bump_version()
 
     def bump_version(self) -> str:
+        """Record a new index version, so readers build a new snapshot; returns it."""
         version = uuid.uuid4().hex
         self.manifest_col.upsert(ids=[VERSION_ID], embeddings=[[1.0]], documents=["[]"], metadatas=[{"version": version}])
         return version
 
     # -- passages -------------------------------------------------------------------------------
     def existing_ids(self, ids: list[str]) -> set[str]:
+        """Those of `ids` already stored (looked up in batches)."""
         found: set[str] = set()
         for i in range(0, len(ids), 1000):
             found.update(self.passages.get(ids=ids[i : i + 1000], include=[])["ids"])
         return found
 
     def all_passage_ids(self) -> set[str]:
+        """Every stored passage id, live or not."""
         return set(self.passages.get(include=[])["ids"])
 
     def delete_passages(self, ids: list[str]) -> None:
+        """Delete passages and their sentences, in batches."""
         for i in range(0, len(ids), 1000):
             batch = ids[i : i + 1000]
             self.passages.delete(ids=batch)
@@ -218,15 +225,18 @@ class Store:
                 for m, v in zip(got["metadatas"][0], got["embeddings"][0]) if m and v is not None]
 
     def batch_size(self) -> int:
+        """How many records Chroma takes in one call (at most 2000; 500 if it cannot say)."""
         try:
             return max(1, min(2000, self.client.get_max_batch_size()))
         except Exception:
             return 500
 
     def count(self) -> int:
+        """The number of stored passages."""
         return self.passages.count()
 
     def reachable(self) -> bool:
+        """True when Chroma answers a heartbeat."""
         try:
             self.client.heartbeat()
             return True

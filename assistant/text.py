@@ -118,10 +118,12 @@ def entity_spans(texts: Iterable[str], batch_size: int = 64) -> list[list[Span]]
 
 
 def encode_spans(spans: list[Span]) -> str:
+    """Spans as 'start:end:label;...' (Chroma metadata holds no lists)."""
     return ";".join(f"{s}:{e}:{label}" for s, e, label in spans)
 
 
 def decode_spans(encoded: str | None) -> list[Span]:
+    """The spans `encode_spans` wrote; malformed parts are skipped."""
     out: list[Span] = []
     for part in (encoded or "").split(";"):
         bits = part.split(":")

@@ -89,6 +89,8 @@ class Answer(BaseModel):
 
 
 class SkippedFile(BaseModel):
+    """A corpus file the ingest did not read, and why."""
+
     path: str
     reason: str
 
@@ -121,6 +123,7 @@ class Filters(BaseModel):
     date_to: str | None = Field(None, description="ISO date; documents dated on or before it.")
 
     def where(self) -> dict | None:
+        """The filters as a Chroma where clause (kind, doc_id, source_type); None when there are none."""
         clauses = []
         for name in ("kind", "doc_id", "source_type"):
             values = getattr(self, name)
@@ -131,6 +134,7 @@ class Filters(BaseModel):
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
     def accepts(self, p: Passage) -> bool:
+        """True when the passage passes every filter, dates included."""
         if self.kind and p.kind not in self.kind:
             return False
         if self.doc_id and p.doc_id not in self.doc_id:

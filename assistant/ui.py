@@ -73,6 +73,7 @@ def launch_options() -> dict[str, Any]:
 
 # -- rendering ---------------------------------------------------------------------------------------
 def md_escape(text: str) -> str:
+    """Text with Markdown's special characters escaped."""
     return MD_SPECIAL.sub(r"\\\1", text)
 
 
@@ -89,6 +90,7 @@ def answer_markdown(text: str, turn: int, citations: list[dict] | None = None) -
 
 
 def turn_markdown(turn: dict, t: int) -> str:
+    """One turn as chat Markdown: its error, abstention, provisions list, or cited answer with lead and notes."""
     if turn.get("error"):
         return f'<div class="sga-error">⚠ <strong>Could not answer.</strong> {html.escape(turn["error"])}</div>'
     answer = turn.get("answer")
@@ -129,6 +131,7 @@ def highlight(text: str, quote: str) -> str:
 
 
 def citation_html(c: dict, t: int) -> str:
+    """One source card: title, badge, details, official citation, the text with its quote highlighted, link."""
     e = html.escape
     source_type = c.get("source_type") or "brief"
     meta = [c.get("section"), format_date(c.get("date"))]
@@ -179,6 +182,7 @@ def export_markdown(turns: list[dict]) -> str:
 
 
 def status_html(assistant: Assistant) -> str:
+    """The page header, with the index's counts and mode (or why they are unavailable)."""
     try:
         s = assistant.status()
         info = (f"{s['documents']} documents · {s['passages']} passages · index {str(s['version'])[:8]} · "
@@ -213,10 +217,12 @@ def parse_history(history: Any) -> list[dict]:
 
 
 def to_filters(kinds: list[str] | None) -> Filters | None:
+    """The selected document kinds as Filters, or None."""
     return Filters(kind=list(kinds)) if kinds else None
 
 
 def friendly_error(exc: Exception) -> str:
+    """What the chat shows for a failed answer (an unexpected error is logged)."""
     if isinstance(exc, AssistantError):
         return str(exc) or "The assistant could not answer this question."
     log.exception("unexpected error while answering")
@@ -278,6 +284,7 @@ class ChatHandlers:
                 "citations": citations, "notes": answer.notes}
 
     def export(self, turns: list[dict], session: str = "local") -> gr.DownloadButton:
+        """The download button for the conversation as Markdown (disabled when there is none)."""
         if not turns:
             return gr.DownloadButton(value=None, interactive=False)
         self.export_dir = self.export_dir or Path(tempfile.mkdtemp(prefix="sga-export-"))
@@ -309,6 +316,7 @@ class ChatHandlers:
         return record
 
     def feedback(self, turns: list[dict], like: gr.LikeData) -> None:
+        """Record a like or dislike, and thank the user."""
         if self.record_feedback(turns, like.index, like.liked) and like.liked in (True, False):
             gr.Info("Thanks for the feedback.")
 
@@ -323,10 +331,12 @@ class ChatHandlers:
 
     @staticmethod
     def new_chat():
+        """An empty conversation: chat, sources panel, turns, textbox and export button cleared."""
         return [], sources_html([]), [], "", gr.DownloadButton(value=None, interactive=False)
 
 
 def pick_example(event: gr.SelectData) -> str:
+    """The text of the example question clicked."""
     return event.value["text"]
 
 

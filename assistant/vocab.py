@@ -24,6 +24,7 @@ LABEL = re.compile(r"^(Building Block|Article|Section|Principle|Guideline|Paragr
 
 
 def roman_to_int(text: str) -> int | None:
+    """The value of a Roman numeral, or None when the text is not one."""
     text = text.lower()
     if not text or any(c not in ROMAN for c in text):
         return None
@@ -68,6 +69,8 @@ def part_key(section: str | None) -> str | None:
 
 @dataclass
 class Instrument:
+    """A legal instrument as questions name it: name, aliases, and its documents in the corpus."""
+
     name: str
     aliases: list[str]
     docs: list[str]
@@ -121,6 +124,8 @@ ASKING_WORDS = {"what", "what's", "whats", "is", "are", "was", "the", "a", "an",
 
 @dataclass
 class QueryAnalysis:
+    """What a query names: instruments, article references, and whether it asks about a whole instrument."""
+
     instruments: list[Instrument]
     refs: list[tuple[str, str]]
     # Instruments named in their own right: "COPUOS" in "the COPUOS debris mitigation guidelines" only says
@@ -132,10 +137,13 @@ class QueryAnalysis:
 
     @property
     def doc_ids(self) -> set[str]:
+        """The documents of the instruments named."""
         return {d for i in self.instruments for d in i.docs}
 
 
 class Vocabulary:
+    """The space-law vocabulary: instruments, countries, query expansions and broader terms."""
+
     def __init__(self, data: dict) -> None:
         self.instruments = [Instrument(**entry) for entry in data.get("instruments", [])]
         self.jurisdictions = [Country(**entry) for entry in data.get("jurisdictions") or []]
@@ -159,10 +167,12 @@ class Vocabulary:
     @classmethod
     @lru_cache(maxsize=1)
     def default(cls) -> Vocabulary:
+        """The packaged vocabulary (data/vocabulary.yaml), loaded once."""
         text = resources.files("assistant").joinpath("data/vocabulary.yaml").read_text(encoding="utf-8")
         return cls(yaml.safe_load(text))
 
     def analyse(self, text: str) -> QueryAnalysis:
+        """The instruments and article references a text names, which it compares, and whether it asks about one whole."""
         found, spans = [], {}
         for instrument in self.instruments:
             matches = list(instrument.pattern.finditer(text))
@@ -246,14 +256,17 @@ STEMMER = Stemmer.Stemmer("english")
 
 
 def stem(word: str) -> str:
+    """The Snowball stem of a word, lowercased."""
     return STEMMER.stemWord(word.lower())
 
 
 def is_acronym(word: str) -> bool:
+    """True for an all-caps word of at most six characters."""
     return word.isupper() and len(word) <= 6 and " " not in word
 
 
 def int_to_roman(number: int) -> str:
+    """A number as a Roman numeral (C the largest: no D or M)."""
     out = ""
     for value, numeral in ((100, "C"), (90, "XC"), (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
         while number >= value:

@@ -45,6 +45,7 @@ def _signature(secret: str, expires: int) -> str:
 
 
 def session_value(secret: str, now: float | None = None) -> str:
+    """A session cookie's value: its expiry time and signature under `secret`."""
     expires = int(now or time.time()) + SESSION_SECONDS
     return f"{expires}.{_signature(secret, expires)}"
 
@@ -105,6 +106,7 @@ def login_router(settings: Settings) -> APIRouter:
 
 # -- checks the middleware runs ---------------------------------------------------------------------
 def own_origin(request: Request) -> str:
+    """This server's origin as the request names it (scheme and Host)."""
     return f"{request.url.scheme}://{request.headers.get('host', '')}".lower()
 
 
@@ -134,6 +136,7 @@ def cross_site_refusal(request: Request, settings: Settings, bearer_ok: bool) ->
 
 
 def is_api_path(path: str) -> bool:
+    """True for a path under the API's prefixes, or /v1 itself."""
     return path.startswith(API_PREFIXES) or path == "/v1"
 
 

@@ -29,6 +29,7 @@ provisions_router = APIRouter()  # included after the others: the order of the O
 @router.post("/search", response_model=SearchResponse, tags=["answers"], responses=errors(400), max_body_size=JSON_LIMIT)
 def search(body: SearchRequest, assistant: Assistant = Depends(get_assistant),
            settings: Settings = Depends(get_settings)):
+    """POST /v1/search: the top k passages, with scores and metadata."""
     check_length(body.query, settings.max_question_chars, "query")
     return SearchResponse(passages=assistant.search(body.query, k=body.k or assistant.settings.top_k,
                                                     filters=body.filters))
@@ -38,6 +39,7 @@ def search(body: SearchRequest, assistant: Assistant = Depends(get_assistant),
              responses={**errors(400), 200: ASK_STREAM})
 def ask(body: AskRequest, assistant: Assistant = Depends(get_assistant),
         settings: Settings = Depends(get_settings)):
+    """POST /v1/ask: a cited answer, or with stream=true its Server-Sent Events (token*, citations, done)."""
     check_length(body.question, settings.max_question_chars)
     history = [t.model_dump() for t in body.history]
     if not body.stream:
@@ -50,6 +52,7 @@ def ask(body: AskRequest, assistant: Assistant = Depends(get_assistant),
 @provisions_router.post("/provisions", response_model=ProvisionsResponse, tags=["answers"], responses=errors(400))
 def provisions(body: ProvisionsRequest, assistant: Assistant = Depends(get_assistant),
                settings: Settings = Depends(get_settings)):
+    """POST /v1/provisions: every provision on a topic, grouped by instrument."""
     check_length(body.topic, settings.max_question_chars, "topic")
     found = assistant.provisions(body.topic, k=body.k, filters=body.filters)
     return ProvisionsResponse(topic=found.topic, provisions=found.provisions)

@@ -25,6 +25,7 @@ class AssistantHolder:
         self._lock = threading.Lock()
 
     def get(self) -> Assistant:
+        """The Assistant, built now if it is not running yet (`IndexUnavailable` while it cannot start)."""
         with self._lock:
             if self.assistant is None:
                 try:

@@ -28,15 +28,18 @@ def documents_router(settings: Settings) -> APIRouter:
 
 
 def list_documents(assistant: Assistant = Depends(get_assistant)):
+    """GET /v1/documents: every indexed document with its passage count."""
     return DocumentList(documents=assistant.documents.summaries())
 
 
 def get_document(doc_id: str, assistant: Assistant = Depends(get_assistant)):
+    """GET /v1/documents/{doc_id}: one document with its passages in reading order."""
     return assistant.documents.get(doc_id)
 
 
 def upload_document(response: Response, file: UploadFile = UPLOAD, assistant: Assistant = Depends(get_assistant),
                     settings: Settings = Depends(get_settings)):
+    """POST /v1/documents: save and index one uploaded file (413 over the size limit); Location names it."""
     limit = settings.max_upload_bytes
     Documents.upload_name(file.filename)  # 415 before the body is read
     data = file.file.read(limit + 1)
@@ -48,4 +51,5 @@ def upload_document(response: Response, file: UploadFile = UPLOAD, assistant: As
 
 
 def delete_document(doc_id: str, assistant: Assistant = Depends(get_assistant)):
+    """DELETE /v1/documents/{doc_id}: remove an uploaded document and its passages."""
     return assistant.documents.remove(doc_id)

@@ -44,15 +44,18 @@ def too_large(request: Request) -> str:
 
 
 async def on_openai_error(request: Request, exc: OpenAIError):
+    """An OpenAIError as the error body, with its status, param and code."""
     return error_response(request, exc.status, exc.message, param=exc.param, code=exc.code)
 
 
 async def on_assistant_error(request: Request, exc: AssistantError):
+    """An AssistantError as the error body, with its status from STATUS (else 400)."""
     status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
     return error_response(request, status, str(exc) or type(exc).__name__)
 
 
 async def on_http_error(request: Request, exc: HTTPException):
+    """An HTTPException as the error body; a body over a route's limit says which limit."""
     detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
     if exc.status_code == 413 and detail == "Content Too Large":  # a route's body limit, counted while reading
         detail = too_large(request)
@@ -60,6 +63,7 @@ async def on_http_error(request: Request, exc: HTTPException):
 
 
 async def on_invalid(request: Request, exc: RequestValidationError):
+    """422 naming the first five invalid fields, with every validation error under `errors`."""
     found = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
              for e in exc.errors()]
     detail = "; ".join(f"{'.'.join(e['loc'][1:]) or '.'.join(e['loc']) or 'request'}: {e['msg']}" for e in found[:5])
@@ -67,10 +71,12 @@ async def on_invalid(request: Request, exc: RequestValidationError):
 
 
 async def on_crash(request: Request, exc: Exception):  # reached only if the middleware could not catch it
+    """500 'internal error' for an exception nothing else handled."""
     return error_response(request, 500, "internal error")
 
 
 def add_error_handlers(app: FastAPI) -> None:
+    """Install the handlers above, so every error has the same JSON body."""
     handlers: list[tuple[type[Exception], Any]] = [
         (OpenAIError, on_openai_error), (AssistantError, on_assistant_error), (HTTPException, on_http_error),
         (RequestValidationError, on_invalid), (Exception, on_crash)]

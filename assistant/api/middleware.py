@@ -30,6 +30,7 @@ def upload_cap(settings: Settings) -> int:
 
 
 def is_loopback(host: str | None) -> bool:
+    """True for 'localhost' or a loopback IP address (brackets allowed)."""
     try:
         return host == "localhost" or ipaddress.ip_address(str(host).strip("[]")).is_loopback
     except ValueError:

@@ -30,6 +30,7 @@ router = APIRouter(tags=["openai"])
              responses={**errors(400, 404), 200: CHUNKS})
 def chat_completions(body: ChatRequest, assistant: Assistant = Depends(get_assistant),
                      settings: Settings = Depends(get_settings)):
+    """POST /v1/chat/completions: OpenAI's chat completion, or with stream=true its chunks as Server-Sent Events."""
     limit = partial(check_length, limit=settings.max_question_chars)
     result = reply(assistant, body, limit, f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time()))
     if isinstance(result, ChatCompletion):
@@ -40,10 +41,12 @@ def chat_completions(body: ChatRequest, assistant: Assistant = Depends(get_assis
 
 @router.get("/models", response_model=ModelList, responses=errors())
 def models():
+    """GET /v1/models: the one model this server answers as."""
     return ModelList(data=[CARD])
 
 
 @router.get("/models/{model_id}", response_model=ModelCard, responses=errors(404))
 def model(model_id: str):
+    """GET /v1/models/{model_id}: the model's card, for its id or an alias (404 model_not_found otherwise)."""
     check_model(model_id)
     return CARD

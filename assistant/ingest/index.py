@@ -30,6 +30,8 @@ MONTH_YEAR = re.compile(r"^(January|February|March|April|May|June|July|August|Se
 
 @dataclass
 class PlannedDocument:
+    """A document ready to commit: its passages, and which of them need embedding."""
+
     doc: Document
     passages: list[Passage]
     new: list[int]  # indexes of passages that must be embedded
@@ -42,6 +44,7 @@ def embed_text(p: Passage) -> str:
 
 
 def passage_as_of(text: str, fallback: str | None) -> str | None:
+    """The date an 'as of ...' in the text gives (ISO), else `fallback`."""
     match = AS_OF.search(text)
     if match:
         found = find_text_date(match.group(1))
@@ -55,6 +58,7 @@ def passage_as_of(text: str, fallback: str | None) -> str | None:
 
 
 def plan_document(doc: Document, salt: str = "") -> list[Passage]:
+    """The document's passages, with content-derived ids (`salt` makes new ones) and its metadata."""
     meta = doc.meta
     seen: dict[tuple, int] = {}
     passages = []

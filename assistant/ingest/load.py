@@ -56,6 +56,7 @@ class Document:
 
     @property
     def content_hash(self) -> str:
+        """A hash of text, metadata and PIPELINE_VERSION: when it changes, the document is ingested again."""
         blob = json.dumps({"text": self.text, "meta": self.meta, "pipeline": PIPELINE_VERSION}, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -69,6 +70,7 @@ def clean_text(text: str) -> str:
 
 
 def slug(value: str) -> str:
+    """Lowercase letters and digits joined by hyphens ('document' when nothing is left)."""
     return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-") or "document"
 
 

@@ -35,6 +35,8 @@ LIST_ITEM = re.compile(r"^\s*(\(?[a-z0-9ivx]{1,4}\)|[-*•]|\[\d+\])\s")
 
 @dataclass
 class Section:
+    """A headed part of a document: its label, and where its body starts and ends."""
+
     label: str | None  # "Article II" or "Article II: No national appropriation"; None before any heading
     start: int  # offset of the body (after a heading line alone)
     end: int
@@ -43,6 +45,8 @@ class Section:
 
 @dataclass
 class Chunk:
+    """One passage to be: its section label, offsets in the document text, text and PDF page."""
+
     section: str | None
     start: int
     end: int
