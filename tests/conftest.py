@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import textwrap
 from pathlib import Path
 
@@ -23,6 +24,13 @@ SPACE_LAW = SHARED / "space-law"
 def embedder():
     settings = Settings()
     return get_embedder(settings.model_path, settings.embedding_dtype, settings.embedding_batch_size)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def write_doc(folder: Path, name: str, front: dict, body: str) -> Path:

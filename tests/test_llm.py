@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import socket
 import time
 
 import pytest
-from conftest import SMALL_DOCS, write_doc
+from conftest import SMALL_DOCS, free_port, write_doc
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from pydantic import Field, ValidationError
@@ -75,12 +74,6 @@ def number(retrieved, needle: str) -> int:
 
 def fake_answerer(assistant: Assistant, model, **settings) -> LLMAnswerer:
     return LLMAnswerer(model, assistant.store, assistant.settings.model_copy(update=settings), "fake")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -10,18 +9,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import free_port
 
 from assistant import Assistant, IndexUnavailable, Settings
 from assistant.ingest.index import ingest
 
 pytestmark = pytest.mark.server
 CHROMA = Path(sys.executable).with_name("chroma")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until_up(port: int, proc: subprocess.Popen, attempts: int = 300) -> None:

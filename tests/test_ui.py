@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 
 import pytest
+from conftest import free_port
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
@@ -23,12 +23,6 @@ from assistant.ui import (  # noqa: E402
     launch_options,
     sources_html,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def launch(assistant):

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import free_port
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
@@ -23,12 +23,6 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 RESULTS = Path(__file__).resolve().parent.parent / "test-results"
 QUESTION = "According to the article, which country became the 44th signatory of the Artemis Accords?"
 TIMEOUT = 60_000  # ms; the first question also warms up retrieval
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
