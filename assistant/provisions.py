@@ -16,7 +16,6 @@ import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any
 
 import bm25s
 import numpy as np
@@ -139,13 +138,12 @@ def is_provision(p: Passage, where: str, key: str | None) -> bool:
     return not any(heading.startswith(h.lower()) for h in data["commentary_headings"])
 
 
-def passage_vectors(store, ids: list[str]) -> np.ndarray:
-    """The stored vectors of these passages, in this order."""
+def passage_vectors(store, snap: Snapshot, ids: list[str]) -> np.ndarray:
+    """The stored vectors of these passages, in this order (embedded again if the store lost them)."""
     found: dict[str, np.ndarray] = {}
     try:
         for i in range(0, len(ids), 1000):
-            got = store.passages.get(ids=ids[i: i + 1000], include=["embeddings"])
-            found.update(zip(got["ids"], got["embeddings"]))
+            found.update(store.passage_vectors(ids[i : i + 1000], lambda pid: embed_text(snap.passages[pid])))
     except Exception as exc:
         raise IndexUnavailable(f"Chroma query failed: {str(exc).splitlines()[0][:200]}") from exc
     return np.asarray([found[pid] for pid in ids], dtype=np.float32)
@@ -168,7 +166,7 @@ def build_catalogue(snap: Snapshot, vocabulary: Vocabulary, store) -> Catalogue:
     place_of = {p.id: place for place in places for p in grouped[place]}
     catalogue = Catalogue(places, grouped, place_of, instrument_of)
     if places:
-        catalogue.vectors = passage_vectors(store, [p.id for pl in places for p in grouped[pl]])
+        catalogue.vectors = passage_vectors(store, snap, [p.id for pl in places for p in grouped[pl]])
         catalogue.starts = np.cumsum([0] + [len(grouped[pl]) for pl in places[:-1]])
         catalogue.bm25 = bm25s.BM25()
         catalogue.bm25.index(tokenize([provision_document(grouped[pl]) for pl in places]), show_progress=False)
@@ -263,19 +261,17 @@ class ProvisionSearch:
             return {}
         by_id = {p.id: p for p in passages}
         try:
-            where: Any = {"passage_id": {"$in": list(by_id)}}
-            got: Any = self.engine.store.sentences.get(where=where,
-                                                  include=["embeddings", "metadatas"])
+            stored = self.engine.store.sentence_vectors(passages)
         except Exception as exc:
             raise IndexUnavailable(f"Chroma query failed: {str(exc).splitlines()[0][:200]}") from exc
         best: dict[str, tuple[str, float]] = {}
-        for meta, vec in zip(got["metadatas"], got["embeddings"] if got["embeddings"] is not None else []):
-            p = by_id.get(meta.get("passage_id"))
-            if p is None or vec is None:
+        for s in stored:
+            p = by_id[s.passage_id]
+            if s.vector is None:
                 continue
-            cosine = float(np.asarray(vec, dtype=np.float32) @ vector)
+            cosine = float(s.vector @ vector)
             if cosine > best.get(p.id, ("", -2.0))[1]:
-                best[p.id] = (p.text[meta["start"]: meta["end"]].strip(), cosine)
+                best[p.id] = (p.text[s.start : s.end].strip(), cosine)
         return best
 
     def _lexical(self, text: str, cat: Catalogue) -> np.ndarray:
