@@ -107,14 +107,19 @@ class Assistant:
         return HybridRetriever(engine=self.engine, k=k or self.settings.top_k)
 
     # -- public API --------------------------------------------------------------------------------
+    def _request(self, text: str, k: int | None, filters: Filters | dict | None,
+                 most: int = 50) -> tuple[str, Filters | None]:
+        """The cleaned text and the filters of a request; `BadQuestion` for an empty or over-long text or a k
+        outside 1..most."""
+        cleaned = clean_question(text, self.settings.max_question_chars)
+        if k is not None and not 1 <= k <= most:
+            raise BadQuestion(f"k must be between 1 and {most}.")
+        return cleaned, Filters(**filters) if isinstance(filters, dict) else filters
+
     def _inputs(self, question: str, history: list[dict] | None, k: int | None, filters: Filters | dict | None,
                 steps: Steps | None) -> tuple[dict, bool]:
         """The chain's input for one turn, checked: a `BadQuestion` for an empty, over-long or bad request."""
-        text = clean_question(question, self.settings.max_question_chars)
-        if k is not None and not 1 <= k <= 50:
-            raise BadQuestion("k must be between 1 and 50.")
-        if isinstance(filters, dict):
-            filters = Filters(**filters)
+        text, filters = self._request(question, k, filters)
         asked = strip_instructions(text)
         return {"asked": asked, "history": history or [], "k": k, "filters": filters, "steps": steps}, asked != text
 
@@ -148,20 +153,12 @@ class Assistant:
 
     def search(self, query: str, k: int = 5, filters: Filters | dict | None = None) -> list[Passage]:
         """Passages with scores, best first."""
-        text = clean_question(query, self.settings.max_question_chars)
-        if not 1 <= k <= 50:
-            raise BadQuestion("k must be between 1 and 50.")
-        if isinstance(filters, dict):
-            filters = Filters(**filters)
+        text, filters = self._request(query, k, filters)
         return self.engine.search(self.engine.spell(text)[0], k=k, filters=filters).passages
 
     def provisions(self, topic: str, k: int = 20, filters: Filters | dict | None = None) -> ProvisionResults:
         """Every provision on a topic across instruments, grouped by instrument (official text first)."""
-        text = clean_question(topic, self.settings.max_question_chars)
-        if not 1 <= k <= 100:
-            raise BadQuestion("k must be between 1 and 100.")
-        if isinstance(filters, dict):
-            filters = Filters(**filters)
+        text, filters = self._request(topic, k, filters, most=100)
         return self.provision_search.provisions(self.engine.spell(text)[0], k=k, filters=filters)
 
     def ingest(self, sources=None, rebuild: bool = False, progress: bool = True) -> IngestReport:

@@ -19,7 +19,6 @@ from langchain_core.outputs import ChatGenerationChunk
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
 from .answer import ABSTAIN_TEXT, Answerer, ExtractiveAnswerer, citation
-from .embedding import get_embedder
 from .question import Question
 from .retrieval import Retrieved
 from .safety import looks_like_injection
@@ -229,8 +228,7 @@ class LLMAnswerer(Answerer):
     @property
     def embedder(self):
         """The embedder of these settings (one per process)."""
-        s = self.settings
-        return get_embedder(s.model_path, s.embedding_dtype, s.embedding_batch_size)
+        return self.store.embedder()
 
     def answer(self, question: Question | str, retrieved: Retrieved, history: list[dict] | None = None) -> Answer:
         """The model's answer, each sentence checked against the passages it cites."""
