@@ -16,12 +16,12 @@ from .dating import effective_date, find_conflict, probe_older_sources
 from .question import Question
 from .retrieval import Retrieved
 from .safety import looks_like_injection
-from .scoring import Candidate, Scorer, default_scorer, featurize
+from .scoring import Candidate, Scorer, alternatives, default_scorer, featurize
 from .settings import Settings
 from .store import Store
 from .text import cited_sentences, decode_spans, format_date, span_kinds, tokenize
 from .types import Answer, Citation, Passage
-from .vocab import Vocabulary, section_key
+from .vocab import Vocabulary, absent_provisions, section_key
 
 ABSTAIN_TEXT = "The corpus does not answer this question."
 # Sentences this close in probability to the best one join the answer (dev: 0.15 0.754, 0.25 0.786, 0.4 0.794).
@@ -37,6 +37,7 @@ TYPED_SHARE = 0.5  # a sentence holding the asked-for thing joins the answer if 
 # `python -m assistant eval --ablation` measures each one's effect on dev and on test. A rule that does not help
 # test goes. (The scorer's features are ablated the same way: scoring.FEATURES.)
 RULES = {
+    "absent_provision": "a question naming a provision its instrument does not have ('Guideline 8' of seven) is refused",
     "offtopic_target": "a question aimed at a passage flagged off-topic is answered from it, with a note",
     "official_first": "the official text of the provision a brief sentence summarises is quoted first",
     "cover_named": "a question naming two or more instruments quotes each of them",
@@ -152,8 +153,14 @@ class ExtractiveAnswerer(Answerer):
     def answer(self, question: Question | str, retrieved: Retrieved, history: list[dict] | None = None) -> Answer:
         """A cited answer from the retrieved passages, or an abstention below the confidence threshold."""
         question = Question.plain(question) if isinstance(question, str) else question
-        sentences = self.scored(question, retrieved)
         ids = [p.id for p in retrieved.passages]
+        absent = absent_provisions(question.query, retrieved.analysis, retrieved.snapshot.provisions) \
+            if "absent_provision" in self.rules and retrieved.snapshot else []
+        if absent:
+            ref, name = absent[0]
+            return Answer(text=f"{ABSTAIN_TEXT} It holds no {ref} of the {name}.", abstained=True, answerer=self.name,
+                          retrieved=ids, confidence=0.0, notes=[f"{name} has no {ref} in the corpus"])
+        sentences = self.scored(question, retrieved)
         if ("offtopic_target" in self.rules and retrieved.targeted_offtopic and any(s.passage.offtopic for s in sentences)
                 and self.confident(sentences)):
             # The question is aimed at a passage flagged off-topic: quote it and say what it is.
@@ -183,7 +190,7 @@ class ExtractiveAnswerer(Answerer):
         older = probe_older_sources(self.store, chosen[0], retrieved) if conflicts and not claims else []
         answer = compose(chosen, sentences + older, retrieved, claims, self.name, conflicts=conflicts,
                          lead_kind=question.answer_type if "lead" in self.rules else None,
-                         question_text=question.focus or question.query)
+                         question_text=question.focus or question.query, slot=question.slot)
         answer.confidence = round(confidence, 3)
         return answer
 
@@ -280,7 +287,7 @@ def same_provision(official: Passage, brief: Passage) -> bool:
 
 def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retrieved,
             source_claims: set[str], answerer: str, lead_kind: str | None = None, conflicts: bool = True,
-            question_text: str = "") -> Answer:
+            question_text: str = "", slot: list[str] | None = None) -> Answer:
     """Answer text with [n] markers, the citations they point to, and the dated-conflict note."""
     numbers: dict[str, int] = {}
     quotes: dict[str, str] = {}
@@ -307,7 +314,7 @@ def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retr
     parts: list[str] = []
     lead_text = None
     if conflict is None:
-        found = lead_span(lead_kind, chosen, question_text)
+        found = lead_span(lead_kind, chosen, question_text, slot)
         if found:  # the asked-for thing first, cited to the sentence it comes from, then that sentence
             lead_text, source = found
             chosen = [source] + [c for c in chosen if c is not source]
@@ -359,7 +366,8 @@ def citation(n: int, p: Passage, quote: str) -> Citation:
     )
 
 
-def lead_span(kind: str | None, chosen: list[Candidate], question: str = "") -> tuple[str, Candidate] | None:
+def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
+              slot: list[str] | None = None) -> tuple[str, Candidate] | None:
     """The asked-for thing, from the first quoted sentence that holds it: a date, a length of time, a count, an
     amount of money, a measurement, a person's name, or the article that provides it. Of several in a sentence,
     the one whose nearby words the question uses most ('entered into force on 1 September 1972' for 'when did it
@@ -379,5 +387,14 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "") -> 
                 window = s.text[max(0, at - LEAD_WINDOW) : at + len(surface) + LEAD_WINDOW]
                 return len(asked & set(tokenize([window])[0]))
 
-            return max(s.kinds[kind], key=near), s  # max keeps the first of equals
+            surfaces = [x for x in s.kinds[kind] if kind != "count" or not slot or counts(x, s.text, slot)]
+            if surfaces:
+                return max(surfaces, key=near), s  # max keeps the first of equals
     return None
+
+
+def counts(surface: str, text: str, slot: list[str]) -> bool:
+    """Whether a number counts the thing asked about ('115 States are parties'; not '12 November', 'two bases')."""
+    at = max(text.find(surface), 0)
+    after = set(tokenize([text[at : at + len(surface) + LEAD_WINDOW]])[0])
+    return all(alternatives(t) & after for t in tokenize([" ".join(slot)])[0])

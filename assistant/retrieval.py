@@ -28,7 +28,7 @@ from .spelling import Speller
 from .store import Store, passage_from_record
 from .text import tokenize
 from .types import Filters, Passage, Steps  # noqa: F401  Filters and Steps are part of retrieval's interface
-from .vocab import QueryAnalysis, Vocabulary, section_key
+from .vocab import QueryAnalysis, Vocabulary, provisions_held, section_key
 
 # k is 60 as in Cormack et al. (2009), "Reciprocal rank fusion outperforms Condorcet and individual
 # rank learning methods"; a structure match counts like a first place in one more ranked list.
@@ -84,6 +84,14 @@ class Snapshot:
                 self.by_section.setdefault(key, []).append(pid)
                 if p.source_type == "official":
                     self.official.setdefault(key, []).append(pid)
+
+    @functools.cached_property
+    def provisions(self) -> dict[str, tuple[set[str], set[tuple[str, str]]]]:
+        """Per document, the units it is numbered in and the provisions it labels or mentions (vocab.provisions_held)."""
+        by_doc: dict[str, list[Passage]] = {}
+        for p in self.passages.values():
+            by_doc.setdefault(p.doc_id, []).append(p)
+        return {d: provisions_held([p.section for p in ps], [p.text for p in ps]) for d, ps in by_doc.items()}
 
     @functools.cached_property
     def speller(self) -> Speller:

@@ -107,3 +107,23 @@ def test_one_text_module_for_sentences_and_dates():
     answer = "Article II forbids it. [1] The U.S. signed it in 1967 (Art. 4). [2][3] Done."
     assert cited_sentences(answer) == ["Article II forbids it. [1]", "The U.S. signed it in 1967 (Art. 4). [2][3]", "Done."]
     assert (format_date("2025-11-20"), format_date("2024-10"), format_date(None)) == ("20 November 2025", "October 2024", "undated")
+
+
+@pytest.mark.parametrize("question, named", [
+    ("What does Guideline 8 of the COPUOS Space Debris Mitigation Guidelines say about mega-constellations?", "Guideline 8"),
+    ("What does Article 30 of the Outer Space Treaty require?", "Article 30"),
+    ("LTS guideline B.11 on-orbit servicing, what does it say", "guideline B.11"),
+])
+def test_a_provision_the_instrument_does_not_have_is_refused_by_name(corpus_assistant, question, named):
+    answer = corpus_assistant.ask(question)
+    assert answer.abstained and not answer.citations
+    assert f"holds no {named} of the" in answer.text
+
+
+@pytest.mark.parametrize("question", [
+    "What does Guideline 6 of the COPUOS Space Debris Mitigation Guidelines say?",
+    "What does Article IX of the OST say?",
+    "What does COPUOS debris Guideline 4 say about intentional break-ups?",  # 'COPUOS' alone has no guidelines
+])
+def test_a_provision_the_instrument_has_is_answered(corpus_assistant, question):
+    assert not corpus_assistant.ask(question).abstained

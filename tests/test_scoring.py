@@ -66,6 +66,15 @@ def test_the_asked_for_date_comes_first(corpus_assistant):
     assert 0.0 <= answer.confidence <= 1.0
 
 
+def test_a_count_leads_only_when_it_counts_what_was_asked(corpus_assistant):
+    grams = corpus_assistant.ask("How many grams of samples did Chang'e 6 bring back?")
+    assert grams.lead and "1,935.3" in grams.lead, grams.text
+    # The quoted sentences hold 'two legal bases' and '12 November 1974': neither counts objects or countries.
+    for question in ("How many space objects are currently listed in the UN Register of Objects Launched into Outer Space?",
+                     "How many countries voted in favour of the remote sensing principles resolution in 1986?"):
+        assert corpus_assistant.ask(question).lead is None
+
+
 def test_an_off_corpus_question_is_refused_with_low_confidence(corpus_assistant):
     answer = corpus_assistant.ask("What's the best recipe for banana bread?")
     assert answer.abstained and answer.confidence < corpus_assistant.answerer.threshold
