@@ -36,7 +36,7 @@ FEATURES = [
     "slot_in_passage", "whole_overview",
 ]
 MODEL_FILE = "data/scorer.json"
-TOP_QUOTED = 3  # an answer quotes up to three sentences (Settings.max_answer_sentences)
+TOP_QUOTED = 3  # the confidence reads the three best sentences (an answer quotes up to Settings.max_answer_sentences)
 
 
 @dataclass
