@@ -189,8 +189,9 @@ def _load_snapshot(version: str, target: Path) -> Snapshot:
     return Snapshot(version, passages, bm25, ids)
 
 
-def _words(text: str) -> set[str]:
-    return set(re.findall(r"\w+", text.lower()))
+@functools.lru_cache(maxsize=4096)
+def _words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\w+", text.lower()))
 
 
 def looks_english(text: str) -> bool:
@@ -243,7 +244,8 @@ class HybridSearch:
         if not snap.ids:
             return Retrieved([], query_vector, analysis)
 
-        ranked: list[list[str]] = [self._dense(ranking_vector, filters, snap)]
+        dense_ids, cosines = self._dense(ranking_vector, filters, snap)
+        ranked: list[list[str]] = [dense_ids]
         if steps.bm25:
             lexical = self.vocabulary.expand(query, analysis) if steps.vocabulary else query
             ranked.append(self._lexical(lexical, filters, snap))
@@ -268,7 +270,10 @@ class HybridSearch:
         chosen, siblings, sibling_of = self._diverse(candidates, fused, k, steps.dedupe)
         if steps.structure and not analysis.whole:
             chosen = specific_first(chosen)
-        dense = self._cosines(query_vector, [p.id for p in chosen + siblings], snap)
+        # The dense query's distances are the cosines of the passages it found; only the others are read.
+        known = cosines if ranking_vector is query_vector else {}
+        dense = {p.id: known[p.id] for p in chosen + siblings if p.id in known}
+        dense |= self._cosines(query_vector, [p.id for p in chosen + siblings if p.id not in dense], snap)
         return Retrieved(chosen, query_vector, analysis, dense, targeted, siblings, sibling_of, snap)
 
     def _diverse(self, candidates: list[Passage], fused: dict[str, float], k: int,
@@ -296,7 +301,8 @@ class HybridSearch:
                 break
         return chosen, siblings, sibling_of
 
-    def _dense(self, vector: np.ndarray, filters: Filters, snap: Snapshot) -> list[str]:
+    def _dense(self, vector: np.ndarray, filters: Filters, snap: Snapshot) -> tuple[list[str], dict[str, float]]:
+        """The nearest passages by cosine (Chroma's cosine space: distance = 1 - cosine), and their cosines."""
         n = min(self.candidates, max(1, len(snap.ids)))
         try:
             got = self.store.passages.query(
@@ -304,19 +310,22 @@ class HybridSearch:
             )
         except Exception as exc:
             raise IndexUnavailable(f"Chroma query failed: {str(exc).splitlines()[0][:200]}") from exc
-        ids = got["ids"][0]
-        return [pid for pid in ids if pid in snap.passages and filters.accepts(snap.passages[pid])]
+        ids = [pid for pid in got["ids"][0] if pid in snap.passages and filters.accepts(snap.passages[pid])]
+        return ids, {pid: 1.0 - float(d) for pid, d in zip(got["ids"][0], got["distances"][0])}
 
     def _lexical(self, text: str, filters: Filters, snap: Snapshot) -> list[str]:
-        tokens = tokenize([text])
-        if not tokens or not tokens[0]:
+        """Passages by BM25 score. One query's scores over every passage (bm25s's `get_scores`), then the top
+        ones: `retrieve` would start a thread pool and progress bars per call."""
+        tokens = tokenize([text])[0]
+        if not tokens or not snap.ids:
             return []
-        k = min(self.candidates * 2, len(snap.ids))
-        docs, scores = snap.bm25.retrieve(tokens, k=k, show_progress=False, n_threads=1)
+        scores = snap.bm25.get_scores(tokens)
+        k = min(self.candidates * 2, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         out = []
-        for index, score in zip(docs[0], scores[0]):
-            if score <= 0:
-                continue
+        for index in top[np.argsort(-scores[top], kind="stable")]:
+            if scores[index] <= 0:
+                break
             p = snap.passages[snap.ids[int(index)]]
             if filters.accepts(p):
                 out.append(p.id)
@@ -348,6 +357,8 @@ class HybridSearch:
                 fused[pid] = score
 
     def _cosines(self, vector: np.ndarray, ids: list[str], snap: Snapshot) -> dict[str, float]:
+        if not ids:
+            return {}
         vectors = self.store.passage_vectors(ids, lambda pid: embed_text(snap.passages[pid]))
         return {pid: float(vec @ vector) for pid, vec in vectors.items()}
 

@@ -26,6 +26,7 @@ from .question import NUMBER as NUMBER_RE
 from .question import Question
 from .retrieval import Retrieved, tokenize
 from .text import decode_spans, span_kinds
+from .text import terms as index_terms
 from .types import Passage
 from .vocab import Vocabulary, section_key
 
@@ -87,7 +88,7 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
     for c in candidates:
         p = c.passage
         if p.id not in per_passage:  # what depends on the passage alone, once per passage
-            have = set(tokenize([f"{p.section or ''} {p.text}"])[0])
+            have = set(index_terms(f"{p.section or ''} {p.text}"))
             kinds = span_kinds(p.text, decode_spans(p.entities)) if kind and kind != "article" else {}
             law_of = vocabulary.national_law_of(p.doc_id)
             mismatch = bool(question.countries) and not any(
@@ -95,7 +96,7 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
             per_passage[p.id] = (have, [weights[t] for t in terms if not alternatives(t) & have], bool(kind and kinds.get(kind)),
                                  mismatch)
         have_p, missing, kind_in_passage, mismatch = per_passage[p.id]
-        have_s = set(tokenize([c.text])[0])
+        have_s = index_terms(c.text)
         typed = kind in c.kinds if kind and kind != "article" else bool(kind == "article" and section_key(p.section))
         in_passage = typed or kind_in_passage
         rows.append([

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from .settings import Settings
 from .types import Passage
 
 VERSION_ID = "__version__"
+VERSION_TTL = 0.25  # seconds a version read is trusted when this process wrote nothing since
+_WRITES = [0]  # index writes by any Store of this process: a write makes every Store re-read the version
 PASSAGE_FIELDS = set(Passage.model_fields) - {"id", "text", "score"}
 # Search breadth and graph density of the vector index (measured: benchmarks/hnsw_recall.py).
 HNSW_EF_SEARCH = 400
@@ -99,6 +102,7 @@ class Store:
             raise IndexUnavailable(f"Chroma is not reachable: {_reason(exc)}") from exc
         self._lock = threading.Lock()
         self._manifest: Manifest | None = None
+        self._version: tuple[str, int, float] | None = None  # (version, _WRITES when read, monotonic time read)
 
     def _vectors(self, name: str) -> chromadb.Collection:
         """A cosine collection whose approximate search finds what an exact one would. Chroma's defaults
@@ -114,12 +118,20 @@ class Store:
 
     # -- manifest -------------------------------------------------------------------------------
     def version(self) -> str:
-        """Changes on every committed ingest; cheap enough to call per request."""
+        """Changes on every committed ingest. Read from Chroma at most every VERSION_TTL seconds (a read costs
+        about 1 ms, once or twice a request), and at once after any write of this process: another process's
+        ingest is seen within VERSION_TTL, this process's immediately."""
+        now, writes = time.monotonic(), _WRITES[0]
+        cached = self._version
+        if cached is not None and cached[1] == writes and now - cached[2] < VERSION_TTL:
+            return cached[0]
         try:
             got = self.manifest_col.get(ids=[VERSION_ID], include=["metadatas"])
         except Exception as exc:
             raise IndexUnavailable(f"Chroma is not reachable: {_reason(exc)}") from exc
-        return str(got["metadatas"][0]["version"]) if got["ids"] else ""
+        version = str(got["metadatas"][0]["version"]) if got["ids"] else ""
+        self._version = (version, writes, now)
+        return version
 
     def manifest(self) -> Manifest:
         """The live documents, re-read only when the version changed."""
@@ -143,6 +155,7 @@ class Store:
             ids=[doc_id, VERSION_ID], embeddings=[[1.0], [1.0]], documents=[json.dumps(passage_ids), "[]"],
             metadatas=[clean, {"version": uuid.uuid4().hex}],
         )
+        _WRITES[0] += 1  # after the write: a reader in between caches the new version
 
     def remove_document(self, doc_id: str) -> None:
         """Drop a document's manifest record and bump the version (its passages are deleted separately)."""
@@ -153,6 +166,7 @@ class Store:
         """Record a new index version, so readers build a new snapshot; returns it."""
         version = uuid.uuid4().hex
         self.manifest_col.upsert(ids=[VERSION_ID], embeddings=[[1.0]], documents=["[]"], metadatas=[{"version": version}])
+        _WRITES[0] += 1
         return version
 
     # -- passages -------------------------------------------------------------------------------

@@ -40,6 +40,12 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     return bm25s.tokenize(texts, stopwords="en", stemmer=STEMMER, return_ids=False, show_progress=False)
 
 
+@functools.lru_cache(maxsize=16384)
+def terms(text: str) -> frozenset[str]:
+    """The index terms of one text, as a set; cached, since the corpus's sentences recur from question to question."""
+    return frozenset(tokenize([text])[0])
+
+
 def sentence_spans(text: str, base: int = 0) -> list[tuple[int, int]]:
     """Sentence spans (start, end) of `text`, offset by `base`; robust to abbreviations like 'U.S.' and 'Art.'."""
     spans, start = [], 0

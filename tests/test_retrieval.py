@@ -165,3 +165,45 @@ def test_a_question_about_an_instrument_as_a_whole_is_answered_from_its_overview
     answer = corpus_assistant.ask(question)
     first = answer.citations[0]
     assert (first.doc_id, first.section) == (doc_id, None), answer.text
+
+
+def test_the_dense_cosines_of_a_search_are_those_of_the_stored_vectors(small_assistant):
+    found = small_assistant.engine.search("Who is liable for damage caused by a space object on the ground?", k=3)
+    stored = small_assistant.store.passage_vectors([p.id for p in found.passages], lambda pid: "")
+    assert found.dense and set(found.dense) >= {p.id for p in found.passages}
+    for pid, cosine in found.dense.items():
+        if pid in stored:
+            assert cosine == pytest.approx(float(stored[pid] @ found.query_vector), abs=1e-4)
+
+
+def test_an_answer_starts_no_threads(small_assistant, monkeypatch):
+    """The chain's steps run in the caller's thread (LangChain's `assign` would start a thread pool per call)."""
+    import threading
+
+    small_assistant.ask("Who is liable for damage caused by a space object on the ground?")  # warm
+    started = []
+    real = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda self: (started.append(self.name), real(self))[1])
+    assert not small_assistant.ask("Which treaty forbids claiming sovereignty over the Moon?").abstained
+    assert started == []
+
+
+def test_the_index_version_is_read_again_after_a_write_here_and_within_the_ttl_after_one_elsewhere(
+        small_assistant, monkeypatch):
+    from assistant import store as store_module
+
+    store = small_assistant.store
+    before = store.version()
+    # A write by another Store of this process is seen at once.
+    other = store_module.Store(small_assistant.settings)
+    after = other.bump_version()
+    assert store.version() == after != before
+    # A write by another process (no local write recorded) is seen once the read is older than the TTL.
+    clock = [store_module.time.monotonic() + store_module.VERSION_TTL]  # the read before has expired
+    monkeypatch.setattr(store_module.time, "monotonic", lambda: clock[0])
+    seen = store.version()
+    store.manifest_col.upsert(ids=[store_module.VERSION_ID], embeddings=[[1.0]], documents=["[]"],
+                              metadatas=[{"version": "elsewhere"}])
+    assert store.version() == seen
+    clock[0] += store_module.VERSION_TTL + 0.01
+    assert store.version() == "elsewhere"
