@@ -65,7 +65,7 @@ def alternatives(term: str) -> frozenset[str]:
     return frozenset(out | vocabulary.country_words.get(term, frozenset()))
 
 
-def _covered(terms: list[str], weights: dict[str, float], have: set[str]) -> float:
+def _covered(terms: list[str], weights: dict[str, float], have: set[str] | frozenset[str]) -> float:
     total = sum(weights[t] for t in terms)
     return sum(weights[t] for t in terms if alternatives(t) & have) / total if total else 0.0
 
