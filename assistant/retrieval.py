@@ -236,11 +236,12 @@ class HybridSearch:
         snap = self.snapshot()
         analysis = self.vocabulary.analyse(query)
         expand = self.vocabulary.dense_expand if steps.vocabulary else (lambda text, _: text)
-        if query_vector is None:
-            query_vector = self.embedder.encode([expand(query, analysis)])[0]
-        ranking_vector = query_vector
-        if focus and focus != query:
-            ranking_vector = self.embedder.encode([expand(focus, self.vocabulary.analyse(focus))])[0]
+        focused = bool(focus and focus != query)
+        texts = ([expand(query, analysis)] if query_vector is None else []) + (
+            [expand(focus, self.vocabulary.analyse(focus))] if focus and focused else [])
+        vectors = list(self.embedder.encode(texts)) if texts else []  # one model call for both
+        query_vector = vectors.pop(0) if query_vector is None else query_vector
+        ranking_vector = vectors.pop(0) if focused else query_vector
         if not snap.ids:
             return Retrieved([], query_vector, analysis)
 

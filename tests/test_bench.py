@@ -49,8 +49,11 @@ def test_quick_bench_writes_reports(tmp_path):
     assert 0 < synthetic["replica_cosine"] < 1
 
     keys = {t["key"] for t in data["targets"]}
-    assert {"search_p50_10k", "ask_p50_10k", "ask_p95_100k", "bf16_vs_fp32_encode"} <= keys
+    assert {"search_p50_10k", "ask_p50_10k", "ask_p95_100k", "bf16_vs_fp32_encode", "search_ratio_max",
+            "ask_ratio_100k"} <= keys
     assert next(t for t in data["targets"] if t["key"] == "ask_p50_10k")["met"] is None  # no 10k in quick mode
     assert (tmp_path / "bench.png").stat().st_size > 10_000
     md = (tmp_path / "bench.md").read_text()
-    assert "| shipped |" in md and "Targets" in md
+    assert "| shipped |" in md and "Targets" in md and "search ours/plain" in md
+    worst = next(t for t in data["targets"] if t["key"] == "search_ratio_max")["value"]
+    assert worst == max(round(r["ours"]["search_p50_ms"] / r["baseline"]["search_p50_ms"], 2) for r in data["latency"])

@@ -207,3 +207,19 @@ def test_the_index_version_is_read_again_after_a_write_here_and_within_the_ttl_a
     assert store.version() == seen
     clock[0] += store_module.VERSION_TTL + 0.01
     assert store.version() == "elsewhere"
+
+
+def test_sentences_are_read_by_id_and_all_of_them_when_the_splitter_counts_fewer(small_assistant):
+    from assistant.store import SENTENCE_SLACK
+    from assistant.text import sentence_spans
+
+    store = small_assistant.store
+    passage = small_assistant.engine.search("Who is liable for damage on the ground?", k=1).passages[0]
+    stored = store.sentence_vectors([passage])
+    n = len(sentence_spans(passage.text))
+    assert [(s.start, s.end) for s in stored] == sentence_spans(passage.text) and all(s.vector is not None for s in stored)
+    # Records beyond what today's splitter counts (an index split differently): read through the filter.
+    extra = [f"{passage.id}:{i}" for i in range(n, n + SENTENCE_SLACK + 2)]
+    store.sentences.upsert(ids=extra, embeddings=[stored[0].vector.tolist()] * len(extra),
+                           metadatas=[{"passage_id": passage.id, "doc_id": passage.doc_id, "start": 0, "end": 1}] * len(extra))
+    assert len(store.sentence_vectors([passage])) == n + len(extra)
