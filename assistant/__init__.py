@@ -2,7 +2,8 @@
 
 from .chain import Assistant
 from .errors import AssistantError, BadQuestion, CorpusError, DocumentNotFound, IndexUnavailable
-from .retrieval import Filters, HybridRetriever
+from .retrieval import Filters
+from .retriever import HybridRetriever
 from .settings import Settings
 from .types import Answer, Citation, IngestReport, Passage
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Literal
 
 from openai.types.chat import ChatCompletion as OpenAIChatCompletion
-from openai.types.chat import ChatCompletionMessage
+from openai.types.chat import ChatCompletionChunk, ChatCompletionMessage
 from openai.types.chat.chat_completion import Choice
 from openai.types.completion_usage import CompletionUsage as Usage
 from pydantic import BaseModel, ConfigDict, Field
@@ -174,6 +174,20 @@ class ChatCompletion(OpenAIChatCompletion):
     citations: list[Citation] = Field(default_factory=list, description="Extension: the sources of [n] markers.")
 
 
+class ChatChunk(ChatCompletionChunk):
+    """OpenAI's streamed chunk (openai.types.chat.ChatCompletionChunk) with our `citations` extension."""
+
+    citations: list[Citation] | None = Field(None, description="Extension, on the final chunk: the sources of [n] markers.")
+
+
+def chunk_event(head: dict, delta: dict | None, finish: str | None = None, **extra) -> str:
+    """One chat.completion.chunk event, checked against OpenAI's chunk type (`head`: id, object, created, model);
+    `delta` None makes a chunk without choices (the usage chunk)."""
+    choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
+    chunk = ChatChunk.model_validate({**head, "choices": choices, **extra})
+    return sse(chunk.model_dump(mode="json", exclude_unset=True))
+
+
 class ModelCard(BaseModel):
     """One model as OpenAI's /v1/models lists it."""
 
@@ -265,8 +279,7 @@ def chat_chunks(items: Iterable[str | Answer], head: dict, usage: Callable[[str]
     """`Assistant.stream` output as chat.completion.chunk events: the pieces, the Sources list, a final chunk with
     finish_reason "stop" and the citations, a usage chunk if asked for, then [DONE]."""
     def chunk(delta: dict | None, finish: str | None = None, **extra) -> str:
-        choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
-        return sse({**head, "choices": choices, **extra})
+        return chunk_event(head, delta, finish, **extra)
 
     yield chunk({"role": "assistant", "content": ""})
     sent, held = [], None  # one piece is held back so the last one can be trimmed before the Sources list

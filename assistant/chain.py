@@ -18,7 +18,8 @@ from .errors import BadQuestion
 from .ingest.index import ingest
 from .provisions import ProvisionResults, ProvisionSearch
 from .question import Question, analyse
-from .retrieval import Filters, HybridRetriever, HybridSearch, Retrieved, Steps
+from .retrieval import Filters, HybridSearch, Retrieved, Steps
+from .retriever import HybridRetriever
 from .safety import looks_like_injection
 from .settings import Settings
 from .store import Store

@@ -18,6 +18,7 @@ from .api_models import (
     ChatRequest,
     Usage,
     chat_chunks,
+    chunk_event,
     sources_block,
     split_chat,
     sse,
@@ -195,8 +196,7 @@ def reply(assistant: Assistant, body: ChatRequest, check_length: Callable[[str],
 def whole_chunks(shaped: Shaped, head: dict, usage: Usage | None) -> Iterator[str]:
     """A composed reply as chat.completion.chunk events, a few words each, then the final chunk and [DONE]."""
     def chunk(delta: dict | None, finish: str | None = None, **extra) -> str:
-        return sse({**head, "choices": [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}],
-                    **extra})
+        return chunk_event(head, delta, finish, **extra)
 
     yield chunk({"role": "assistant", "content": ""})
     for piece in re.findall(r"(?:\S+\s*){1,8}|\s+", shaped.content):

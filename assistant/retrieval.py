@@ -4,7 +4,6 @@ vocabulary, structure-aware boosts, metadata filters and de-duplication. A LangC
 from __future__ import annotations
 
 import functools
-import json
 import math
 import os
 import re
@@ -12,14 +11,9 @@ import shutil
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import bm25s
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from .embedding import Embedder
 from .errors import IndexUnavailable
@@ -383,25 +377,3 @@ def specific_first(passages: list[Passage]) -> list[Passage]:
 def _jaccard(a: str, b: str) -> float:
     wa, wb = _words(a), _words(b)
     return len(wa & wb) / (len(wa | wb) or 1)
-
-
-class HybridRetriever(BaseRetriever):
-    """LangChain retriever over `HybridSearch`: `invoke(query, k=3, filters={...})` -> Documents."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    engine: Any
-    k: int = 5
-    filters: Filters | None = None
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
-                                k: int | None = None, filters: Filters | dict | None = None) -> list[Document]:
-        if isinstance(filters, dict):
-            filters = Filters(**filters)
-        result = self.engine.search(self.engine.spell(query)[0], k=k or self.k, filters=filters or self.filters)
-        return [to_document(p) for p in result.passages]
-
-
-def to_document(p: Passage) -> Document:
-    """A passage as a LangChain Document, its fields but the text as metadata."""
-    return Document(page_content=p.text, metadata=json.loads(p.model_dump_json(exclude={"text"})), id=p.id)

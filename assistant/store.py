@@ -244,6 +244,17 @@ class Store:
             vectors = [None] * len(got["ids"])
         return [(sid, m, v) for sid, m, v in zip(got["ids"], got["metadatas"], vectors) if m]
 
+    def unreadable_documents(self) -> set[str]:
+        """Live documents whose stored vectors cannot be read back (a killed writer's unflushed vector index)."""
+        broken = set()
+        for doc_id, ids in self.manifest().passages.items():
+            try:
+                self.passages.get(ids=ids, include=["embeddings"])
+                self.sentences.get(where={"passage_id": {"$in": ids}}, include=["embeddings"])
+            except Exception:
+                broken.add(doc_id)
+        return broken
+
     def nearest_sentences(self, vector: np.ndarray, n: int) -> list[StoredSentence]:
         """The n stored sentences closest to `vector`, each with its vector (best effort: [] when Chroma fails)."""
         try:

@@ -118,7 +118,7 @@ def test_repair_of_lost_vectors_keeps_the_live_document_until_its_copy_is_commit
         (settings.data_dir / "ingest.incomplete").touch()  # the previous ingest was killed
         with monkeypatch.context() as m:
             # Chroma losing unflushed vectors cannot be caused on demand: the detector reports it for `ost`.
-            m.setattr(index, "_find_broken", lambda store, manifest: {"ost"})
+            m.setattr(Store, "unreadable_documents", lambda self: {"ost"})
             m.setattr(target, name, killed)
             with pytest.raises(KeyboardInterrupt):
                 ingest(settings, progress=False, embedder=embedder)
@@ -129,7 +129,7 @@ def test_repair_of_lost_vectors_keeps_the_live_document_until_its_copy_is_commit
         assert assistant.ask("Which treaty forbids national appropriation of the Moon?").citations[0].doc_id == "ost"
 
     with monkeypatch.context() as m:
-        m.setattr(index, "_find_broken", lambda store, manifest: {"ost"})
+        m.setattr(Store, "unreadable_documents", lambda self: {"ost"})
         report = ingest(settings, progress=False, embedder=embedder)
     store = Store(settings)
     repaired = store.manifest().passages["ost"]

@@ -199,7 +199,7 @@ def _ingest_locked(settings, folders, rebuild, progress, store, embedder, starte
     if rebuild:
         remove_documents(store, list(store.manifest().docs))
     marker = settings.data_dir / "ingest.incomplete"
-    broken = _find_broken(store, store.manifest()) if marker.exists() else set()
+    broken = store.unreadable_documents() if marker.exists() else set()
     marker.touch()
     manifest = store.manifest()
     # Passages no manifest lists are leftovers of an interrupted ingest: drop them first.
@@ -303,18 +303,6 @@ def _commit(settings: Settings, store: Store, plan: PlannedDocument, fresh: dict
     report.passages_added += len(fresh)
     report.passages_removed += len(old_ids - set(new_ids))
     (report.changed_documents if doc.doc_id in manifest.docs else report.added_documents).append(doc.doc_id)
-
-
-def _find_broken(store: Store, manifest) -> set[str]:
-    """Documents whose stored vectors cannot be read back (a killed writer's unflushed vector index)."""
-    broken = set()
-    for doc_id, ids in manifest.passages.items():
-        try:
-            store.passages.get(ids=ids, include=["embeddings"])
-            store.sentences.get(where={"passage_id": {"$in": ids}}, include=["embeddings"])
-        except Exception:
-            broken.add(doc_id)
-    return broken
 
 
 def _embed_with_progress(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:

@@ -13,6 +13,7 @@ from pathlib import Path
 import frontmatter
 import yaml
 
+from ..text import MONTHS
 from ..types import SkippedFile
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
@@ -26,8 +27,8 @@ NOISE_LINE = re.compile(
     re.IGNORECASE,
 )
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\ufeff]")
-MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-TEXT_DATE = re.compile(rf"\b(\d{{1,2}}) ({MONTHS}) (\d{{4}})\b|\b({MONTHS}) (\d{{1,2}}), (\d{{4}})\b")
+_MONTHS = "|".join(MONTHS)  # the calendar's month names (text.py)
+TEXT_DATE = re.compile(rf"\b(\d{{1,2}}) ({_MONTHS}) (\d{{4}})\b|\b({_MONTHS}) (\d{{1,2}}), (\d{{4}})\b")
 
 # Shared-layout `document_type` values mapped onto our kinds.
 KIND_MAP = {
@@ -95,7 +96,7 @@ def find_text_date(text: str) -> str | None:
         day, month, year = match.group(1), match.group(2), match.group(3)
     else:
         month, day, year = match.group(4), match.group(5), match.group(6)
-    month_no = MONTHS.split("|").index(month) + 1
+    month_no = MONTHS.index(month) + 1
     return f"{int(year):04d}-{month_no:02d}-{int(day):02d}"
 
 
