@@ -107,6 +107,9 @@ def test_one_text_module_for_sentences_and_dates():
     answer = "Article II forbids it. [1] The U.S. signed it in 1967 (Art. 4). [2][3] Done."
     assert cited_sentences(answer) == ["Article II forbids it. [1]", "The U.S. signed it in 1967 (Art. 4). [2][3]", "Done."]
     assert (format_date("2025-11-20"), format_date("2024-10"), format_date(None)) == ("20 November 2025", "October 2024", "undated")
+    text = "The 1992 Principles (UNGA res. 47/68) later specified costs. Article I(b) adds attempted launches."
+    assert [text[s:e] for s, e in sentence_spans(text)] == ["The 1992 Principles (UNGA res. 47/68) later specified costs.",
+                                                           "Article I(b) adds attempted launches."]
 
 
 @pytest.mark.parametrize("question, named", [
