@@ -352,8 +352,6 @@ class HybridSearch:
                 fused[pid] = score
 
     def _cosines(self, vector: np.ndarray, ids: list[str], snap: Snapshot) -> dict[str, float]:
-        if not ids:
-            return {}
         vectors = self.store.passage_vectors(ids, lambda pid: embed_text(snap.passages[pid]))
         return {pid: float(vec @ vector) for pid, vec in vectors.items()}
 

@@ -65,7 +65,7 @@ def alternatives(term: str) -> frozenset[str]:
     return frozenset(out | vocabulary.country_words.get(term, frozenset()))
 
 
-def _covered(terms: list[str], weights: dict[str, float], have: set[str] | frozenset[str]) -> float:
+def _covered(terms: list[str], weights: dict[str, float], have: frozenset[str]) -> float:
     total = sum(weights[t] for t in terms)
     return sum(weights[t] for t in terms if alternatives(t) & have) / total if total else 0.0
 
@@ -82,13 +82,13 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
     vocabulary = Vocabulary.default()
     slot = tokenize([" ".join(question.slot)])[0] if question.slot else []
     kind = question.answer_type
-    per_passage: dict[str, tuple[set[str], list[float], bool, bool]] = {}
+    per_passage: dict[str, tuple[frozenset[str], list[float], bool, bool]] = {}
     rows = []
     n = max(1, len(retrieved.passages))
     for c in candidates:
         p = c.passage
         if p.id not in per_passage:  # what depends on the passage alone, once per passage
-            have = set(index_terms(f"{p.section or ''} {p.text}"))
+            have = index_terms(f"{p.section or ''} {p.text}")
             kinds = span_kinds(p.text, decode_spans(p.entities)) if kind and kind != "article" else {}
             law_of = vocabulary.national_law_of(p.doc_id)
             mismatch = bool(question.countries) and not any(

@@ -19,13 +19,13 @@ from ..errors import CorpusError
 from ..safety import looks_like_injection
 from ..settings import Settings
 from ..store import Store, passage_metadata
-from ..text import encode_spans, entity_spans
+from ..text import MONTHS, encode_spans, entity_spans
 from ..types import IngestReport, Passage, SkippedFile
 from .load import Document, find_text_date, load_corpus
 from .split import passage_id, split_document, split_sentences
 
 AS_OF = re.compile(r"\bas of\b[^.]{0,12}?(\d{1,2} \w+ \d{4}|\w+ \d{1,2}, \d{4}|\w+ \d{4})", re.IGNORECASE)
-MONTH_YEAR = re.compile(r"^(January|February|March|April|May|June|July|August|September|October|November|December) (\d{4})$")
+MONTH_YEAR = re.compile(rf"^({'|'.join(MONTHS)}) (\d{{4}})$")
 
 
 @dataclass
@@ -52,8 +52,7 @@ def passage_as_of(text: str, fallback: str | None) -> str | None:
             return found
         month = MONTH_YEAR.match(match.group(1))
         if month:
-            months = "January February March April May June July August September October November December".split()
-            return f"{month.group(2)}-{months.index(month.group(1)) + 1:02d}"
+            return f"{month.group(2)}-{MONTHS.index(month.group(1)) + 1:02d}"
     return fallback
 
 
