@@ -70,12 +70,27 @@ def asked_slot(doc) -> list[str]:
     """The words of the thing a wh-question asks about ('UNOOSA's annual budget' -> budget; 'the vote count' ->
     vote count; 'how many parties' -> parties): the first common noun that is the subject, object or attribute
     of the question, with its compound modifiers. Empty when the question has no wh-word or no such noun."""
-    if not any(t.tag_ in ("WRB", "WP", "WDT", "WP$") for t in doc):
+    if not any(t.tag_ in WH_TAGS for t in doc):
         return []
     noun = next((t for t in doc if t.pos_ == "NOUN" and t.dep_ in SLOT_DEPS), None)
     if noun is None:
         return []
     return [c.text for c in noun.children if c.dep_ == "compound" and c.pos_ == "NOUN"] + [noun.text]
+
+
+WH_TAGS = ("WRB", "WP", "WDT", "WP$")
+ASKING_VERBS = {"know", "tell", "say", "remember", "find", "ask", "wonder", "check"}
+
+
+def asks_when(token) -> bool:
+    """Whether this 'when' asks for a date ('When was it adopted?', 'do you know when it entered into force')
+    rather than joins a condition to another question ('What happens when debris falls?', 'Is a State liable
+    when its satellite hits a plane?')."""
+    clause, doc = token.head, token.doc
+    inverted = token.i + 1 < len(doc) and doc[token.i + 1].pos_ == "AUX"  # 'and when was it created?'
+    if inverted or clause.dep_ != "advcl" or clause.head.lemma_.lower() in ASKING_VERBS:
+        return True
+    return not (doc[0].pos_ == "AUX" or any(t.tag_ in WH_TAGS for t in doc[: token.i]))
 
 
 def answer_type(text: str, doc=None) -> str | None:
@@ -86,7 +101,7 @@ def answer_type(text: str, doc=None) -> str | None:
     lemmas = {t.lower_ for t in doc} | {t.lemma_.lower() for t in doc}
     for token in doc:
         word = token.lower_
-        if word == "when":
+        if word == "when" and asks_when(token):
             return "date"
         if word == "how":
             nxt = doc[token.i + 1].lower_ if token.i + 1 < len(doc) else ""

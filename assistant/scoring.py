@@ -221,7 +221,7 @@ def data_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def fit(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> Scorer:
+def fit(X: np.ndarray, y: np.ndarray, groups: np.ndarray, c: float = 0.5) -> Scorer:
     """Train on sentence rows of dev questions (groups: question index). Out-of-fold probabilities give each
     question's ranked sentences, on which the question-level confidence model is fitted: the confidence is never
     learned from rows that trained the sentence model. The abstention threshold is left to the caller
@@ -234,7 +234,7 @@ def fit(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> Scorer:
     Z = (X - mean) / scale
 
     def model():
-        return LogisticRegression(C=0.5, max_iter=2000)
+        return LogisticRegression(C=c, max_iter=2000)
 
     oof = np.zeros(len(y))
     for train, held in GroupKFold(n_splits=5).split(Z, y, groups):

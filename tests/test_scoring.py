@@ -44,6 +44,10 @@ def test_a_sloppy_question_is_never_refused_for_its_words(corpus_assistant, ques
     ("which article covers liability for damage", "article"), ("who is the director of UNOOSA", "person"),
     ("how far is the moon", "measure"), ("why was the moon agreement unpopular", None),
     ("what does the outer space treaty say about weapons", None),
+    # 'when' asks for a date only as a question word, not as a conjunction joining a condition
+    ("What is the Wolf Amendment and when was it first enacted?", "date"), ("Do you know when the OST entered into force?", "date"),
+    ("ost when adopted", "date"), ("What happens when a satellite crashes in another country?", None),
+    ("Who pays when debris hits a plane?", None), ("Is a State liable when its satellite hits an aircraft?", None),
 ])
 def test_what_a_question_asks_for(question, kind):
     from assistant.question import answer_type
