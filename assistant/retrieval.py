@@ -18,6 +18,7 @@ import numpy as np
 from .embedding import Embedder
 from .errors import IndexUnavailable
 from .ingest.index import embed_text
+from .ordering import each_compared, specific_first
 from .spelling import Speller
 from .store import Store, passage_from_record
 from .text import tokenize
@@ -30,6 +31,7 @@ RRF_K = 60
 DOC_BOOST = 1.0 / (RRF_K + 1)
 REF_BOOST = 2.0 / (RRF_K + 1)
 DUPLICATE_JACCARD = 0.8
+SENTENCES_PER_PASSAGE = 3  # the sentence ranking reads this many nearest sentences per passage it may return
 
 
 @dataclass
@@ -240,7 +242,9 @@ class HybridSearch:
             return Retrieved([], query_vector, analysis)
 
         dense_ids, cosines = self._dense(ranking_vector, filters, snap)
-        ranked: list[list[str]] = [dense_ids]
+        # Three rankings fused: passages by cosine, passages by their closest sentence's cosine (one sentence that
+        # answers is not drowned by the rest of a long passage), and BM25.
+        ranked = [dense_ids] + ([self._dense_sentences(ranking_vector, filters, snap)] if steps.sentences else [])
         if steps.bm25:
             lexical = self.vocabulary.expand(query, analysis) if steps.vocabulary else query
             ranked.append(self._lexical(lexical, filters, snap))
@@ -263,6 +267,8 @@ class HybridSearch:
         if not targeted:
             candidates = [p for p in candidates if not p.offtopic]
         chosen, siblings, sibling_of = self._diverse(candidates, fused, k, steps.dedupe)
+        if steps.structure:
+            chosen = each_compared(chosen, candidates, analysis, fused)
         if steps.structure and not analysis.whole:
             chosen = specific_first(chosen)
         # The dense query's distances are the cosines of the passages it found; only the others are read.
@@ -307,6 +313,20 @@ class HybridSearch:
             raise IndexUnavailable(f"Chroma query failed: {str(exc).splitlines()[0][:200]}") from exc
         ids = [pid for pid in got["ids"][0] if pid in snap.passages and filters.accepts(snap.passages[pid])]
         return ids, {pid: 1.0 - float(d) for pid, d in zip(got["ids"][0], got["distances"][0])}
+
+    def _dense_sentences(self, vector: np.ndarray, filters: Filters, snap: Snapshot) -> list[str]:
+        """Passages in the order of their nearest sentence to the query (the sentences ingest stored)."""
+        n = min(self.candidates * SENTENCES_PER_PASSAGE, max(1, len(snap.ids) * SENTENCES_PER_PASSAGE))
+        try:
+            got = self.store.sentences.query(query_embeddings=[vector.tolist()], n_results=n, include=["metadatas"])
+        except Exception as exc:
+            raise IndexUnavailable(f"Chroma query failed: {str(exc).splitlines()[0][:200]}") from exc
+        out: list[str] = []
+        for m in got["metadatas"][0]:
+            pid = (m or {}).get("passage_id")
+            if pid in snap.passages and pid not in out and filters.accepts(snap.passages[pid]):
+                out.append(pid)
+        return out[: self.candidates]
 
     def _lexical(self, text: str, filters: Filters, snap: Snapshot) -> list[str]:
         """Passages by BM25 score. One query's scores over every passage (bm25s's `get_scores`), then the top
@@ -354,22 +374,6 @@ class HybridSearch:
     def _cosines(self, vector: np.ndarray, ids: list[str], snap: Snapshot) -> dict[str, float]:
         vectors = self.store.passage_vectors(ids, lambda pid: embed_text(snap.passages[pid]))
         return {pid: float(vec @ vector) for pid, vec in vectors.items()}
-
-def specific_first(passages: list[Passage]) -> list[Passage]:
-    """A document's overview (the text before its first heading) comes after the best of its own sections
-    among the results: the section is the exact source, the overview restates it among other things. On the
-    eval, an overview ranked first was the passage asked about in 7 of 24 questions, a section in 92 of 113.
-    Only the order within the results changes, never which passages they are."""
-    best_section: dict[str, float] = {}
-    for p in passages:
-        if p.section is not None:
-            best_section[p.doc_id] = max(best_section.get(p.doc_id, float("-inf")), p.score or 0.0)
-    out = []
-    for p in passages:
-        if p.section is None and p.doc_id in best_section and (p.score or 0.0) >= best_section[p.doc_id]:
-            p = p.model_copy(update={"score": round(best_section[p.doc_id] - 1e-5, 5)})
-        out.append(p)
-    return sorted(out, key=lambda p: -(p.score or 0.0))  # stable: ties keep their order
 
 
 def _jaccard(a: str, b: str) -> float:

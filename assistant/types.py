@@ -152,6 +152,7 @@ class Filters(BaseModel):
 class Steps:
     """Which retrieval steps are on; the eval switches them one by one to show each gain."""
 
+    sentences: bool = True  # passages ranked by their nearest sentence, fused with the passage and BM25 rankings
     bm25: bool = True
     vocabulary: bool = True
     structure: bool = True

@@ -195,10 +195,11 @@ def ablation_steps():
     from assistant.retrieval import Steps
 
     return [
-        ("dense only", Steps(bm25=False, vocabulary=False, structure=False, dedupe=False)),
-        ("+ BM25", Steps(bm25=True, vocabulary=False, structure=False, dedupe=False)),
-        ("+ vocabulary", Steps(bm25=True, vocabulary=True, structure=False, dedupe=False)),
-        ("+ structure", Steps(bm25=True, vocabulary=True, structure=True, dedupe=False)),
+        ("dense only", Steps(sentences=False, bm25=False, vocabulary=False, structure=False, dedupe=False)),
+        ("+ sentence ranking", Steps(bm25=False, vocabulary=False, structure=False, dedupe=False)),
+        ("+ BM25", Steps(vocabulary=False, structure=False, dedupe=False)),
+        ("+ vocabulary", Steps(structure=False, dedupe=False)),
+        ("+ structure", Steps(dedupe=False)),
         ("+ dedupe = full", Steps()),
     ]
 

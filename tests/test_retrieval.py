@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieval import specific_first
+from assistant.ordering import specific_first
 from assistant.types import Passage
 from assistant.vocab import Vocabulary
 
@@ -223,3 +223,32 @@ def test_sentences_are_read_by_id_and_all_of_them_when_the_splitter_counts_fewer
     store.sentences.upsert(ids=extra, embeddings=[stored[0].vector.tolist()] * len(extra),
                            metadatas=[{"passage_id": passage.id, "doc_id": passage.doc_id, "start": 0, "end": 1}] * len(extra))
     assert len(store.sentence_vectors([passage])) == n + len(extra)
+
+
+def test_a_passage_is_ranked_by_its_closest_sentence_too(corpus_assistant):
+    """The sentence ranking finds the passage of a sentence asked about almost word for word, wherever the
+    sentence sits in a long passage, and keeps to the filters."""
+    from assistant.types import Filters
+
+    engine = corpus_assistant.engine
+    snap = engine.snapshot()
+    passage = max((p for p in snap.passages.values() if p.doc_id == "liability-convention"), key=lambda p: len(p.text))
+    stored = corpus_assistant.store.sentence_vectors([passage])
+    last = stored[-1]
+    assert len(stored) >= 3 and last.start > 0
+    vector = engine.embedder.encode([passage.text[last.start : last.end]])[0]
+    assert engine._dense_sentences(vector, Filters(), snap)[0] == passage.id
+    assert passage.id not in engine._dense_sentences(vector, Filters(doc_id=["ost"]), snap)
+
+
+def test_each_instrument_a_question_compares_has_a_result():
+    from assistant.ordering import each_compared
+
+    vocabulary = Vocabulary.default()
+    analysis = vocabulary.analyse("How does the Artemis Accords' view of space resources differ from the Moon Agreement?")
+    chosen = [_passage(f"aa-{i}", "artemis-accords", f"Section {i}", 0.9 - i / 10) for i in range(5)]
+    pool = chosen + [_passage("moon-11", "moon-agreement", "Article 11", 0.3)]
+    out = each_compared(chosen, pool, analysis, {p.id: p.score for p in pool})
+    assert [p.id for p in out] == ["aa-0", "aa-1", "aa-2", "aa-3", "moon-11"]
+    one = vocabulary.analyse("What does the Moon Agreement say about resources?")
+    assert each_compared(chosen, pool, one, {p.id: p.score for p in pool}) == chosen
