@@ -196,11 +196,11 @@ def ablation_steps():
 
     return [
         ("dense only", Steps(sentences=False, bm25=False, vocabulary=False, structure=False, dedupe=False)),
-        ("+ sentence ranking", Steps(bm25=False, vocabulary=False, structure=False, dedupe=False)),
-        ("+ BM25", Steps(vocabulary=False, structure=False, dedupe=False)),
-        ("+ vocabulary", Steps(structure=False, dedupe=False)),
-        ("+ structure", Steps(dedupe=False)),
-        ("+ dedupe = full", Steps()),
+        ("+ BM25", Steps(sentences=False, vocabulary=False, structure=False, dedupe=False)),
+        ("+ vocabulary", Steps(sentences=False, structure=False, dedupe=False)),
+        ("+ structure", Steps(sentences=False, dedupe=False)),
+        ("+ dedupe", Steps(sentences=False)),
+        ("+ sentence ranking = full", Steps()),
     ]
 
 
