@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,7 @@ DOC_BOOST = 1.0 / (RRF_K + 1)
 REF_BOOST = 2.0 / (RRF_K + 1)
 DUPLICATE_JACCARD = 0.8
 SENTENCES_PER_PASSAGE = 3  # the sentence ranking reads this many nearest sentences per passage it may return
+SENTENCE_WORKERS = 4  # sentence queries of concurrent requests run side by side
 
 
 @dataclass
@@ -207,6 +209,8 @@ class HybridSearch:
         self.cache_dir = cache_dir
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
+        # Long-lived threads for the sentence query (a pool per call would cost more than it saves).
+        self._worker = ThreadPoolExecutor(max_workers=SENTENCE_WORKERS, thread_name_prefix="sga-sentences")
 
     def snapshot(self) -> Snapshot:
         """The current snapshot, rebuilt when an ingest (here or in another process) changed the index."""
@@ -241,13 +245,17 @@ class HybridSearch:
         if not snap.ids:
             return Retrieved([], query_vector, analysis)
 
-        dense_ids, cosines = self._dense(ranking_vector, filters, snap)
         # Three rankings fused: passages by cosine, passages by their closest sentence's cosine (one sentence that
-        # answers is not drowned by the rest of a long passage), and BM25.
-        ranked = [dense_ids] + ([self._dense_sentences(ranking_vector, filters, snap)] if steps.sentences else [])
+        # answers is not drowned by the rest of a long passage), and BM25. The sentence query runs on a worker
+        # thread beside the other two (Chroma releases the GIL while it searches: 2.9 -> 1.9 ms for both queries).
+        by_sentence = self._worker.submit(self._dense_sentences, ranking_vector, filters, snap) if steps.sentences else None
+        dense_ids, cosines = self._dense(ranking_vector, filters, snap)
+        ranked = [dense_ids]
         if steps.bm25:
             lexical = self.vocabulary.expand(query, analysis) if steps.vocabulary else query
             ranked.append(self._lexical(lexical, filters, snap))
+        if by_sentence is not None:
+            ranked.append(by_sentence.result())
         fused: dict[str, float] = {}
         for ranking in ranked:
             for rank, pid in enumerate(ranking):
@@ -315,18 +323,19 @@ class HybridSearch:
         return ids, {pid: 1.0 - float(d) for pid, d in zip(got["ids"][0], got["distances"][0])}
 
     def _dense_sentences(self, vector: np.ndarray, filters: Filters, snap: Snapshot) -> list[str]:
-        """Passages in the order of their nearest sentence to the query (the sentences ingest stored)."""
+        """Passages in the order of their nearest sentence to the query (the sentences ingest stored). Only ids
+        are read: a sentence's id names its passage ('<passage id>:<n>'), and reading metadata doubles the cost."""
         n = min(self.candidates * SENTENCES_PER_PASSAGE, max(1, len(snap.ids) * SENTENCES_PER_PASSAGE))
         try:
-            got = self.store.sentences.query(query_embeddings=[vector.tolist()], n_results=n, include=["metadatas"])
+            got = self.store.sentences.query(query_embeddings=[vector.tolist()], n_results=n, include=[])
         except Exception as exc:
             raise IndexUnavailable(f"Chroma query failed: {str(exc).splitlines()[0][:200]}") from exc
-        out: list[str] = []
-        for m in got["metadatas"][0]:
-            pid = (m or {}).get("passage_id")
-            if pid in snap.passages and pid not in out and filters.accepts(snap.passages[pid]):
-                out.append(pid)
-        return out[: self.candidates]
+        out: dict[str, None] = {}
+        for sid in got["ids"][0]:
+            pid = sid.rsplit(":", 1)[0]
+            if pid in snap.passages and filters.accepts(snap.passages[pid]):
+                out.setdefault(pid)
+        return list(out)[: self.candidates]
 
     def _lexical(self, text: str, filters: Filters, snap: Snapshot) -> list[str]:
         """Passages by BM25 score. One query's scores over every passage (bm25s's `get_scores`), then the top

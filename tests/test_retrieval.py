@@ -177,7 +177,8 @@ def test_the_dense_cosines_of_a_search_are_those_of_the_stored_vectors(small_ass
 
 
 def test_an_answer_starts_no_threads(small_assistant, monkeypatch):
-    """The chain's steps run in the caller's thread (LangChain's `assign` would start a thread pool per call)."""
+    """The chain's steps run in the caller's thread (LangChain's `assign` would start a thread pool per call); the
+    sentence query runs on a long-lived worker, started once."""
     import threading
 
     small_assistant.ask("Who is liable for damage caused by a space object on the ground?")  # warm
