@@ -89,7 +89,8 @@ class Assistant:
     def analyse(self, asked: str, history: list[dict] | None = None, correct: bool = True) -> Question:
         """The one analysis of a turn (question.py); an LLM answerer rewrites follow-ups itself."""
         snapshot = self.engine.snapshot()
-        question = analyse(asked, history, self.vocabulary, snapshot.speller if snapshot.ids else None, correct)
+        question = analyse(asked, history, self.vocabulary, snapshot.speller if snapshot.ids else None, correct,
+                           snapshot.provisions if history and snapshot.ids else None)
         if history:
             question.query = self.answerer.rewrite(question.text, history, question.query)
         return question

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .text import nlp
+from .text import cited_sentences, nlp
 from .vocab import REF, QueryAnalysis, Vocabulary
 
 FOLLOW_UP = re.compile(
@@ -120,9 +120,10 @@ def answer_type(text: str, doc=None) -> str | None:
     return None
 
 
-def standalone_query(question: str, history: list[dict] | None, vocabulary: Vocabulary) -> str:
+def standalone_query(question: str, history: list[dict] | None, vocabulary: Vocabulary, held: dict | None = None) -> str:
     """Rule-based follow-up rewriting: a question that names no instrument but points back ("it",
-    "And what does Article VI add?") borrows the instrument from the previous turns."""
+    "And what does Article VI add?") borrows the instrument from the previous turns; one naming a provision borrows
+    only instruments that have it, when `held` (Snapshot.provisions) says which do."""
     if not history:
         return question
     analysis = vocabulary.analyse(question)
@@ -137,15 +138,23 @@ def standalone_query(question: str, history: list[dict] | None, vocabulary: Voca
     for turn in turns:
         content = str(turn.get("content") or "")
         found = vocabulary.analyse(content).instruments if turn.get("role") == "user" else _cited_instruments(content, vocabulary)
+        found = _holding(found, analysis.refs, held) if held and analysis.refs else found
         if found:
             names = ", ".join(dict.fromkeys(i.name for i in found if not i.source_claims)) or found[0].name
             return f"{question} ({names})"
     return question
 
 
+def _holding(found: list, refs: list, held: dict) -> list:
+    """The instruments among `found` numbered in the unit of a provision named and labelling it ('Article IV': the
+    Outer Space Treaty, not the US act of Sections); all of them when none is."""
+    keep = [i for i in found if any(d in held and key[0] in held[d][0] and key in held[d][1] for d in i.docs for key in refs)]
+    return keep or found
+
+
 def _cited_instruments(answer_text: str, vocabulary: Vocabulary):
     """Instruments an earlier answer was about: those named in its first sentence."""
-    first = re.split(r"(?<=[.!?])\s", answer_text, maxsplit=1)[0]
+    first = next(iter(cited_sentences(answer_text)), "")  # the shared splitter: 'the U.S. reading' is one sentence
     return [i for i in vocabulary.analyse(first).instruments if not i.source_claims]
 
 
@@ -154,10 +163,12 @@ def asked_numbers(text: str) -> set[str]:
     return set(NUMBER.findall(REF.sub(" ", text)))
 
 
-def analyse(asked: str, history: list[dict] | None, vocabulary: Vocabulary, speller=None, correct: bool = True) -> Question:
-    """The one analysis of a turn. `speller` (the index snapshot's) reads typos and abbreviations."""
+def analyse(asked: str, history: list[dict] | None, vocabulary: Vocabulary, speller=None, correct: bool = True,
+            held: dict | None = None) -> Question:
+    """The one analysis of a turn. `speller` (the index snapshot's) reads typos and abbreviations; `held` (its
+    provisions) tells which instrument a follow-up naming a provision points back to."""
     text, corrections = speller.correct(asked) if speller is not None and correct else (asked, [])
-    query = standalone_query(text, history, vocabulary)
+    query = standalone_query(text, history, vocabulary, held)
     unknown = speller.unknown(text) if speller is not None else []
     unknown += [w for w in ACRONYM.findall(text) if speller is not None and not speller.known(w.lower().rstrip("s"))
                 and not vocabulary.knows(w) and w.rstrip("s") not in vocabulary.chat_words]

@@ -253,3 +253,14 @@ def test_each_instrument_a_question_compares_has_a_result():
     assert [p.id for p in out] == ["aa-0", "aa-1", "aa-2", "aa-3", "moon-11"]
     one = vocabulary.analyse("What does the Moon Agreement say about resources?")
     assert each_compared(chosen, pool, one, {p.id: p.score for p in pool}) == chosen
+
+
+def test_a_follow_up_naming_an_article_borrows_the_instrument_that_has_it(corpus_assistant):
+    """The earlier answer's first sentence ('… rests on the U.S. reading that the Outer Space Treaty's ban …') names
+    two instruments, read whole despite 'U.S.'; 'Article IV' points back to the one numbered in articles."""
+    history = [{"role": "user", "content": "Which treaty bans national appropriation of celestial bodies?"},
+               {"role": "assistant", "content": "The Space Resource Exploration and Utilization Act of 2015 rests on the "
+                "U.S. reading that the Outer Space Treaty's ban on national appropriation covers celestial bodies. [1]"}]
+    assert corpus_assistant.analyse("What does Article IV add?", history).query.endswith("(Outer Space Treaty)")
+    both = corpus_assistant.analyse("What does it add?", history).query
+    assert "Outer Space Treaty" in both and "Space Resource Exploration and Utilization Act" in both
