@@ -138,7 +138,7 @@ def standalone_query(question: str, history: list[dict] | None, vocabulary: Voca
     for turn in turns:
         content = str(turn.get("content") or "")
         found = vocabulary.analyse(content).instruments if turn.get("role") == "user" else _cited_instruments(content, vocabulary)
-        found = _holding(found, analysis.refs, held) if held and analysis.refs else found
+        found = _holding(found, analysis.refs, held) if held else found
         if found:
             names = ", ".join(dict.fromkeys(i.name for i in found if not i.source_claims)) or found[0].name
             return f"{question} ({names})"
@@ -149,7 +149,7 @@ def _holding(found: list, refs: list, held: dict) -> list:
     """The instruments among `found` numbered in the unit of a provision named and labelling it ('Article IV': the
     Outer Space Treaty, not the US act of Sections); all of them when none is."""
     keep = [i for i in found if any(d in held and key[0] in held[d][0] and key in held[d][1] for d in i.docs for key in refs)]
-    return keep or found
+    return keep or found  # no provision named, or none of them held: every instrument found
 
 
 def _cited_instruments(answer_text: str, vocabulary: Vocabulary):

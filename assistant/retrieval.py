@@ -21,7 +21,7 @@ from .errors import IndexUnavailable
 from .ingest.index import embed_text
 from .ordering import each_compared, specific_first
 from .spelling import Speller
-from .store import Store, passage_from_record
+from .store import Store, passage_from_record, passage_of
 from .text import tokenize
 from .types import Filters, Passage, Steps  # noqa: F401  Filters and Steps are part of retrieval's interface
 from .vocab import QueryAnalysis, Vocabulary, provisions_held, section_key
@@ -332,7 +332,7 @@ class HybridSearch:
             raise IndexUnavailable(f"Chroma query failed: {str(exc).splitlines()[0][:200]}") from exc
         out: dict[str, None] = {}
         for sid in got["ids"][0]:
-            pid = sid.rsplit(":", 1)[0]
+            pid = passage_of(sid)
             if pid in snap.passages and filters.accepts(snap.passages[pid]):
                 out.setdefault(pid)
         return list(out)[: self.candidates]

@@ -37,6 +37,7 @@ FEATURES = [
     "slot_in_passage", "whole_overview",
 ]
 MODEL_FILE = "data/scorer.json"
+FOLDS = 5  # cross-validation folds over dev questions (the confidence model, train-scorer's threshold)
 TOP_QUOTED = 3  # the confidence reads the three best sentences (an answer quotes up to Settings.max_answer_sentences)
 
 
@@ -221,7 +222,7 @@ def data_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def fit(X: np.ndarray, y: np.ndarray, groups: np.ndarray, c: float = 0.5) -> Scorer:
+def fit(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> Scorer:
     """Train on sentence rows of dev questions (groups: question index). Out-of-fold probabilities give each
     question's ranked sentences, on which the question-level confidence model is fitted: the confidence is never
     learned from rows that trained the sentence model. The abstention threshold is left to the caller
@@ -234,10 +235,10 @@ def fit(X: np.ndarray, y: np.ndarray, groups: np.ndarray, c: float = 0.5) -> Sco
     Z = (X - mean) / scale
 
     def model():
-        return LogisticRegression(C=c, max_iter=2000)
+        return LogisticRegression(C=0.5, max_iter=2000)
 
     oof = np.zeros(len(y))
-    for train, held in GroupKFold(n_splits=5).split(Z, y, groups):
+    for train, held in GroupKFold(n_splits=FOLDS).split(Z, y, groups):
         oof[held] = model().fit(Z[train], y[train]).predict_proba(Z[held])[:, 1]
     final = model().fit(Z, y)
     questions = np.unique(groups)

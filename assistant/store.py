@@ -33,6 +33,16 @@ HNSW_EF_SEARCH = 400
 HNSW_BUILD = {"ef_construction": 200, "max_neighbors": 32}
 
 
+def sentence_id(passage_id: str, n: int) -> str:
+    """The id of a passage's n-th sentence: '<passage id>:<n>' (ingest writes it, search and reads look it up)."""
+    return f"{passage_id}:{n}"
+
+
+def passage_of(sentence: str) -> str:
+    """The passage id a sentence id names."""
+    return sentence.rsplit(":", 1)[0]
+
+
 def make_client(settings: Settings) -> chromadb.ClientAPI:
     """Embedded PersistentClient under the data dir, or an HttpClient when a host is set; telemetry off."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
@@ -219,7 +229,8 @@ class Store:
         by_id = {p.id: p for p in passages}
         if not by_id:
             return []
-        wanted = {pid: [f"{pid}:{n}" for n in range(len(sentence_spans(p.text)) + SENTENCE_SLACK)] for pid, p in by_id.items()}
+        wanted = {pid: [sentence_id(pid, n) for n in range(len(sentence_spans(p.text)) + SENTENCE_SLACK)]
+                  for pid, p in by_id.items()}
         got = self._sentences([sid for ids in wanted.values() for sid in ids], None)
         more = [pid for pid, ids in wanted.items() if any(r[0] == ids[-1] for r in got)]
         if more:

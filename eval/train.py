@@ -27,7 +27,6 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 DEV = REPO / "eval" / "dev.jsonl"
 MODEL = REPO / "assistant" / "data" / "scorer.json"
-FOLDS = 5
 
 
 def prepare(assistant, questions: list[dict]) -> list[tuple]:
@@ -71,7 +70,7 @@ def choose_threshold(assistant, questions: list[dict], prepared: list[tuple], da
     from sklearn.model_selection import GroupKFold
 
     from assistant.answer import ExtractiveAnswerer
-    from assistant.scoring import fit
+    from assistant.scoring import FOLDS, fit
     from eval.metrics import contains_all
 
     X, y, groups = data

@@ -18,7 +18,7 @@ from ..embedding import Embedder, get_embedder
 from ..errors import CorpusError
 from ..safety import looks_like_injection
 from ..settings import Settings
-from ..store import Store, passage_metadata
+from ..store import Store, passage_metadata, sentence_id
 from ..text import MONTHS, encode_spans, entity_spans
 from ..types import IngestReport, Passage, SkippedFile
 from .load import Document, find_text_date, load_corpus
@@ -346,7 +346,7 @@ def _write_passages(store: Store, passages: list[Passage], fresh: dict, batch: i
         s_ids, s_vecs, s_meta = [], [], []
         for i, p in part:
             for s_no, ((s, e), vec) in enumerate(zip(split_sentences(p.text), fresh[i]["sent"])):
-                s_ids.append(f"{p.id}:{s_no}")
+                s_ids.append(sentence_id(p.id, s_no))
                 s_vecs.append(vec)
                 s_meta.append({"passage_id": p.id, "doc_id": p.doc_id, "start": s, "end": e})
         for j in range(0, len(s_ids), batch):
