@@ -32,7 +32,7 @@ from .vocab import Vocabulary, section_key
 
 FEATURES = [
     "sim_sentence", "sim_passage", "coverage", "passage_coverage", "missing_rare", "type_asked", "type_match",
-    "type_in_passage", "instrument_in", "instrument_out", "article_match", "rank", "overview", "official",
+    "type_in_passage", "instrument_in", "instrument_out", "article_match", "rank", "overview",
     "unknown_words", "country_mismatch", "numbers_match", "first_sentence", "length", "slot_in_sentence",
     "slot_in_passage", "whole_overview",
 ]
@@ -114,7 +114,6 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
             float(bool(refs) and section_key(p.section) in refs and (not docs or p.doc_id in docs)),
             1.0 - c.rank / n,
             float(p.section is None),
-            float(p.source_type == "official"),
             min(len(question.unknown), 3) / 3,
             float(mismatch),
             float(bool(question.numbers) and question.numbers <= set(NUMBER_RE.findall(c.text))),
