@@ -16,7 +16,7 @@ from .dating import effective_date, find_conflict, probe_older_sources
 from .question import Question
 from .retrieval import Retrieved
 from .safety import looks_like_injection
-from .scoring import Candidate, Scorer, alternatives, default_scorer, featurize
+from .scoring import Candidate, Scorer, alternatives, default_scorer, featurize, yet_to_come
 from .settings import Settings
 from .store import Store
 from .text import cited_sentences, decode_spans, format_date, span_kinds, tokenize
@@ -27,9 +27,7 @@ ABSTAIN_TEXT = "The corpus does not answer this question."
 # Sentences this close in probability to the best one join the answer (dev: 0.15 0.754, 0.25 0.786, 0.4 0.794).
 SELECTION_MARGIN = 0.4
 NEAR_DUPLICATE = 0.9
-# The official text of the provision the best sentence summarises is quoted first when its probability is at least
-# this share of the best one's: its older, plainer wording scores below our brief's (dev's index has no official texts).
-OFFICIAL_SHARE = 0.3
+OFFICIAL_SHARE = 0.3  # the official text of the provision summarised is quoted first at this share of the best score
 LEAD_WINDOW = 40  # characters either side of a date or number that say what it is the date or number of
 TYPED_SHARE = 0.5  # a sentence holding the asked-for thing joins the answer if this close to the best
 
@@ -190,7 +188,7 @@ class ExtractiveAnswerer(Answerer):
         older = probe_older_sources(self.store, chosen[0], retrieved) if conflicts and not claims else []
         answer = compose(chosen, sentences + older, retrieved, claims, self.name, conflicts=conflicts,
                          lead_kind=question.answer_type if "lead" in self.rules else None,
-                         question_text=question.focus or question.query, slot=question.slot)
+                         question_text=question.focus or question.query, slot=question.slot, future=question.future)
         answer.confidence = round(confidence, 3)
         return answer
 
@@ -287,7 +285,7 @@ def same_provision(official: Passage, brief: Passage) -> bool:
 
 def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retrieved,
             source_claims: set[str], answerer: str, lead_kind: str | None = None, conflicts: bool = True,
-            question_text: str = "", slot: list[str] | None = None) -> Answer:
+            question_text: str = "", slot: list[str] | None = None, future: bool = False) -> Answer:
     """Answer text with [n] markers, the citations they point to, and the dated-conflict note."""
     numbers: dict[str, int] = {}
     quotes: dict[str, str] = {}
@@ -314,7 +312,7 @@ def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retr
     parts: list[str] = []
     lead_text = None
     if conflict is None:
-        found = lead_span(lead_kind, chosen, question_text, slot)
+        found = lead_span(lead_kind, chosen, question_text, slot, future)
         if found:  # the asked-for thing first, cited to the sentence it comes from, then that sentence
             lead_text, source = found
             chosen = [source] + [c for c in chosen if c is not source]
@@ -367,11 +365,11 @@ def citation(n: int, p: Passage, quote: str) -> Citation:
 
 
 def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
-              slot: list[str] | None = None) -> tuple[str, Candidate] | None:
-    """The asked-for thing, from the first quoted sentence that holds it: a date, a length of time, a count, an
-    amount of money, a measurement, a person's name, or the article that provides it. Of several in a sentence,
-    the one whose nearby words the question uses most ('entered into force on 1 September 1972' for 'when did it
-    enter into force', not the adoption date before it)."""
+              slot: list[str] | None = None, future: bool = False) -> tuple[str, Candidate] | None:
+    """The asked-for thing, from the first quoted sentence that holds it: a date, a length of time, a count, an amount
+    of money, a measurement, a person's name, or the article that provides it. Of several in a sentence, the one
+    whose nearby words the question uses most ('entered into force on 1 September 1972' for 'when did it enter into
+    force', not the adoption date before it); for 'when will…', not a date before the text was written."""
     if kind is None:
         return None
     asked = set(tokenize([question])[0]) if question.strip() else set()
@@ -388,6 +386,7 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
                 return len(asked & set(tokenize([window])[0]))
 
             surfaces = [x for x in s.kinds[kind] if kind != "count" or not slot or counts(x, s.text, slot)]
+            surfaces = yet_to_come(surfaces, s.passage) if kind == "date" and future else surfaces  # 'when will…'?
             if surfaces:
                 return max(surfaces, key=near), s  # max keeps the first of equals
     return None

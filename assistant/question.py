@@ -46,6 +46,7 @@ class Question:
     numbers: set[str] = field(default_factory=set)
     unknown: list[str] = field(default_factory=list)  # words neither English nor the corpus's nor a typo of one
     slot: list[str] = field(default_factory=list)  # the words of the thing asked about (asked_slot)
+    future: bool = False  # asks about something still to come ('When will Artemis III land?')
 
     @classmethod
     def plain(cls, text: str) -> Question:
@@ -91,6 +92,14 @@ def asks_when(token) -> bool:
     if inverted or clause.dep_ != "advcl" or clause.head.lemma_.lower() in ASKING_VERBS:
         return True
     return not (doc[0].pos_ == "AUX" or any(t.tag_ in WH_TAGS for t in doc[: token.i]))
+
+
+def asks_future(doc) -> bool:
+    """Whether the question asks about something still to come: a 'will' modal or 'going to' + verb ('shall', in
+    a legal question, is an obligation, not a time)."""
+    return any((t.tag_ == "MD" and t.lower_ in ("will", "'ll", "’ll", "wo"))
+               or (t.lower_ == "going" and t.i + 2 < len(doc) and doc[t.i + 1].lower_ == "to" and doc[t.i + 2].tag_ == "VB")
+               for t in doc)
 
 
 def answer_type(text: str, doc=None) -> str | None:
@@ -175,5 +184,5 @@ def analyse(asked: str, history: list[dict] | None, vocabulary: Vocabulary, spel
     doc = nlp()(text)
     return Question(asked=asked, text=text, query=query, corrections=corrections, analysis=vocabulary.analyse(query),
                     answer_type=answer_type(text, doc), slot=asked_slot(doc), countries=vocabulary.countries(query),
-                    numbers=asked_numbers(text),
+                    numbers=asked_numbers(text), future=asks_future(doc),
                     unknown=list(dict.fromkeys(unknown)))

@@ -1,14 +1,15 @@
 """Features per (question, candidate sentence) and the trained, calibrated model that scores them.
 
-Every sentence of the retrieved passages is a candidate. A few honest features describe how well it answers:
-how close it and its passage are to the question (dense), how much of the question's weight (IDF) it and its
-passage cover, whether it holds the kind of thing asked for (a date, a count, a person: spaCy's entities),
-whether it comes from the instrument and article the question names, and question-level signs that the corpus
-may not hold the answer (words it never uses, a rare word of the question missing from the passage, a country
-whose law is not the passage's). A logistic regression trained on the dev split (`python -m assistant
-train-scorer`) weighs them into each sentence's probability of answering. A second, question-level logistic
-regression, fitted on out-of-fold probabilities so it is calibrated on sentences it did not train on, turns
-the ranked sentences into the answer's confidence; the answerer abstains below the threshold chosen on dev."""
+Every sentence of the retrieved passages is a candidate. A few honest features describe how well it answers: how
+close it and its passage are to the question (dense), how much of the question's weight (IDF) it and its passage
+cover, whether it holds the kind of thing asked for (a date, a count, a person: spaCy's entities; for 'when
+will…', a date not before its text was written), whether it comes from the instrument and article the question
+names, and question-level signs that the corpus may not hold the answer (words it never uses, a rare word of the
+question missing from the passage, a country whose law is not the passage's). A logistic regression trained on
+the dev split (`python -m assistant train-scorer`) weighs them into each sentence's probability of answering. A
+second, question-level logistic regression, fitted on out-of-fold probabilities so it is calibrated on sentences
+it did not train on, turns the ranked sentences into the answer's confidence; the answerer abstains below the
+threshold chosen on dev."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import functools
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -30,6 +32,7 @@ from .text import terms as index_terms
 from .types import Passage
 from .vocab import Vocabulary, section_key
 
+YEAR = re.compile(r"\b(?:1[6-9]|20)\d\d\b")
 FEATURES = [
     "sim_sentence", "sim_passage", "coverage", "passage_coverage", "missing_rare", "type_asked", "type_match",
     "type_in_passage", "instrument_in", "instrument_out", "article_match", "rank", "overview",
@@ -71,6 +74,15 @@ def _covered(terms: list[str], weights: dict[str, float], have: frozenset[str]) 
     return sum(weights[t] for t in terms if alternatives(t) & have) / total if total else 0.0
 
 
+def yet_to_come(dates: list[str], passage: Passage) -> list[str]:
+    """The dates that can answer a question about something still to come: not a year before the time the
+    passage was written ('When will Artemis III land?' is not answered by a meeting of 2022 in a text of 2025)."""
+    written = YEAR.search(passage.as_of or passage.date or "")
+    if not written:
+        return dates
+    return [d for d in dates if all(int(y) >= int(written.group()) for y in YEAR.findall(d))]
+
+
 def featurize(question: Question, candidates: list[Candidate], retrieved: Retrieved) -> np.ndarray:
     """The feature matrix (one row per candidate, columns FEATURES)."""
     snapshot = retrieved.snapshot
@@ -91,6 +103,8 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
         if p.id not in per_passage:  # what depends on the passage alone, once per passage
             have = index_terms(f"{p.section or ''} {p.text}")
             kinds = span_kinds(p.text, decode_spans(p.entities)) if kind and kind != "article" else {}
+            if kind == "date" and question.future:
+                kinds = {"date": yet_to_come(kinds.get("date", []), p)}
             law_of = vocabulary.national_law_of(p.doc_id)
             mismatch = bool(question.countries) and not any(
                 asked.in_passage.search(p.text) for asked in question.countries) and law_of not in question.countries
@@ -99,6 +113,8 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
         have_p, missing, kind_in_passage, mismatch = per_passage[p.id]
         have_s = index_terms(c.text)
         typed = kind in c.kinds if kind and kind != "article" else bool(kind == "article" and section_key(p.section))
+        if typed and kind == "date" and question.future:
+            typed = bool(yet_to_come(c.kinds["date"], p))
         in_passage = typed or kind_in_passage
         rows.append([
             c.similarity,

@@ -55,6 +55,51 @@ def test_what_a_question_asks_for(question, kind):
     assert answer_type(question) == kind
 
 
+@pytest.mark.parametrize(("question", "future"), [
+    ("When will the ILRS be completed?", True), ("when is the next COPUOS session going to be held", True),
+    ("Which countries will sign the Artemis Accords next year?", True), ("when'll the moon base open", True),
+    ("When did the OST enter into force?", False), ("When was the Registration Convention adopted?", False),
+    ("What shall a State do with astronauts who land in its territory?", False),  # 'shall': an obligation
+    ("Is a State liable when its satellite hits an aircraft?", False),
+])
+def test_a_question_about_something_still_to_come(question, future):
+    from assistant.question import asks_future
+    from assistant.text import nlp
+
+    assert asks_future(nlp()(question)) is future
+
+
+def test_a_date_before_its_text_was_written_does_not_answer_when_something_will_happen():
+    from assistant.scoring import yet_to_come
+    from assistant.types import Passage
+
+    written_2025 = Passage(id="p", doc_id="d", title="T", text="...", date="2025-11-20")
+    assert yet_to_come(["19 September 2022", "2026", "2025-2030", "March 2024"], written_2025) == ["2026", "2025-2030"]
+    undated = Passage(id="p", doc_id="d", title="T", text="...")
+    assert yet_to_come(["19 September 2022"], undated) == ["19 September 2022"]
+
+
+def test_a_future_question_finds_no_asked_for_date_in_a_sentence_about_the_past(corpus_assistant):
+    """'When will … meet again?' holds a date type, but a sentence giving the date of a past meeting (its text
+    written later) does not hold the date asked for; asked in the past tense, the same sentence does."""
+    from assistant.answer import quotable
+    from assistant.scoring import FEATURES
+
+    col = FEATURES.index("type_match")
+
+    def matches(text: str) -> dict[str, float]:
+        question = corpus_assistant.analyse(text)
+        retrieved = corpus_assistant.engine.search(question.query, k=5, focus=question.focus)
+        return {s.text: s.features[col] for s in quotable(corpus_assistant.answerer.scored(question, retrieved))
+                if "first in-person meeting" in s.text and "2022" in s.text}
+
+    past = matches("When did the Artemis Accords signatories hold their first in-person meeting?")
+    future = matches("When will the Artemis Accords signatories hold their next in-person meeting?")
+    shared = past.keys() & future.keys()
+    assert shared, (past, future)
+    assert all(past[t] == 1.0 and future[t] == 0.0 for t in shared), (past, future)
+
+
 def test_a_number_in_a_name_is_not_a_count():
     from assistant.text import entity_spans, span_kinds
 
