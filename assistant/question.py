@@ -123,8 +123,9 @@ def answer_type(text: str, doc=None) -> str | None:
             if noun is not None and noun.lemma_.lower() in WHAT:
                 kind = WHAT[noun.lemma_.lower()]
                 return "money" if kind == "count" and lemmas & MONEY_WORDS else kind
-        if word == "who" and token.head.lemma_ == "be" and any(t.lemma_.lower() in WHAT and WHAT[t.lemma_.lower()] == "person"
-                                                               for t in token.head.children):
+        head = token.head  # 'who is the director' (a person noun of the copula), 'who chaired' (a role as the verb)
+        roles = [*head.children] if head.lemma_ == "be" else [head]
+        if word == "who" and any(WHAT.get(t.lemma_.lower()) == "person" for t in roles):
             return "person"
     return None
 

@@ -17,7 +17,6 @@ import functools
 import hashlib
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -27,12 +26,11 @@ import numpy as np
 from .question import NUMBER as NUMBER_RE
 from .question import Question
 from .retrieval import Retrieved, tokenize
-from .text import decode_spans, span_kinds
+from .text import YEAR, decode_spans, span_kinds
 from .text import terms as index_terms
 from .types import Passage
 from .vocab import Vocabulary, section_key
 
-YEAR = re.compile(r"\b(?:1[6-9]|20)\d\d\b")
 FEATURES = [
     "sim_sentence", "sim_passage", "coverage", "passage_coverage", "missing_rare", "type_asked", "type_match",
     "type_in_passage", "instrument_in", "instrument_out", "article_match", "rank", "overview",
