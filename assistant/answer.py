@@ -16,7 +16,7 @@ from .dating import effective_date, find_conflict, probe_older_sources
 from .question import Question
 from .retrieval import Retrieved
 from .safety import looks_like_injection
-from .scoring import Candidate, Scorer, alternatives, default_scorer, featurize, yet_to_come
+from .scoring import Candidate, Scorer, alternatives, default_scorer, featurize, holds, yet_to_come
 from .settings import Settings
 from .store import Store
 from .text import cited_sentences, decode_spans, format_date, span_kinds, tokenize
@@ -178,9 +178,10 @@ class ExtractiveAnswerer(Answerer):
         if "cover_named" in self.rules:
             chosen = cover_named(chosen, sentences, retrieved, limit)
         kind = question.answer_type
-        if "typed_join" in self.rules and kind and kind != "article" and not any(c.kinds.get(kind) for c in chosen):
+        future = question.future
+        if "typed_join" in self.rules and kind and kind != "article" and not any(holds(c, kind, future) for c in chosen):
             # The quotes lack the date / number / name asked for: a close sentence that holds it joins them.
-            typed = next((s for s in sentences if s.kinds.get(kind) and s.score >= TYPED_SHARE * chosen[0].score), None)
+            typed = next((s for s in sentences if holds(s, kind, future) and s.score >= TYPED_SHARE * chosen[0].score), None)
             if typed is not None:
                 chosen = chosen[: limit - 1] + [typed]
         claims = question.source_claims
@@ -188,7 +189,7 @@ class ExtractiveAnswerer(Answerer):
         older = probe_older_sources(self.store, chosen[0], retrieved) if conflicts and not claims else []
         answer = compose(chosen, sentences + older, retrieved, claims, self.name, conflicts=conflicts,
                          lead_kind=question.answer_type if "lead" in self.rules else None,
-                         question_text=question.focus or question.query, slot=question.slot, future=question.future)
+                         question_text=question.focus or question.query, slot=question.slot, future=future)
         answer.confidence = round(confidence, 3)
         return answer
 

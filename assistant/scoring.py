@@ -81,6 +81,12 @@ def yet_to_come(dates: list[str], passage: Passage) -> list[str]:
     return [d for d in dates if all(int(y) >= int(written.group()) for y in YEAR.findall(d))]
 
 
+def holds(c: Candidate, kind: str, future: bool = False) -> bool:
+    """Whether the sentence holds the kind of thing asked for (for 'when will…', a date not before its text)."""
+    found = c.kinds.get(kind, [])
+    return bool(yet_to_come(found, c.passage) if kind == "date" and future else found)
+
+
 def featurize(question: Question, candidates: list[Candidate], retrieved: Retrieved) -> np.ndarray:
     """The feature matrix (one row per candidate, columns FEATURES)."""
     snapshot = retrieved.snapshot
@@ -110,9 +116,7 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
                                  mismatch)
         have_p, missing, kind_in_passage, mismatch = per_passage[p.id]
         have_s = index_terms(c.text)
-        typed = kind in c.kinds if kind and kind != "article" else bool(kind == "article" and section_key(p.section))
-        if typed and kind == "date" and question.future:
-            typed = bool(yet_to_come(c.kinds["date"], p))
+        typed = holds(c, kind, question.future) if kind and kind != "article" else bool(kind and section_key(p.section))
         in_passage = typed or kind_in_passage
         rows.append([
             c.similarity,

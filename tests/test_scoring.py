@@ -81,6 +81,16 @@ def test_a_date_before_its_text_was_written_does_not_answer_when_something_will_
     undated = Passage(id="p", doc_id="d", title="T", text="...")
     assert yet_to_come(["19 September 2022"], undated) == ["19 September 2022"]
 
+    # One test of what holds the asked-for thing serves the scorer, the answer's lead and the typed join alike.
+    import numpy as np
+
+    from assistant.scoring import Candidate, holds
+
+    text = "The signatories met on 19 September 2022; 21 had signed."
+    met = Candidate(written_2025, 0, text, 0, np.zeros(3), 0.5, {"date": ["19 September 2022"], "count": ["21"]})
+    assert holds(met, "date") and not holds(met, "date", future=True)
+    assert holds(met, "count", future=True) and not holds(met, "person")
+
 
 def test_a_future_question_finds_no_asked_for_date_in_a_sentence_about_the_past(corpus_assistant):
     """'When will … meet again?' holds a date type, but a sentence giving the date of a past meeting (its text
