@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 import numpy as np
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from .dating import effective_date, find_conflict, probe_older_sources
 from .question import Question
@@ -315,7 +316,7 @@ def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retr
     if conflict is None:
         found = lead_span(lead_kind, chosen, question_text, slot, future)
         if found:  # the asked-for thing first, cited to the sentence it comes from, then that sentence
-            lead_text, source = found
+            lead_text, source = found[0][:1].upper() + found[0][1:], found[1]  # 'between 2026…' opens a sentence
             chosen = [source] + [c for c in chosen if c is not source]
             parts = [f"{lead_text.rstrip('.')}. {cite(source)}"]
         parts += [quoted(s) for s in chosen]
@@ -350,10 +351,9 @@ def _dated(p: Passage) -> str:
     return f"as of {format_date(date)}" if date else "undated"
 
 
-def _lower_first(text: str) -> str:
-    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
-        return text[0].lower() + text[1:]
-    return text
+def _lower_first(text: str) -> str:  # after 'As of …, ': 'The Accords' -> 'the Accords'; 'Senegal', 'US' keep theirs
+    first = text.split(" ", 1)[0]
+    return text[0].lower() + text[1:] if first.lower() in STOP_WORDS and first[1:] == first[1:].lower() else text
 
 
 def citation(n: int, p: Passage, quote: str) -> Citation:

@@ -128,6 +128,21 @@ def test_the_asked_for_date_comes_first(corpus_assistant):
     assert 0.0 <= answer.confidence <= 1.0
 
 
+def test_a_future_date_leads_as_a_sentence(corpus_assistant):
+    answer = corpus_assistant.ask("When will the ILRS be completed?")
+    assert not answer.abstained and answer.lead and "2035" in answer.lead, answer.text
+    assert answer.lead[0].isupper() and answer.text.startswith(answer.lead.rstrip(".")), answer.text
+
+
+def test_a_dated_sentence_keeps_the_capital_of_a_name():
+    from assistant.answer import _lower_first
+
+    assert _lower_first("The Accords had 59 signatories.") == "the Accords had 59 signatories."
+    assert _lower_first("A victim State may claim.") == "a victim State may claim."
+    for kept in ("Senegal became the 56th signatory.", "China's planned mission.", "US law says.", "UNOOSA runs it."):
+        assert _lower_first(kept) == kept
+
+
 def test_a_count_leads_only_when_it_counts_what_was_asked(corpus_assistant):
     grams = corpus_assistant.ask("How many grams of samples did Chang'e 6 bring back?")
     assert grams.lead and "1,935.3" in grams.lead, grams.text
