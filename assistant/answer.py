@@ -17,7 +17,7 @@ from .dating import effective_date, find_conflict, probe_older_sources
 from .question import Question
 from .retrieval import Retrieved
 from .safety import looks_like_injection
-from .scoring import Candidate, Scorer, alternatives, default_scorer, featurize, holds, yet_to_come
+from .scoring import Candidate, Scorer, alternatives, asked_spans, default_scorer, featurize, holds
 from .settings import Settings
 from .store import Store
 from .text import cited_sentences, decode_spans, format_date, span_kinds, tokenize
@@ -386,8 +386,7 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
                 window = s.text[max(0, at - LEAD_WINDOW) : at + len(surface) + LEAD_WINDOW]
                 return len(asked & set(tokenize([window])[0]))
 
-            surfaces = [x for x in s.kinds[kind] if kind != "count" or not slot or counts(x, s.text, slot)]
-            surfaces = yet_to_come(surfaces, s.passage) if kind == "date" and future else surfaces  # 'when will…'?
+            surfaces = [x for x in asked_spans(s, kind, future) if kind != "count" or not slot or counts(x, s.text, slot)]
             if surfaces:
                 return max(surfaces, key=near), s  # max keeps the first of equals
     return None

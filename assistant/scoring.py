@@ -81,10 +81,16 @@ def yet_to_come(dates: list[str], passage: Passage) -> list[str]:
     return [d for d in dates if all(int(y) >= int(written.group()) for y in YEAR.findall(d))]
 
 
-def holds(c: Candidate, kind: str, future: bool = False) -> bool:
-    """Whether the sentence holds the kind of thing asked for (for 'when will…', a date not before its text)."""
+def asked_spans(c: Candidate, kind: str, future: bool = False) -> list[str]:
+    """The spans of a sentence that can be the thing asked for: its entities of that kind (for 'when will…', no
+    date before its text was written). The scorer's type feature, the typed join and the lead all read this."""
     found = c.kinds.get(kind, [])
-    return bool(yet_to_come(found, c.passage) if kind == "date" and future else found)
+    return yet_to_come(found, c.passage) if kind == "date" and future else found
+
+
+def holds(c: Candidate, kind: str, future: bool = False) -> bool:
+    """Whether the sentence holds the kind of thing asked for."""
+    return bool(asked_spans(c, kind, future))
 
 
 def featurize(question: Question, candidates: list[Candidate], retrieved: Retrieved) -> np.ndarray:
@@ -116,7 +122,10 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
                                  mismatch)
         have_p, missing, kind_in_passage, mismatch = per_passage[p.id]
         have_s = index_terms(c.text)
-        typed = holds(c, kind, question.future) if kind and kind != "article" else bool(kind and section_key(p.section))
+        if kind and kind != "article":
+            typed = holds(c, kind, question.future)
+        else:
+            typed = bool(kind == "article" and section_key(p.section))
         in_passage = typed or kind_in_passage
         rows.append([
             c.similarity,
