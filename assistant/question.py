@@ -11,7 +11,8 @@ from .text import cited_sentences, nlp
 from .vocab import REF, QueryAnalysis, Vocabulary
 
 FOLLOW_UP = re.compile(
-    r"^\s*(and|also|what about|how about|but|so|then)\b|\b(it|its|it's|they|them|their|this|that|these|those|there|he|she)\b"
+    r"^\s*(and|also|what about|how about|but|so|then)\b"
+    r"|\b(it|its|it's|they|them|their|this|that|these|those|there|he|she|him|her|his)\b"
     r"|\bwhich (one|ones|of)\b|\bthe (former|latter)\b",
     re.IGNORECASE,
 )
@@ -131,18 +132,55 @@ def answer_type(text: str, doc=None) -> str | None:
 
 
 def standalone_query(question: str, history: list[dict] | None, vocabulary: Vocabulary, held: dict | None = None) -> str:
-    """Rule-based follow-up rewriting: a question that names no instrument but points back ("it",
-    "And what does Article VI add?") borrows the instrument from the previous turns; one naming a provision borrows
-    only instruments that have it, when `held` (Snapshot.provisions) says which do."""
+    """Rule-based follow-up rewriting: a question that points back ("it", "And what does Article VI add?") borrows
+    the instrument the previous turns were about (one naming a provision borrows only instruments that have it,
+    when `held`, Snapshot.provisions, says which do); one with a pronoun ("who signed for them") also borrows the
+    names of the last turn: the people, countries, organisations and missions spaCy finds in its question and in
+    the first sentence of its answer ('Thailand', 'Senegal')."""
     if not history:
         return question
     analysis = vocabulary.analyse(question)
-    if analysis.instruments:
+    if not (FOLLOW_UP.search(question) or len(question.split()) <= 8 or analysis.refs):
         return question
-    short = len(question.split()) <= 8
-    if not (FOLLOW_UP.search(question) or short or analysis.refs):
-        return question
-    # What the user named comes first (most recent turn first), then what earlier answers were about.
+    names = [] if analysis.instruments else _instrument_names(analysis, history, vocabulary, held)
+    said = " ".join([question, *names]).lower()
+    pointing = FOLLOW_UP.search(question)  # 'who signed for them', not 'What does Article IV add?'
+    others = [n for n in _named_in_last_turn(history, vocabulary) if n.lower() not in said] if pointing else []
+    parts = [", ".join(group) for group in (names, others) if group]
+    return f"{question} ({'; '.join(parts)})" if parts else question
+
+
+NAMED = {"PERSON", "GPE", "LOC", "NORP", "ORG", "FAC", "PRODUCT", "EVENT"}  # spaCy's labels of named things
+
+
+def _names(doc) -> list[str]:
+    """spaCy's named entities, then the runs of proper nouns it did not label (the small model misses a name
+    opening a sentence: 'Senegal, which joined…')."""
+    names = [e.text for e in doc.ents if e.label_ in NAMED]
+    run: list[str] = []
+    for token in [*doc, None]:
+        if token is not None and token.pos_ == "PROPN" and not token.ent_type_:
+            run.append(token.text)
+        elif run:
+            names.append(" ".join(run))
+            run = []
+    return names
+
+
+def _named_in_last_turn(history: list[dict], vocabulary: Vocabulary) -> list[str]:
+    """The names in the last question and the first sentence of its answer, but those of an instrument or a
+    provision (the instrument is borrowed by name, and a provision would pull the follow-up back to it)."""
+    asked = next((str(t.get("content") or "") for t in reversed(history) if t.get("role") == "user"), "")
+    answer = next((str(t.get("content") or "") for t in reversed(history) if t.get("role") == "assistant"), "")
+    texts = (asked, next(iter(cited_sentences(answer)), ""))
+    found = [n for text in texts for n in _names(nlp()(text))]
+    plain = [n for n, a in ((n, vocabulary.analyse(n)) for n in found) if not (a.instruments or a.refs)]
+    return list(dict.fromkeys(plain))
+
+
+def _instrument_names(analysis, history: list[dict], vocabulary: Vocabulary, held: dict | None) -> list[str]:
+    """The instruments the previous turns were about: what the user named comes first (most recent turn first),
+    then what earlier answers were about."""
     turns = ([t for t in reversed(history) if t.get("role") == "user"]
              + [t for t in reversed(history) if t.get("role") == "assistant"])
     for turn in turns:
@@ -150,9 +188,8 @@ def standalone_query(question: str, history: list[dict] | None, vocabulary: Voca
         found = vocabulary.analyse(content).instruments if turn.get("role") == "user" else _cited_instruments(content, vocabulary)
         found = _holding(found, analysis.refs, held) if held else found
         if found:
-            names = ", ".join(dict.fromkeys(i.name for i in found if not i.source_claims)) or found[0].name
-            return f"{question} ({names})"
-    return question
+            return list(dict.fromkeys(i.name for i in found if not i.source_claims)) or [found[0].name]
+    return []
 
 
 def _holding(found: list, refs: list, held: dict) -> list:

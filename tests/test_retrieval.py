@@ -264,3 +264,16 @@ def test_a_follow_up_naming_an_article_borrows_the_instrument_that_has_it(corpus
     assert corpus_assistant.analyse("What does Article IV add?", history).query.endswith("(Outer Space Treaty)")
     both = corpus_assistant.analyse("What does it add?", history).query
     assert "Outer Space Treaty" in both and "Space Resource Exploration and Utilization Act" in both
+
+
+def test_a_follow_up_pointing_back_borrows_the_names_of_the_last_turn(corpus_assistant):
+    """'its' is Senegal, named only in the history: the rewritten query carries the name (spaCy's entities of the
+    last question and of its answer's first sentence), so the answer is about Senegal's signing, not another's."""
+    history = [{"role": "user", "content": "Which African country is in both the Artemis Accords and the ILRS?"},
+               {"role": "assistant", "content": "Senegal, which joined the ILRS on 5 September 2024 and signed the "
+                                                "Artemis Accords on 24 July 2025. [1]"}]
+    question = "Who signed the Accords on its behalf?"
+    assert "Senegal" in corpus_assistant.analyse(question, history).query
+    assert "Senegal" not in corpus_assistant.analyse("Who signed the Accords for Thailand?", history).query  # no pronoun
+    answer = corpus_assistant.ask(question, history)
+    assert not answer.abstained and "Maram Kairé" in answer.text, answer.text
