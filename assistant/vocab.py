@@ -16,7 +16,7 @@ UNIT_WORDS = {"article": "article", "art": "article", "arts": "article", "sectio
               "§": "section", "principle": "principle", "guideline": "guideline", "paragraph": "paragraph",
               "para": "paragraph", "building block": "building block"}
 REF = re.compile(
-    r"(?<![\w])(building block|article|arts?\.?|section|sec\.|§|principle|guideline|paragraph|para\.?)\s*"
+    r"(?<![\w])(building block|article|arts?\.?|section|sec\.?|§|principle|guideline|paragraph|para\.?)\s*"
     r"([a-d]\.\d{1,2}|\d{1,6}[a-z]?|[ivxlc]{1,7})\b",
     re.IGNORECASE,
 )

@@ -277,3 +277,11 @@ def test_a_follow_up_pointing_back_borrows_the_names_of_the_last_turn(corpus_ass
     assert "Senegal" not in corpus_assistant.analyse("Who signed the Accords for Thailand?", history).query  # no pronoun
     answer = corpus_assistant.ask(question, history)
     assert not answer.abstained and "Maram Kairé" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(("question", "key"), [("us space act sec 403 what does it say", ("section", "403")),
+                                               ("Sec. 51302 of the US act", ("section", "51302")),
+                                               ("reg conv art 4 what says", ("article", "4"))])
+def test_a_provision_named_by_its_abbreviated_unit_is_read(question, key):
+    assert key in Vocabulary.default().analyse(question).refs
+
