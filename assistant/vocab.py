@@ -12,12 +12,17 @@ import yaml
 
 COMMON_WORDS = {"us", "it", "in", "is", "as", "at", "or", "an", "am", "me", "we", "so", "no", "on", "to"}
 ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
-UNIT_WORDS = {"article": "article", "art": "article", "arts": "article", "section": "section", "sec": "section",
-              "§": "section", "principle": "principle", "guideline": "guideline", "paragraph": "paragraph",
+UNIT_WORDS = {"article": "article", "art": "article", "arts": "article", "articles": "article", "section": "section",
+              "sections": "section", "sec": "section", "§": "section", "principle": "principle", "principles": "principle",
+              "princ": "principle", "guideline": "guideline", "guidelines": "guideline", "paragraph": "paragraph",
               "para": "paragraph", "building block": "building block"}
+# A unit and its number; a plural unit too, as the speller writes 'princ 5' ('principles 5'), but not before a year
+# ('the LTS guidelines 2019').
+_PLURAL = r"(?:articles|sections|principles|guidelines)(?!\s*(?:1[89]|20)\d\d\b)"
 REF = re.compile(
-    r"(?<![\w])(building block|article|arts?\.?|section|sec\.?|§|principle|guideline|paragraph|para\.?)\s*"
-    r"([a-d]\.\d{1,2}|\d{1,6}[a-z]?|[ivxlc]{1,7})\b",
+    r"(?<![\w])(building block|" + _PLURAL
+    + r"|article|arts?\.?|section|sec\.?|§|principle|princ\.?|guideline|paragraph|para\.?)\s*"
+    r"([a-d]\.?\d{1,2}|\d{1,6}[a-z]?|[ivxlc]{1,7})\b",
     re.IGNORECASE,
 )
 LABEL = re.compile(r"^(Building Block|Article|Section|Principle|Guideline|Paragraph)\s+([A-D]\.\d+|\d+[A-Za-z]?|[IVXLC]+)\b")
@@ -39,6 +44,8 @@ def unit_key(unit: str, number: str) -> tuple[str, str]:
     """('article', '2') for 'Article II', 'Art. 2' or 'article ii'; guideline keys stay 'a.1'."""
     unit = UNIT_WORDS.get(unit.lower().rstrip("."), unit.lower())
     number = number.lower()
+    if number[:1] in "abcd" and number[1:].isdigit():  # 'guideline b9' is Guideline B.9
+        number = f"{number[0]}.{number[1:]}"
     as_int = roman_to_int(number) if not number.isdigit() else int(number)
     return unit, str(as_int) if as_int is not None else number
 

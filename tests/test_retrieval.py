@@ -281,9 +281,24 @@ def test_a_follow_up_pointing_back_borrows_the_names_of_the_last_turn(corpus_ass
 
 @pytest.mark.parametrize(("question", "key"), [("us space act sec 403 what does it say", ("section", "403")),
                                                ("Sec. 51302 of the US act", ("section", "51302")),
-                                               ("reg conv art 4 what says", ("article", "4"))])
+                                               ("reg conv art 4 what says", ("article", "4")),
+                                               ("nps princ. 5 re-entry notice", ("principle", "5")),
+                                               ("nps principles 5 re-entry notice", ("principle", "5")),
+                                               ("lts guideline b9 reentry", ("guideline", "b.9"))])
 def test_a_provision_named_by_its_abbreviated_unit_is_read(question, key):
     assert key in Vocabulary.default().analyse(question).refs
+
+
+@pytest.mark.parametrize("question", ["the LTS guidelines 2019 on debris", "which principles 1986 set out"])
+def test_a_plural_unit_before_a_year_names_no_provision(question):
+    assert Vocabulary.default().analyse(question).refs == []
+
+
+def test_an_abbreviated_principle_is_found_first(corpus_assistant):
+    question = corpus_assistant.analyse("nps princ 5 re-entry notice - wat info has 2 be in it")
+    assert ("principle", "5") in question.analysis.refs, question.query  # the speller wrote 'principles 5'
+    got = corpus_assistant.engine.search(question.query, k=5, focus=question.focus)
+    assert got.passages[0].section.startswith("Principle 5"), [p.section for p in got.passages]
 
 
 
