@@ -140,11 +140,11 @@ def standalone_query(question: str, history: list[dict] | None, vocabulary: Voca
     if not history:
         return question
     analysis = vocabulary.analyse(question)
-    if not (FOLLOW_UP.search(question) or len(question.split()) <= 8 or analysis.refs):
+    pointing = bool(FOLLOW_UP.search(question))  # 'who signed for them', not 'What does Article IV add?'
+    if not (pointing or len(question.split()) <= 8 or analysis.refs):
         return question
     names = [] if analysis.instruments else _instrument_names(analysis, history, vocabulary, held)
     said = " ".join([question, *names]).lower()
-    pointing = FOLLOW_UP.search(question)  # 'who signed for them', not 'What does Article IV add?'
     others = [n for n in _named_in_last_turn(history, vocabulary) if n.lower() not in said] if pointing else []
     parts = [", ".join(group) for group in (names, others) if group]
     return f"{question} ({'; '.join(parts)})" if parts else question
