@@ -5,7 +5,8 @@ retrieval, sentence features). A sentence is labelled as answering when its pass
 question and it holds one of the question's must_contain items (any gold sentence when none is listed); every
 candidate of an unanswerable question is a negative. scoring.fit trains the model and calibrates it on held-out
 folds; the abstention threshold is the one that answers most dev questions right; the result goes to
-assistant/data/scorer.json with the hash of the dev file, so a test can tell when it is stale. Nothing here reads eval/test.jsonl.
+assistant/data/scorer.json with the hash of the dev file, so a test can tell when it is stale. Nothing here reads
+eval/test.jsonl or eval/holdout.jsonl.
 """
 
 from __future__ import annotations
@@ -97,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=MODEL)
     p.add_argument("--data-dir", type=Path, help="Index here (reused); default: a fresh temp dir.")
     args = p.parse_args(argv)
-    if args.questions.resolve().name == "test.jsonl":
-        print("error: the scorer is never trained on the test split", file=sys.stderr)
+    if args.questions.resolve().name in ("test.jsonl", "holdout.jsonl"):
+        print(f"error: the scorer is never trained on the {args.questions.stem} split", file=sys.stderr)
         return 2
     from assistant.chain import Assistant
     from assistant.scoring import FEATURES, data_hash, fit

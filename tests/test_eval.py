@@ -157,14 +157,16 @@ def test_retrieval_counts_places_not_pieces():
     assert official["ndcg_at_5"] == 1.0 and official["mrr"] == 1.0
 
 
-def test_the_test_split_is_frozen():
-    """eval/test.jsonl only changes on purpose: its hash is recorded beside the gate."""
+def test_the_test_and_holdout_splits_are_frozen():
+    """eval/test.jsonl and eval/holdout.jsonl only change on purpose: their hashes are recorded beside the gate,
+    and no question is in two splits."""
     import hashlib
     import tomllib
 
-    repo = REPO
-    recorded = tomllib.loads((repo / "eval" / "thresholds.toml").read_text())["frozen"]["test_sha256"]
-    assert hashlib.sha256((repo / "eval" / "test.jsonl").read_bytes()).hexdigest() == recorded
-    dev = {json.loads(line)["question"].lower() for line in (repo / "eval" / "dev.jsonl").read_text().splitlines() if line}
-    test = {json.loads(line)["question"].lower() for line in (repo / "eval" / "test.jsonl").read_text().splitlines() if line}
-    assert not dev & test, "a question is in both splits"
+    frozen = tomllib.loads((REPO / "eval" / "thresholds.toml").read_text())["frozen"]
+    for split in ("test", "holdout"):
+        assert hashlib.sha256((REPO / "eval" / f"{split}.jsonl").read_bytes()).hexdigest() == frozen[f"{split}_sha256"]
+    asked = {split: {json.loads(line)["question"].lower() for line in (REPO / "eval" / f"{split}.jsonl").read_text().splitlines()
+                     if line} for split in ("dev", "test", "holdout")}
+    assert not asked["dev"] & asked["test"], "a question is in dev and test"
+    assert not asked["holdout"] & (asked["dev"] | asked["test"]), "a holdout question is in dev or test"

@@ -167,7 +167,8 @@ def test_the_scorer_file_matches_its_dev_data_and_features():
     assert model["meta"]["trained_on"] == "eval/dev.jsonl"
 
 
-def test_training_refuses_the_test_split():
+def test_training_refuses_the_test_and_holdout_splits():
     from eval.train import main
 
     assert main(["--questions", str(REPO / "eval" / "test.jsonl")]) == 2
+    assert main(["--questions", str(REPO / "eval" / "holdout.jsonl")]) == 2
