@@ -83,8 +83,12 @@ def yet_to_come(dates: list[str], passage: Passage) -> list[str]:
 
 def asked_spans(c: Candidate, kind: str, future: bool = False) -> list[str]:
     """The spans of a sentence that can be the thing asked for: its entities of that kind (for 'when will…', no
-    date before its text was written). The scorer's type feature, the typed join and the lead all read this."""
+    date before its text was written; for 'who', a name in mixed case, not words of the document's title). The
+    scorer's type feature, the typed join and the lead all read this."""
     found = c.kinds.get(kind, [])
+    if kind == "person":  # a name is written in mixed case ('XXIX' is a number) and is not the document's title's
+        title = f"{c.passage.title} {c.passage.short_title or ''}".lower()
+        found = [x for x in found if x.lower() not in title and any(ch.islower() for ch in x)]
     return yet_to_come(found, c.passage) if kind == "date" and future else found
 
 

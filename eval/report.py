@@ -52,11 +52,11 @@ def tables(results: dict) -> list[tuple[str, list[str], list[list[str]]]]:
     if len(splits) > 1:
         names = list(splits)
         rows = [[LABELS.get(m, m), *[fmt(splits[s]["overall"].get(m), m) for s in names]] for m in ["n", "n_retrieval", *METRICS]]
-        out.insert(0, (f"Dev vs test (the gate reads {results.get('gated_split')})", ["metric", *names], rows))
+        out.insert(0, (f"By split: {' / '.join(names)} (the gate reads {results.get('gated_split')})", ["metric", *names], rows))
         kinds = sorted(set().union(*(s["by_kind"] for s in splits.values())))
         rows = [[k, *[fmt(splits[s]["by_kind"].get(k, {}).get(m), m) for s in names for m in ("n", "answer_correctness")]]
                 for k in kinds]
-        out.insert(1, ("Dev vs test by kind", ["kind", *[f"{s} {h}" for s in names for h in ("n", "correct")]], rows))
+        out.insert(1, ("By split and kind", ["kind", *[f"{s} {h}" for s in names for h in ("n", "correct")]], rows))
     head = ["kind", "n", *[LABELS[m] for m in METRICS]]
     for who, summary in (("ours", ours), ("baseline", base)):
         if summary:

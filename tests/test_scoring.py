@@ -92,6 +92,24 @@ def test_a_date_before_its_text_was_written_does_not_answer_when_something_will_
     assert holds(met, "count", future=True) and not holds(met, "person")
 
 
+def test_a_person_asked_for_is_a_name_not_a_title_or_a_numeral():
+    """spaCy's small model tags 'Space Objects' (of the Liability Convention's title), 'Wolf' (of 'the Wolf
+    Amendment') and 'XXIX' (of 'resolution 3235 (XXIX)') as persons: none of them answers 'who…?'."""
+    import numpy as np
+
+    from assistant.scoring import Candidate, asked_spans
+    from assistant.types import Passage
+
+    liability = Passage(id="p", doc_id="liability-convention", title="Convention on International Liability for Damage "
+                        "Caused by Space Objects", short_title="Liability Convention", text="...")
+    text = "The Convention on International Liability for Damage Caused by Space Objects (XXIX) was drafted by Ann Lee."
+    c = Candidate(liability, 0, text, 0, np.zeros(3), 0.5, {"person": ["Space Objects", "XXIX", "Ann Lee"]})
+    assert asked_spans(c, "person") == ["Ann Lee"]
+    wolf = Passage(id="w", doc_id="wolf-amendment", title="Wolf Amendment", text="...")
+    named = Candidate(wolf, 0, "Wolf and Frank Wolf.", 0, np.zeros(3), 0.5, {"person": ["Wolf", "Frank Wolf"]})
+    assert asked_spans(named, "person") == ["Frank Wolf"]
+
+
 def test_a_future_question_finds_no_asked_for_date_in_a_sentence_about_the_past(corpus_assistant):
     """'When will … meet again?' holds a date type, but a sentence giving the date of a past meeting (its text
     written later) does not hold the date asked for; asked in the past tense, the same sentence does."""
