@@ -367,29 +367,29 @@ def citation(n: int, p: Passage, quote: str) -> Citation:
 
 def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
               slot: list[str] | None = None, future: bool = False) -> tuple[str, Candidate] | None:
-    """The asked-for thing, from the first quoted sentence that holds it: a date, a length of time, a count, an amount
-    of money, a measurement, a person's name, or the article that provides it. Of several in a sentence, the one
-    whose nearby words the question uses most ('entered into force on 1 September 1972' for 'when did it enter into
-    force', not the adoption date before it); for 'when will…', not a date before the text was written."""
+    """The asked-for thing, from the quoted sentences: a date, a length of time, a count, an amount of money, a
+    measurement, a person's name, or the article that provides it (from the first quoted sentence that has one).
+    Of the spans of that kind in the quotes, the one whose nearby words the question uses most, the earlier
+    quote first among equals ('entered into force on 1 September 1972' for 'when did it enter into force', not the
+    adoption date before it, nor a date the first quote gives for something else); for 'when will…', not a date
+    before the text was written."""
     if kind is None:
         return None
+    if kind == "article":
+        for s in chosen:
+            if section_key(s.passage.section):
+                return f"{s.passage.short_title or s.passage.title}, {(s.passage.section or '').split(':')[0].strip()}", s
+        return None
     asked = set(tokenize([question])[0]) if question.strip() else set()
-    for s in chosen:
-        if kind == "article":
-            key = section_key(s.passage.section)
-            if key:
-                label = (s.passage.section or "").split(":")[0].strip()
-                return f"{s.passage.short_title or s.passage.title}, {label}", s
-        elif s.kinds.get(kind):
-            def near(surface: str, s: Candidate = s) -> int:
-                at = max(s.text.find(surface), 0)
-                window = s.text[max(0, at - LEAD_WINDOW) : at + len(surface) + LEAD_WINDOW]
-                return len(asked & set(tokenize([window])[0]))
 
-            surfaces = [x for x in asked_spans(s, kind, future) if kind != "count" or not slot or counts(x, s.text, slot)]
-            if surfaces:
-                return max(surfaces, key=near), s  # max keeps the first of equals
-    return None
+    def near(surface: str, s: Candidate) -> int:
+        at = max(s.text.find(surface), 0)
+        return len(asked & set(tokenize([s.text[max(0, at - LEAD_WINDOW) : at + len(surface) + LEAD_WINDOW]])[0]))
+
+    spans = [(near(x, s), -i, x, s) for i, s in enumerate(chosen) for x in asked_spans(s, kind, future)
+             if kind != "count" or not slot or counts(x, s.text, slot)]
+    best = max(spans, key=lambda found: found[:2], default=None)  # the most question words nearby, then the earliest quote
+    return (best[2], best[3]) if best else None
 
 
 def counts(surface: str, text: str, slot: list[str]) -> bool:

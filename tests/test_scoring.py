@@ -146,6 +146,24 @@ def test_the_asked_for_date_comes_first(corpus_assistant):
     assert 0.0 <= answer.confidence <= 1.0
 
 
+def test_the_lead_is_the_date_the_question_asks_about_even_in_a_later_quote():
+    """The first quote gives a date of something else: the lead takes the date whose nearby words the question
+    uses, from whichever quote holds it, and cites that quote."""
+    import numpy as np
+
+    from assistant.answer import lead_span
+    from assistant.scoring import Candidate
+    from assistant.types import Passage
+
+    p = Passage(id="p", doc_id="liability-convention", title="Liability Convention", text="...")
+    adopted = Candidate(p, 0, "The General Assembly adopted the Convention on 29 November 1971.", 0, np.zeros(3), 0.9,
+                        {"date": ["29 November 1971"]})
+    in_force = Candidate(p, 0, "The Convention entered into force on 1 September 1972.", 70, np.zeros(3), 0.8,
+                         {"date": ["1 September 1972"]})
+    assert lead_span("date", [adopted, in_force], "When did the Convention enter into force?") == ("1 September 1972", in_force)
+    assert lead_span("date", [adopted, in_force], "When was it adopted by the General Assembly?") == ("29 November 1971", adopted)
+
+
 def test_a_future_date_leads_as_a_sentence(corpus_assistant):
     answer = corpus_assistant.ask("When will the ILRS be completed?")
     assert not answer.abstained and answer.lead and "2035" in answer.lead, answer.text
