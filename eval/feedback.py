@@ -1,4 +1,4 @@
-"""Eval cases: reading eval/dev.jsonl and eval/test.jsonl, and turning thumbs-down feedback into new cases to review.
+"""Eval cases: reading eval/dev.jsonl, test.jsonl and holdout.jsonl, and turning thumbs-down feedback into new cases to review.
 
 `python -m assistant eval --from-feedback data/feedback.jsonl [--out eval/dev.jsonl]`
 Each feedback line: {"question", "answer", "citations", "vote": "down"|"up", "timestamp"}. A thumbs-down
@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 REVIEW_KEYS = ("needs review", "needs_review")
+BLIND = {"test", "holdout"}  # splits never trained or tuned on: their failures are counted, never listed
 
 
 def needs_review(case: dict) -> bool:

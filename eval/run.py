@@ -30,14 +30,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from eval import metrics, report  # noqa: E402
-from eval.feedback import feedback_to_cases, load_questions  # noqa: E402
+from eval.feedback import BLIND, feedback_to_cases, load_questions  # noqa: E402
 
 K = 5
 SPACE_LAW = REPO.parent / "shared" / "space-law"
 KINDS = {"seed", "fact", "multi-doc", "abstain", "follow-up", "adversarial", "dated", "official", "colloquial", "feedback",
          "sloppy", "scenario"}
 SPLITS = ("dev", "test", "holdout")  # dev: tune rules, thresholds, the scorer; test: frozen, gated; holdout: reported
-BLIND = {"test", "holdout"}  # splits whose failures are counted, never listed
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -98,13 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=MODEL)
     p.add_argument("--data-dir", type=Path, help="Index here (reused); default: a fresh temp dir.")
     args = p.parse_args(argv)
-    if args.questions.resolve().name in ("test.jsonl", "holdout.jsonl"):
+    from eval.feedback import BLIND, load_questions
+
+    if args.questions.resolve().stem in BLIND:
         print(f"error: the scorer is never trained on the {args.questions.stem} split", file=sys.stderr)
         return 2
     from assistant.chain import Assistant
     from assistant.scoring import FEATURES, data_hash, fit
     from assistant.settings import Settings
-    from eval.feedback import load_questions
 
     questions, _ = load_questions(args.questions)
     temp = None if args.data_dir else Path(tempfile.mkdtemp(prefix="sga-train-"))

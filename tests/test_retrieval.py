@@ -301,7 +301,6 @@ def test_an_abbreviated_principle_is_found_first(corpus_assistant):
     assert got.passages[0].section.startswith("Principle 5"), [p.section for p in got.passages]
 
 
-
 def test_a_follow_up_reads_the_question_before_it_from_the_parse_made_when_it_was_asked(corpus_assistant):
     from assistant.text import parse
 
