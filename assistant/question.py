@@ -66,15 +66,18 @@ class Question:
 
 
 SLOT_DEPS = {"nsubj", "nsubjpass", "attr", "dobj"}
+EMBEDDED = {"xcomp", "ccomp", "advcl", "relcl", "acl", "pcomp"}
 
 
 def asked_slot(doc) -> list[str]:
     """The words of the thing a wh-question asks about ('UNOOSA's annual budget' -> budget; 'the vote count' ->
     vote count; 'how many parties' -> parties): the first common noun that is the subject, object or attribute
-    of the question, with its compound modifiers. Empty when the question has no wh-word or no such noun."""
+    of the question, not of a clause inside it ('how long do I have to claim compensation' asks for a time, not
+    about compensation), with its compound modifiers. Empty when the question has no wh-word or no such noun."""
     if not any(t.tag_ in WH_TAGS for t in doc):
         return []
-    noun = next((t for t in doc if t.pos_ == "NOUN" and t.dep_ in SLOT_DEPS), None)
+    noun = next((t for t in doc if t.pos_ == "NOUN" and t.dep_ in SLOT_DEPS
+                 and not any(a.dep_ in EMBEDDED for a in t.ancestors)), None)
     if noun is None:
         return []
     return [c.text for c in noun.children if c.dep_ == "compound" and c.pos_ == "NOUN"] + [noun.text]

@@ -72,6 +72,19 @@ def test_a_question_about_something_still_to_come(question, future):
     assert asks_future(nlp()(question)) is future
 
 
+@pytest.mark.parametrize(("question", "slot"), [
+    ("What is UNOOSA's annual budget?", ["budget"]), ("How many parties does the Outer Space Treaty have?", ["parties"]),
+    ("what was the vote count on resolution 2222", ["vote", "count"]), ("When was the Rescue Agreement adopted?", []),
+    # a noun of a clause inside the question is not what it asks about: this one asks for a time
+    ("how long do i have to claim compensation under the liability convention", []),
+])
+def test_the_thing_a_question_asks_about(question, slot):
+    from assistant.question import asked_slot
+    from assistant.text import nlp
+
+    assert asked_slot(nlp()(question)) == slot
+
+
 def test_a_date_before_its_text_was_written_does_not_answer_when_something_will_happen():
     from assistant.scoring import yet_to_come
     from assistant.types import Passage
