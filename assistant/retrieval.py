@@ -22,7 +22,7 @@ from .ingest.index import embed_text
 from .ordering import each_compared, specific_first
 from .spelling import Speller
 from .store import Store, passage_from_record, passage_of
-from .text import tokenize
+from .text import TOKENS, tokenize
 from .types import Filters, Passage, Steps  # noqa: F401  Filters and Steps are part of retrieval's interface
 from .vocab import QueryAnalysis, Vocabulary, provisions_held, section_key
 
@@ -127,7 +127,7 @@ def build_snapshot(store: Store, cache_dir: Path | None) -> Snapshot:
     """The live passages and BM25 index of the store's version, from the cache when saved there."""
     manifest = store.manifest()
     version = manifest.version
-    target = cache_dir / f"snapshot-{version}" if cache_dir and version else None
+    target = cache_dir / f"snapshot-{version}-t{TOKENS}" if cache_dir and version else None
     if target and (target / "passages.jsonl").is_file():
         try:
             return _load_snapshot(version, target)

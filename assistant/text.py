@@ -35,8 +35,15 @@ ABBREVIATIONS = re.compile(
 CITATIONS_FIRST = re.compile(r"(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
 
 
+# A negative contraction is no index term ('not' is a stopword): bm25s alone keeps "doesn't" as 'doesn', which no
+# passage holds, so it weighed as the rarest word of the question and read as a sign that the corpus lacks the answer.
+CONTRACTION = re.compile(r"\b\w+n['’]t\b", re.I)
+TOKENS = "2"  # the version of the rule above: part of the key of every saved BM25 index
+
+
 def tokenize(texts: list[str]) -> list[list[str]]:
     """Index terms of each text: lower-cased words, English stopwords out, stemmed."""
+    texts = [CONTRACTION.sub(" ", t) for t in texts]
     return bm25s.tokenize(texts, stopwords="en", stemmer=STEMMER, return_ids=False, show_progress=False)
 
 

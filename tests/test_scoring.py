@@ -72,6 +72,16 @@ def test_a_question_about_something_still_to_come(question, future):
     assert asks_future(nlp()(question)) is future
 
 
+def test_a_negative_contraction_is_no_word_of_the_question():
+    """bm25s alone keeps "doesn't" as 'doesn', a word no passage holds: the rarest word of the question, which the
+    scorer reads as a sign that the corpus lacks the answer."""
+    from assistant.text import tokenize
+
+    typed = ["Why doesn't the US recognise the Moon Agreement?", "can't a company own what it mines", "isn’t it banned"]
+    spelled = ["Why the US recognise the Moon Agreement?", "a company own what it mines", "it banned"]
+    assert tokenize(typed) == tokenize(spelled)
+
+
 @pytest.mark.parametrize(("question", "slot"), [
     ("What is UNOOSA's annual budget?", ["budget"]), ("How many parties does the Outer Space Treaty have?", ["parties"]),
     ("what was the vote count on resolution 2222", ["vote", "count"]), ("When was the Rescue Agreement adopted?", []),
