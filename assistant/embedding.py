@@ -28,7 +28,7 @@ TORCH_LOCK = threading.Lock()
 class Embedder(Embeddings):
     """Normalised MiniLM embeddings as float32 arrays; `embed_documents`/`embed_query` give Python floats."""
 
-    def __init__(self, model_path: str, dtype: str = "auto", batch_size: int = 64) -> None:
+    def __init__(self, model_path: str, dtype: str = "fp32", batch_size: int = 64) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
@@ -59,11 +59,14 @@ class Embedder(Embeddings):
             vectors = self.model.encode(
                 texts,
                 batch_size=self.batch_size,
-                normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=progress,
             )
-        return np.asarray(vectors, dtype=np.float32)
+        # Normalised in float32, not in the model's dtype: a bf16 norm is off by up to about 1%, so a vector's dot
+        # product with the query was not the cosine Chroma computes (it normalises again in cosine space).
+        vectors = np.asarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms > 0, norms, 1.0)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """LangChain's Embeddings interface: one vector per text."""
@@ -75,6 +78,6 @@ class Embedder(Embeddings):
 
 
 @lru_cache(maxsize=4)
-def get_embedder(model_path: str, dtype: str = "auto", batch_size: int = 64) -> Embedder:
+def get_embedder(model_path: str, dtype: str = "fp32", batch_size: int = 64) -> Embedder:
     """One model per process and configuration."""
     return Embedder(model_path, dtype, batch_size)

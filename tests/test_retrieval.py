@@ -176,6 +176,19 @@ def test_the_dense_cosines_of_a_search_are_those_of_the_stored_vectors(small_ass
             assert cosine == pytest.approx(float(stored[pid] @ found.query_vector), abs=1e-4)
 
 
+@pytest.mark.parametrize("dtype", ["bf16", "fp32"])
+def test_embeddings_are_unit_vectors_in_float32_whatever_the_model_computes_in(dtype):
+    """A bf16 model normalises in bf16, up to about 1% off: then a vector's dot product with the query is not the
+    cosine Chroma computes."""
+    import numpy as np
+
+    from assistant.embedding import get_embedder
+    from assistant.settings import Settings
+
+    vectors = get_embedder(Settings(_env_file=None).model_path, dtype).encode(["Who is liable for damage on the ground?", "Article II"])
+    assert vectors.dtype == np.float32 and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-6)
+
+
 def test_an_answer_starts_no_threads(small_assistant, monkeypatch):
     """The chain's steps run in the caller's thread (LangChain's `assign` would start a thread pool per call); the
     sentence query runs on a long-lived worker, started once."""
