@@ -4,6 +4,7 @@ for (from spaCy's parse), focus terms, countries, numbers, and words the corpus 
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -122,7 +123,10 @@ def answer_type(text: str, doc=None) -> str | None:
                 return "money"
             return HOW.get(nxt)
         if token.tag_ in ("WDT", "WP") and word in ("what", "which", "whats", "what's"):
-            following = doc[token.i + 1 : token.i + 4]
+            # 'what year…', 'what is the fee…': the noun after it; not in 'what does Article IX require', where
+            # the noun after a verb other than 'be' is its subject, and 'what' the thing asked for.
+            following = itertools.takewhile(lambda t: t.pos_ not in ("AUX", "VERB") or t.lemma_ == "be"
+                                            or t.lower_ in ("s", "'s", "’s"), doc[token.i + 1 : token.i + 4])
             noun = token.head if token.dep_ == "det" else next((t for t in following if t.pos_ == "NOUN"), None)
             if noun is not None and noun.lemma_.lower() in WHAT:
                 kind = WHAT[noun.lemma_.lower()]

@@ -51,6 +51,9 @@ def test_a_sloppy_question_is_never_refused_for_its_words(corpus_assistant, ques
     # 'who' asks for a person when the copula's noun or the verb itself is a person's role
     ("who chaired the legal subcommittee in 1966", "person"), ("Who is chairing COPUOS this year?", "person"),
     ("who heads UNOOSA", "person"), ("Who maintains the UN register?", None), ("who is responsible for private rockets", None),
+    # the noun after 'what' and a verb other than 'be' is the verb's subject, not the thing asked for
+    ("what does article IX of the outer space treaty require", None), ("What does Article 11 of the Moon Agreement say?", None),
+    ("whats the article that bans weapons", "article"), ("what's the deadline for a claim", "date"),
 ])
 def test_what_a_question_asks_for(question, kind):
     from assistant.question import answer_type
