@@ -327,10 +327,11 @@ def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retr
             parts.append(f"A newer source, {conflict.passage.short_title or conflict.passage.title} "
                          f"({_dated(conflict.passage)}), says: “{conflict.text}” {cite(conflict)}")
         else:
-            dated = re.search(r"\bas of\b", newer.text, re.IGNORECASE)
-            prefix = "" if dated else f"As of {format_date(effective_date(newer.passage))}, "
+            when = format_date(effective_date(newer.passage))  # 'On 29 April 2025, …' is dated already
+            prefix = "" if re.search(r"\bas of\b", newer.text, re.I) or when in newer.text else f"As of {when}, "
             parts = [f"{prefix}{_lower_first(newer.text) if prefix else newer.text} {cite(newer)}"]
-            parts += [quoted(s) for s in [c for c in chosen[1:] if c is not older and c is not newer][:1]]
+            said = {(x.passage.id, x.start) for x in (older, newer)}  # the same sentence may come twice (a sibling)
+            parts += [quoted(s) for s in [c for c in chosen[1:] if (c.passage.id, c.start) not in said][:1]]
             parts.append(f"An older source, {older.passage.short_title or older.passage.title} "
                          f"({_dated(older.passage)}), said: “{older.text}” {cite(older)}")
         notes.append(f"sources disagree; the newest ({format_date(effective_date(newer.passage))}) leads")

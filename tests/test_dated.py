@@ -49,6 +49,20 @@ def test_undated_document_is_oldest_and_said_to_be_undated(tmp_path, embedder):
     assert {c.doc_id: c.date for c in answer.citations} == {"dated-note": "2019-05-01", "undated-note": None}
 
 
+def test_a_newer_sentence_that_gives_its_own_date_is_not_dated_twice(tmp_path, embedder):
+    folder = tmp_path / "corpus"
+    write_doc(folder, "old.md", {"id": "old-note", "title": "Station note", "kind": "article", "date": "2022-01-10",
+                                  "source_url": "https://example.org/old"},
+              "# Station note\n\nThe Moonbase Compact had 4 partner countries.")
+    write_doc(folder, "new.md", {"id": "new-note", "title": "Compact brief", "kind": "accord", "date": "2025-04-29",
+                                  "source_url": "https://example.org/new"},
+              "# Compact brief\n\nOn 29 April 2025, the agency chief said the Moonbase Compact had 13 partner countries.")
+    assistant = Assistant.from_settings(Settings(data_dir=tmp_path / "data", corpus_dirs=[folder], _env_file=None))
+    answer = assistant.ask("How many partner countries does the Moonbase Compact have?")
+    assert "older source" in answer.text and answer.text.startswith("On 29 April 2025, the agency chief"), answer.text
+    assert answer.text.count("13 partner countries") == 1, answer.text  # quoted once
+
+
 def test_agreeing_sources_change_nothing(dated_assistant):
     answer = dated_assistant.ask("What is the Lunar Cooperation Pact?")
     assert "older source" not in answer.text or "31" in answer.text
