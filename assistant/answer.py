@@ -368,12 +368,11 @@ def citation(n: int, p: Passage, quote: str) -> Citation:
 
 def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
               slot: list[str] | None = None, future: bool = False) -> tuple[str, Candidate] | None:
-    """The asked-for thing, from the quoted sentences: a date, a length of time, a count, an amount of money, a
-    measurement, a person's name, or the article that provides it (from the first quoted sentence that has one).
-    Of the spans of that kind in the quotes, the one whose nearby words the question uses most, the earlier
-    quote first among equals ('entered into force on 1 September 1972' for 'when did it enter into force', not the
-    adoption date before it, nor a date the first quote gives for something else); for 'when will…', not a date
-    before the text was written."""
+    """The asked-for thing from the quotes (a date, a length of time, a count, an amount of money, a measurement,
+    a person's name, or the article that provides it): of the spans of that kind, the one with the most question
+    words just before it (English says what a date is of first: 'opened for signature on 22 April 1968 and entered
+    into force on 3 December 1968'), then just after it, the earlier quote first; for 'when will…', none before
+    the text was written."""
     if kind is None:
         return None
     if kind == "article":
@@ -383,9 +382,10 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
         return None
     asked = set(tokenize([question])[0]) if question.strip() else set()
 
-    def near(surface: str, s: Candidate) -> int:
+    def near(surface: str, s: Candidate) -> tuple[int, int]:  # question words before it (what it is the date of), after
         at = max(s.text.find(surface), 0)
-        return len(asked & set(tokenize([s.text[max(0, at - LEAD_WINDOW) : at + len(surface) + LEAD_WINDOW]])[0]))
+        sides = (s.text[max(0, at - LEAD_WINDOW) : at], s.text[at : at + len(surface) + LEAD_WINDOW])
+        return len(asked & set(tokenize([sides[0]])[0])), len(asked & set(tokenize([sides[1]])[0]))
 
     spans = [(near(x, s), -i, x, s) for i, s in enumerate(chosen) for x in asked_spans(s, kind, future)
              if kind != "count" or not slot or counts(x, s.text, slot)]

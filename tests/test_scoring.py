@@ -188,6 +188,11 @@ def test_the_lead_is_the_date_the_question_asks_about_even_in_a_later_quote():
                          {"date": ["1 September 1972"]})
     assert lead_span("date", [adopted, in_force], "When did the Convention enter into force?") == ("1 September 1972", in_force)
     assert lead_span("date", [adopted, in_force], "When was it adopted by the General Assembly?") == ("29 November 1971", adopted)
+    # two dates in one sentence: the one the question's words come before
+    both = Candidate(p, 0, "It was opened for signature on 22 April 1968 and entered into force on 3 December 1968.", 0,
+                     np.zeros(3), 0.9, {"date": ["22 April 1968", "3 December 1968"]})
+    assert lead_span("date", [both], "when did it enter into force") == ("3 December 1968", both)
+    assert lead_span("date", [both], "when was it opened for signature") == ("22 April 1968", both)
 
 
 def test_a_future_date_leads_as_a_sentence(corpus_assistant):
