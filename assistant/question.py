@@ -150,9 +150,11 @@ def standalone_query(question: str, history: list[dict] | None, vocabulary: Voca
     pointing = bool(FOLLOW_UP.search(question))  # 'who signed for them', not 'What does Article IV add?'
     if not (pointing or len(question.split()) <= 8 or analysis.refs):
         return question
-    names = [] if analysis.instruments else _instrument_names(analysis, history, vocabulary, held)
+    names = [] if analysis.instruments else _instrument_names(analysis, history, vocabulary, held, question)
     said = " ".join([question, *names]).lower()
-    others = [n for n in _named_in_last_turn(history, vocabulary) if n.lower() not in said] if pointing else []
+    own_country = bool(vocabulary.countries(question))  # 'And the UAE?' borrows no other country from the last turn
+    others = [n for n in _named_in_last_turn(history, vocabulary) if n.lower() not in said
+              and not (own_country and vocabulary.countries(n))] if pointing else []
     parts = [", ".join(group) for group in (names, others) if group]
     return f"{question} ({'; '.join(parts)})" if parts else question
 
@@ -163,13 +165,13 @@ NAMED = {"PERSON", "GPE", "LOC", "NORP", "ORG", "FAC", "PRODUCT", "EVENT"}  # sp
 def _names(doc) -> list[str]:
     """spaCy's named entities, then the runs of proper nouns it did not label (the small model misses a name
     opening a sentence: 'Senegal, which joined…')."""
-    names = [e.text for e in doc.ents if e.label_ in NAMED]
+    names = [e.text for e in doc.ents if e.label_ in NAMED and any(ch.isalpha() for ch in e.text)]
     run: list[str] = []
     for token in [*doc, None]:
         if token is not None and token.pos_ == "PROPN" and not token.ent_type_:
             run.append(token.text)
         elif run:
-            names.append(" ".join(run))
+            names += [" ".join(run)] if any(ch.isalpha() for ch in "".join(run)) else []
             run = []
     return names
 
@@ -185,18 +187,29 @@ def _named_in_last_turn(history: list[dict], vocabulary: Vocabulary) -> list[str
     return list(dict.fromkeys(plain))
 
 
-def _instrument_names(analysis, history: list[dict], vocabulary: Vocabulary, held: dict | None) -> list[str]:
-    """The instruments the previous turns were about: what the user named comes first (most recent turn first),
-    then what earlier answers were about."""
-    turns = ([t for t in reversed(history) if t.get("role") == "user"]
-             + [t for t in reversed(history) if t.get("role") == "assistant"])
-    for turn in turns:
-        content = str(turn.get("content") or "")
-        found = vocabulary.analyse(content).instruments if turn.get("role") == "user" else _cited_instruments(content, vocabulary)
-        found = _holding(found, analysis.refs, held) if held else found
-        if found:
-            return list(dict.fromkeys(i.name for i in found if not i.source_claims)) or [found[0].name]
-    return []
+def _instrument_names(analysis, history: list[dict], vocabulary: Vocabulary, held: dict | None, question: str = "") -> list[str]:
+    """The instruments the previous turns were about: what the user named last comes first (a turn that names a
+    country whose own law is in the corpus, and no instrument, after turns about another country's law, is about
+    that country's law: 'And the UAE?' after Luxembourg's), then what earlier answers were about."""
+    context: list = []
+    for content in [str(t.get("content") or "") for t in history if t.get("role") == "user"] + [question]:
+        found = vocabulary.analyse(content).instruments
+        context = (_holding(found, analysis.refs, held) if held and found else found) or _other_law(content, context, vocabulary)
+    for turn in ([] if context else [t for t in reversed(history) if t.get("role") == "assistant"]):
+        found = _cited_instruments(str(turn.get("content") or ""), vocabulary)
+        context = _holding(found, analysis.refs, held) if held and found else found
+        if context:
+            break
+    return list(dict.fromkeys(i.name for i in context if not i.source_claims)) or [i.name for i in context[:1]]
+
+
+def _other_law(text: str, context: list, vocabulary: Vocabulary) -> list:
+    """The national laws of a country `text` names, when `context` is another country's national law; else `context`."""
+    laws = {getattr(vocabulary.national_law_of(d), "name", None) for i in context for d in i.docs}
+    named = [c for c in vocabulary.countries(text) if c.docs and c.name not in laws]
+    if not context or None in laws or not named:
+        return context
+    return [i for i in vocabulary.instruments if set(i.docs) & set(named[0].docs)]
 
 
 def _holding(found: list, refs: list, held: dict) -> list:

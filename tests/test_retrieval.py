@@ -292,6 +292,23 @@ def test_a_follow_up_pointing_back_borrows_the_names_of_the_last_turn(corpus_ass
     assert not answer.abstained and "Maram Kairé" in answer.text, answer.text
 
 
+def test_a_follow_up_naming_another_country_turns_to_that_countrys_law(corpus_assistant):
+    """'And the UAE?' after a question on Luxembourg's law asks about the UAE's law, and so does the turn after it;
+    after a question on a treaty it asks about the treaty and the UAE."""
+    law = [{"role": "user", "content": "What does Luxembourg's space law say about ownership?"},
+           {"role": "assistant", "content": "Article 1 of the Luxembourg Space Resources Law declares space resources "
+                                            "capable of being appropriated. [1]"}]
+    switched = corpus_assistant.analyse("And the UAE?", law).query
+    assert "UAE space law" in switched and "Luxembourg" not in switched, switched
+    later = law + [{"role": "user", "content": "And the UAE?"}, {"role": "assistant", "content": "UAE Federal Law No. 12 "
+                   "of 2019 regulates space activities. [1]"}]
+    assert "UAE space law" in corpus_assistant.analyse("What about penalties there?", later).query
+    treaty = [{"role": "user", "content": "Did the United States sign the Moon Agreement?"},
+              {"role": "assistant", "content": "The United States never signed the Moon Agreement. [1]"}]
+    kept = corpus_assistant.analyse("And the UAE?", treaty).query
+    assert "Moon Agreement" in kept and "UAE space law" not in kept, kept
+
+
 @pytest.mark.parametrize(("question", "key"), [("us space act sec 403 what does it say", ("section", "403")),
                                                ("Sec. 51302 of the US act", ("section", "51302")),
                                                ("reg conv art 4 what says", ("article", "4")),
