@@ -311,25 +311,24 @@ def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retr
             chosen = [own[0]] + [s for s in chosen if s is not own[0] and s.passage.doc_id in source_claims][:1]
     lead = chosen[0]
     conflict = find_conflict(lead, sentences) if conflicts else None
-    parts: list[str] = []
-    lead_text = None
+    newer, older = sorted([lead, conflict], key=lambda s: effective_date(s.passage), reverse=True) if conflict else (lead, lead)
+    claimed = conflict is not None and lead.passage.doc_id in source_claims  # what the named source says leads
+    # The asked-for thing first (from the newest source when sources disagree), cited to the sentence it comes from.
+    found = None if claimed else lead_span(lead_kind, [newer] if conflict else chosen, question_text, slot, future)
+    lead_text = found[0][:1].upper() + found[0][1:] if found else None  # 'between 2026…' opens a sentence
+    parts = [f"{lead_text.rstrip('.')}. {cite(found[1])}"] if found and lead_text else []
     if conflict is None:
-        found = lead_span(lead_kind, chosen, question_text, slot, future)
-        if found:  # the asked-for thing first, cited to the sentence it comes from, then that sentence
-            lead_text, source = found[0][:1].upper() + found[0][1:], found[1]  # 'between 2026…' opens a sentence
-            chosen = [source] + [c for c in chosen if c is not source]
-            parts = [f"{lead_text.rstrip('.')}. {cite(source)}"]
+        chosen = [found[1]] + [c for c in chosen if c is not found[1]] if found else chosen
         parts += [quoted(s) for s in chosen]
     else:
-        newer, older = sorted([lead, conflict], key=lambda s: effective_date(s.passage), reverse=True)
-        if lead.passage.doc_id in source_claims:
+        if claimed:
             parts = [quoted(lead)]
             parts.append(f"A newer source, {conflict.passage.short_title or conflict.passage.title} "
                          f"({_dated(conflict.passage)}), says: “{conflict.text}” {cite(conflict)}")
         else:
             when = format_date(effective_date(newer.passage))  # 'On 29 April 2025, …' is dated already
             prefix = "" if re.search(r"\bas of\b", newer.text, re.I) or when in newer.text else f"As of {when}, "
-            parts = [f"{prefix}{_lower_first(newer.text) if prefix else newer.text} {cite(newer)}"]
+            parts += [f"{prefix}{_lower_first(newer.text) if prefix else newer.text} {cite(newer)}"]
             said = {(x.passage.id, x.start) for x in (older, newer)}  # the same sentence may come twice (a sibling)
             parts += [quoted(s) for s in [c for c in chosen[1:] if (c.passage.id, c.start) not in said][:1]]
             parts.append(f"An older source, {older.passage.short_title or older.passage.title} "

@@ -29,6 +29,7 @@ def test_newest_source_leads_and_older_is_named(dated_assistant):
     assert answer.text.index("31") < min(answer.text.index(x) for x in ("12", "7") if x in answer.text)
     assert "as of 30 June 2025" in answer.text.lower() or "As of 30 June 2025" in answer.text
     assert "older source" in answer.text
+    assert answer.lead and "31" in answer.lead and answer.text.startswith(answer.lead.rstrip(".")), answer.text  # the count first
     dates = {c.doc_id: c.date for c in answer.citations}
     assert dates["new-brief"] == "2025-06-30"
     assert any(d in dates for d in ("old-report", "undated-note"))
