@@ -220,9 +220,13 @@ def _holding(found: list, refs: list, held: dict) -> list:
 
 
 def _cited_instruments(answer_text: str, vocabulary: Vocabulary):
-    """Instruments an earlier answer was about: those named in its first sentence."""
-    first = next(iter(cited_sentences(answer_text)), "")  # the shared splitter: 'the U.S. reading' is one sentence
-    return [i for i in vocabulary.analyse(first).instruments if not i.source_claims]
+    """Instruments an earlier answer was about: those named in its first sentence that names any ('The first
+    paragraph of Article IV names…' names none; the Outer Space Treaty is in the next)."""
+    for sentence in cited_sentences(answer_text):  # the shared splitter: 'the U.S. reading' is one sentence
+        found = [i for i in vocabulary.analyse(sentence).instruments if not i.source_claims]
+        if found:
+            return found
+    return []
 
 
 def asked_numbers(text: str) -> set[str]:

@@ -292,6 +292,19 @@ def test_a_follow_up_pointing_back_borrows_the_names_of_the_last_turn(corpus_ass
     assert not answer.abstained and "Maram Kairé" in answer.text, answer.text
 
 
+def test_a_follow_up_borrows_the_instrument_of_the_first_answer_sentence_that_names_one(corpus_assistant):
+    """The last answer opens with a sentence that names no instrument: the next one that does says what it was
+    about, not an older answer that named two."""
+    history = [{"role": "user", "content": "Which treaty bans national appropriation of celestial bodies?"},
+               {"role": "assistant", "content": "The Space Resource Exploration and Utilization Act of 2015 rests on the "
+                "U.S. reading that the Outer Space Treaty's ban on national appropriation covers celestial bodies. [1]"},
+               {"role": "user", "content": "What does Article IV add?"},
+               {"role": "assistant", "content": "The first paragraph of Article IV names only nuclear weapons and other "
+                "weapons of mass destruction. [1] Article IV of the Outer Space Treaty also forbids installing such "
+                "weapons on celestial bodies. [1]"}]
+    assert corpus_assistant.analyse("When was it signed?", history).query == "When was it signed? (Outer Space Treaty)"
+
+
 def test_a_follow_up_naming_another_country_turns_to_that_countrys_law(corpus_assistant):
     """'And the UAE?' after a question on Luxembourg's law asks about the UAE's law, and so does the turn after it;
     after a question on a treaty it asks about the treaty and the UAE."""
