@@ -191,15 +191,14 @@ def _instrument_names(analysis, history: list[dict], vocabulary: Vocabulary, hel
     """The instruments the previous turns were about: what the user named last comes first (a turn that names a
     country whose own law is in the corpus, and no instrument, after turns about another country's law, is about
     that country's law: 'And the UAE?' after Luxembourg's), then what earlier answers were about."""
+    def holding(found: list) -> list:
+        return _holding(found, analysis.refs, held) if held else found
+
     context: list = []
     for content in [str(t.get("content") or "") for t in history if t.get("role") == "user"] + [question]:
-        found = vocabulary.analyse(content).instruments
-        context = (_holding(found, analysis.refs, held) if held and found else found) or _other_law(content, context, vocabulary)
-    for turn in ([] if context else [t for t in reversed(history) if t.get("role") == "assistant"]):
-        found = _cited_instruments(str(turn.get("content") or ""), vocabulary)
-        context = _holding(found, analysis.refs, held) if held and found else found
-        if context:
-            break
+        context = holding(vocabulary.analyse(content).instruments) or _other_law(content, context, vocabulary)
+    answers = [str(t.get("content") or "") for t in reversed(history) if t.get("role") == "assistant"]
+    context = context or next((found for a in answers if (found := holding(_cited_instruments(a, vocabulary)))), [])
     return list(dict.fromkeys(i.name for i in context if not i.source_claims)) or [i.name for i in context[:1]]
 
 

@@ -8,20 +8,24 @@ from conftest import write_doc
 from assistant import Assistant, Settings
 
 
+def corpus_of(tmp_path, *docs: tuple[str, str, str | None, str, str]) -> Assistant:
+    """An assistant over one-paragraph documents: (id, title, kind, date or None, paragraph) each."""
+    folder = tmp_path / "corpus"
+    for doc_id, title, kind, date, body in docs:
+        meta = {"id": doc_id, "title": title, "kind": kind, "source_url": f"https://example.org/{doc_id}"}
+        write_doc(folder, f"{doc_id}.md", meta | ({"date": date} if date else {}), f"# {title}\n\n{body}")
+    return Assistant.from_settings(Settings(data_dir=tmp_path / "data", corpus_dirs=[folder], _env_file=None))
+
+
 @pytest.fixture
 def dated_assistant(tmp_path, embedder):
-    folder = tmp_path / "corpus"
-    write_doc(folder, "old.md", {"id": "old-report", "title": "Lunar Club report", "kind": "article", "date": "2021-03-01",
-                                  "source_url": "https://example.org/old"},
-              "# Lunar Club report\n\nThe Lunar Cooperation Pact had 12 member countries in its first year.")
-    write_doc(folder, "new.md", {"id": "new-brief", "title": "Lunar Cooperation Pact", "kind": "accord", "date": "2025-06-30",
-                                  "source_url": "https://example.org/new"},
-              "# Lunar Cooperation Pact\n\n## Members\n\nAs of 30 June 2025, the Lunar Cooperation Pact had 31 member countries.")
-    write_doc(folder, "undated.md", {"id": "undated-note", "title": "Undated note", "kind": "article",
-                                      "source_url": "https://example.org/undated"},
-              "# Undated note\n\nThe Lunar Cooperation Pact had 7 member countries when it was founded.")
-    settings = Settings(data_dir=tmp_path / "data", corpus_dirs=[folder], _env_file=None)
-    return Assistant.from_settings(settings)
+    return corpus_of(
+        tmp_path,
+        ("old-report", "Lunar Club report", "article", "2021-03-01",
+         "The Lunar Cooperation Pact had 12 member countries in its first year."),
+        ("new-brief", "Lunar Cooperation Pact", "accord", "2025-06-30",
+         "## Members\n\nAs of 30 June 2025, the Lunar Cooperation Pact had 31 member countries."),
+        ("undated-note", "Undated note", "article", None, "The Lunar Cooperation Pact had 7 member countries when it was founded."))
 
 
 def test_newest_source_leads_and_older_is_named(dated_assistant):
@@ -36,14 +40,9 @@ def test_newest_source_leads_and_older_is_named(dated_assistant):
 
 
 def test_undated_document_is_oldest_and_said_to_be_undated(tmp_path, embedder):
-    folder = tmp_path / "corpus"
-    write_doc(folder, "undated.md", {"id": "undated-note", "title": "Undated note", "kind": "article",
-                                      "source_url": "https://example.org/undated"},
-              "# Undated note\n\nThe Orbital Safety Forum has 9 member agencies.")
-    write_doc(folder, "dated.md", {"id": "dated-note", "title": "Forum brief", "kind": "institution", "date": "2019-05-01",
-                                    "source_url": "https://example.org/dated"},
-              "# Forum brief\n\nThe Orbital Safety Forum has 14 member agencies.")
-    assistant = Assistant.from_settings(Settings(data_dir=tmp_path / "data", corpus_dirs=[folder], _env_file=None))
+    assistant = corpus_of(
+        tmp_path, ("undated-note", "Undated note", "article", None, "The Orbital Safety Forum has 9 member agencies."),
+        ("dated-note", "Forum brief", "institution", "2019-05-01", "The Orbital Safety Forum has 14 member agencies."))
     answer = assistant.ask("How many member agencies does the Orbital Safety Forum have?")
     assert answer.text.index("14") < answer.text.index("9 member")
     assert "undated" in answer.text
@@ -51,14 +50,10 @@ def test_undated_document_is_oldest_and_said_to_be_undated(tmp_path, embedder):
 
 
 def test_a_newer_sentence_that_gives_its_own_date_is_not_dated_twice(tmp_path, embedder):
-    folder = tmp_path / "corpus"
-    write_doc(folder, "old.md", {"id": "old-note", "title": "Station note", "kind": "article", "date": "2022-01-10",
-                                  "source_url": "https://example.org/old"},
-              "# Station note\n\nThe Moonbase Compact had 4 partner countries.")
-    write_doc(folder, "new.md", {"id": "new-note", "title": "Compact brief", "kind": "accord", "date": "2025-04-29",
-                                  "source_url": "https://example.org/new"},
-              "# Compact brief\n\nOn 29 April 2025, the agency chief said the Moonbase Compact had 13 partner countries.")
-    assistant = Assistant.from_settings(Settings(data_dir=tmp_path / "data", corpus_dirs=[folder], _env_file=None))
+    assistant = corpus_of(
+        tmp_path, ("old-note", "Station note", "article", "2022-01-10", "The Moonbase Compact had 4 partner countries."),
+        ("new-note", "Compact brief", "accord", "2025-04-29",
+         "On 29 April 2025, the agency chief said the Moonbase Compact had 13 partner countries."))
     answer = assistant.ask("How many partner countries does the Moonbase Compact have?")
     assert "older source" in answer.text and answer.text.startswith("On 29 April 2025, the agency chief"), answer.text
     assert answer.text.count("13 partner countries") == 1, answer.text  # quoted once
