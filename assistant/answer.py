@@ -370,7 +370,8 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
     """The asked-for thing from the quotes (a date, a length of time, a count, an amount of money, a measurement,
     a person's name, or the article that provides it): of the spans of that kind, the one with the most question
     words just before it (English says what a date is of first: 'opened for signature on 22 April 1968 and entered
-    into force on 3 December 1968'), then just after it, the earlier quote first; for 'when will…', none before
+    into force on 3 December 1968'), then just after it, the earlier quote first; never one the question gives
+    itself ('1963' in 'when did the 1963 declaration's principle become binding'); for 'when will…', none before
     the text was written."""
     if kind is None:
         return None
@@ -387,7 +388,7 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
         return len(asked & set(tokenize([sides[0]])[0])), len(asked & set(tokenize([sides[1]])[0]))
 
     spans = [(near(x, s), -i, x, s) for i, s in enumerate(chosen) for x in asked_spans(s, kind, future)
-             if kind != "count" or not slot or counts(x, s.text, slot)]
+             if (kind != "count" or not slot or counts(x, s.text, slot)) and x.lower() not in question.lower()]
     best = max(spans, key=lambda found: found[:2], default=None)  # the most question words nearby, then the earliest quote
     return (best[2], best[3]) if best else None
 

@@ -193,6 +193,13 @@ def test_the_lead_is_the_date_the_question_asks_about_even_in_a_later_quote():
                      np.zeros(3), 0.9, {"date": ["22 April 1968", "3 December 1968"]})
     assert lead_span("date", [both], "when did it enter into force") == ("3 December 1968", both)
     assert lead_span("date", [both], "when was it opened for signature") == ("22 April 1968", both)
+    # a date the question gives itself is not its answer
+    declared = Candidate(p, 0, "Principle 8 of the 1963 Declaration became the Liability Convention, in force on 1 September 1972.",
+                         0, np.zeros(3), 0.9, {"date": ["1963", "1 September 1972"]})
+    assert lead_span("date", [declared], "The 1963 declaration's principle 8 became a treaty: when did it enter into force?") == (
+        "1 September 1972", declared)
+    assert lead_span("date", [Candidate(p, 0, "The 1963 Declaration was adopted unanimously.", 0, np.zeros(3), 0.9,
+                                        {"date": ["1963"]})], "what did the 1963 declaration say") is None
 
 
 def test_a_future_date_leads_as_a_sentence(corpus_assistant):
