@@ -153,8 +153,13 @@ def decode_spans(encoded: str | None) -> list[Span]:
 
 
 YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
-MONTH = re.compile(r"\b(" + "|".join(m.lower() for m in calendar.month_abbr[1:]) + r")[a-z]*\b", re.IGNORECASE)
+# 'Dec.', 'December'; not 'decades' or 'market'
+MONTH = re.compile(r"\b(" + "|".join(f"{a}(?:{n[len(a):]})?" for a, n in zip(calendar.month_abbr[1:], MONTHS)) + r"|Sept)\b",
+                   re.IGNORECASE)
 TIME_UNIT = re.compile(r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(?:y|ies))\b", re.IGNORECASE)
+# A length of time says how long: 'one year', 'within 90 days', 'a decade'; not 'for years', 'in recent decades'.
+HOW_MANY = re.compile(r"\d|\b(an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
+                      r"fifty|sixty|hundred)\b", re.IGNORECASE)
 NAMED_NUMBER = re.compile(r"(\b[A-Z][\w'’]*\s|-)$")
 REFERENCE = re.compile(r"\b(Article|Section|Principle|Guideline|Paragraph|Chapter|Resolution|No\.|§)\s*$", re.IGNORECASE)
 
@@ -175,7 +180,8 @@ def span_kinds(text: str, spans: list[Span], offset: int = 0) -> dict[str, list[
         if label == "CARDINAL" and NAMED_NUMBER.search(before):
             continue  # 'Iridium 33', 'Cosmos 954', 'helium-3': part of a name
         if label in ("DATE", "TIME"):
-            kind = "date" if YEAR.search(surface) or MONTH.search(surface) else "duration" if TIME_UNIT.search(surface) else None
+            dated, lasting = YEAR.search(surface) or MONTH.search(surface), TIME_UNIT.search(surface) and HOW_MANY.search(surface)
+            kind = "date" if dated else "duration" if lasting else None
         else:
             kind = {"CARDINAL": "count", "QUANTITY": "measure", "PERCENT": "count", "MONEY": "money",
                     "PERSON": "person", "ORG": "org", "NORP": "org", "GPE": "place", "LOC": "place"}.get(label)

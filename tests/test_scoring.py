@@ -165,6 +165,14 @@ def test_a_number_in_a_name_is_not_a_count():
     assert kinds["date"] == ["10 February 2009"] and kinds["count"] == ["2,000"]
 
 
+def test_a_length_of_time_says_how_long_and_a_month_is_a_whole_word():
+    from assistant.text import span_kinds
+
+    text = "Guideline 6 sets no fixed number of years, though decades of practice gave one year, and on 5 Sept 2003 Dec. 9 was set."
+    spans = [(text.index(w), text.index(w) + len(w), "DATE") for w in ("years", "decades", "one year", "5 Sept 2003", "Dec. 9")]
+    assert span_kinds(text, spans) == {"duration": ["one year"], "date": ["5 Sept 2003", "Dec. 9"]}
+
+
 def test_the_asked_for_date_comes_first(corpus_assistant):
     answer = corpus_assistant.ask("When did the Liability Convention enter into force?")
     assert not answer.abstained and answer.lead and "1972" in answer.lead, answer.text
