@@ -225,6 +225,12 @@ def test_a_dated_sentence_keeps_the_capital_of_a_name():
         assert _lower_first(kept) == kept
 
 
+def test_countries_are_what_space_law_calls_states(corpus_assistant):
+    """'how many countries…' is answered by a sentence counting member States: the lead counts what was asked."""
+    answer = corpus_assistant.ask("how many countries are members of COPUOS")
+    assert not answer.abstained and answer.lead and answer.lead.rstrip(".").isdigit(), answer.text
+
+
 def test_a_count_leads_only_when_it_counts_what_was_asked(corpus_assistant):
     grams = corpus_assistant.ask("How many grams of samples did Chang'e 6 bring back?")
     assert grams.lead and "1,935.3" in grams.lead, grams.text
