@@ -160,6 +160,7 @@ TIME_UNIT = re.compile(r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?
 # A length of time says how long: 'one year', 'within 90 days', 'a decade'; not 'for years', 'in recent decades'.
 HOW_MANY = re.compile(r"\d|\b(an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
                       r"fifty|sixty|hundred)\b", re.IGNORECASE)
+AS_OF = re.compile(r"\b(as of|as at)\s*$", re.IGNORECASE)
 NAMED_NUMBER = re.compile(r"(\b[A-Z][\w'’]*\s|-)$")
 REFERENCE = re.compile(r"\b(Article|Section|Principle|Guideline|Paragraph|Chapter|Resolution|No\.|§)\s*$", re.IGNORECASE)
 
@@ -179,6 +180,8 @@ def span_kinds(text: str, spans: list[Span], offset: int = 0) -> dict[str, list[
             continue  # 'Article 4': a provision's number, not a count
         if label == "CARDINAL" and NAMED_NUMBER.search(before):
             continue  # 'Iridium 33', 'Cosmos 954', 'helium-3': part of a name
+        if label in ("DATE", "TIME") and AS_OF.search(before):
+            continue  # 'As of November 2025, …': when the source speaks, not when something happened
         if label in ("DATE", "TIME"):
             dated, lasting = YEAR.search(surface) or MONTH.search(surface), TIME_UNIT.search(surface) and HOW_MANY.search(surface)
             kind = "date" if dated else "duration" if lasting else None

@@ -173,6 +173,19 @@ def test_a_length_of_time_says_how_long_and_a_month_is_a_whole_word():
     assert span_kinds(text, spans) == {"duration": ["one year"], "date": ["5 Sept 2003", "Dec. 9"]}
 
 
+def test_a_source_speaking_as_of_a_date_is_no_event_of_that_date():
+    from assistant.text import span_kinds
+
+    text = "As of November 2025, the Moon Agreement had 17 parties; Saudi Arabia withdrew on 5 January 2024."
+    spans = [(text.index(w), text.index(w) + len(w), "DATE") for w in ("November 2025", "5 January 2024")]
+    assert span_kinds(text, spans) == {"date": ["5 January 2024"]}
+
+
+def test_when_will_is_not_answered_with_the_date_its_source_speaks_as_of(corpus_assistant):
+    answer = corpus_assistant.ask("when will the Moon Agreement be amended")
+    assert not (answer.lead and "2025" in answer.lead), answer.text
+
+
 def test_the_asked_for_date_comes_first(corpus_assistant):
     answer = corpus_assistant.ask("When did the Liability Convention enter into force?")
     assert not answer.abstained and answer.lead and "1972" in answer.lead, answer.text
