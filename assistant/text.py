@@ -160,6 +160,9 @@ TIME_UNIT = re.compile(r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?
 # A length of time says how long: 'one year', 'within 90 days', 'a decade'; not 'for years', 'in recent decades'.
 HOW_MANY = re.compile(r"\d|\b(an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
                       r"fifty|sixty|hundred)\b", re.IGNORECASE)
+_M = "(?:" + "|".join(MONTHS) + ")"
+# A whole calendar date, whose bounds the small NER model sometimes misses ('of 12' + 'November 1974').
+FULL_DATE = re.compile(rf"\b(?:\d{{1,2}} {_M} \d{{4}}|{_M} \d{{1,2}}, \d{{4}})\b")
 AS_OF = re.compile(r"\b(as of|as at)\s*$", re.IGNORECASE)
 NAMED_NUMBER = re.compile(r"(\b[A-Z][\w'’]*\s|-)$")
 REFERENCE = re.compile(r"\b(Article|Section|Principle|Guideline|Paragraph|Chapter|Resolution|No\.|§)\s*$", re.IGNORECASE)
@@ -171,9 +174,15 @@ def span_kinds(text: str, spans: list[Span], offset: int = 0) -> dict[str, list[
     'measure', 'person', 'org', 'place', each with its surface forms in order of appearance."""
     out: dict[str, list[str]] = {}
     end = offset + len(text)
+    dates = [(m.start() + offset, m.end() + offset) for m in FULL_DATE.finditer(text)]
     for s, e, label in spans:
         if s < offset or e > end:
             continue
+        whole = next(((a, b) for a, b in dates if a < e and s < b), None)
+        if whole and label == "CARDINAL":
+            continue  # the day of a date
+        if whole and label == "DATE":
+            s, e = whole
         surface = text[s - offset : e - offset]
         before = text[max(0, s - offset - 12) : s - offset]
         if REFERENCE.search(before):

@@ -173,6 +173,15 @@ def test_a_length_of_time_says_how_long_and_a_month_is_a_whole_word():
     assert span_kinds(text, spans) == {"duration": ["one year"], "date": ["5 Sept 2003", "Dec. 9"]}
 
 
+def test_a_date_is_read_whole_where_the_entity_model_splits_it():
+    from assistant.text import span_kinds
+
+    text = "The Assembly adopted it in resolution 3235 (XXIX) of 12 November 1974; it was signed on January 27, 1967."
+    spans = [(text.index("12"), text.index("12") + 2, "CARDINAL"), (text.index("November"), text.index("1974") + 4, "DATE"),
+             (text.index("January"), text.index("January") + 7, "DATE")]
+    assert span_kinds(text, spans) == {"date": ["12 November 1974", "January 27, 1967"]}
+
+
 def test_a_source_speaking_as_of_a_date_is_no_event_of_that_date():
     from assistant.text import span_kinds
 
