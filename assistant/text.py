@@ -193,7 +193,8 @@ def span_kinds(text: str, spans: list[Span], offset: int = 0) -> dict[str, list[
             continue  # 'As of November 2025, …': when the source speaks, not when something happened
         if label in ("DATE", "TIME"):
             dated, lasting = YEAR.search(surface) or MONTH.search(surface), TIME_UNIT.search(surface) and HOW_MANY.search(surface)
-            kind = "date" if dated else "duration" if lasting else None
+            # a bare number the model took for a date ('As of February 2022, 72 States …') is a count
+            kind = "date" if dated else "duration" if lasting else "count" if re.fullmatch(r"\d[\d,]*", surface) else None
         else:
             kind = {"CARDINAL": "count", "QUANTITY": "measure", "PERCENT": "count", "MONEY": "money",
                     "PERSON": "person", "ORG": "org", "NORP": "org", "GPE": "place", "LOC": "place"}.get(label)

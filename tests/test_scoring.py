@@ -182,6 +182,14 @@ def test_a_date_is_read_whole_where_the_entity_model_splits_it():
     assert span_kinds(text, spans) == {"date": ["12 November 1974", "January 27, 1967"]}
 
 
+def test_a_bare_number_taken_for_a_date_is_a_count():
+    from assistant.text import span_kinds
+
+    text = "As of February 2022, 72 States were parties to the Registration Convention."
+    spans = [(text.index("February"), text.index("2022") + 4, "DATE"), (text.index("72"), text.index("72") + 2, "DATE")]
+    assert span_kinds(text, spans) == {"count": ["72"]}
+
+
 def test_a_source_speaking_as_of_a_date_is_no_event_of_that_date():
     from assistant.text import span_kinds
 
