@@ -75,9 +75,12 @@ def asked_slot(doc) -> list[str]:
     vote count; 'how many parties' -> parties): the first common noun that is the subject, object or attribute
     of the question, not of a clause inside it ('how long do I have to claim compensation' asks for a time, not
     about compensation), with its compound modifiers. Empty when the question has no wh-word or no such noun."""
-    if not any(t.tag_ in WH_TAGS for t in doc):
+    wh = [t for t in doc if t.tag_ in WH_TAGS]
+    if not wh:
         return []
-    noun = next((t for t in doc if t.pos_ == "NOUN" and t.dep_ in SLOT_DEPS
+    # the sentence that asks: 'A startup that mines an asteroid … . What penalty can it face?' asks about a penalty
+    asking = next((t.sent for t in wh if t.sent.text.rstrip().endswith("?")), wh[0].sent)
+    noun = next((t for t in asking if t.pos_ == "NOUN" and t.dep_ in SLOT_DEPS
                  and not any(a.dep_ in EMBEDDED for a in t.ancestors)), None)
     if noun is None:
         return []

@@ -90,6 +90,8 @@ def test_a_negative_contraction_is_no_word_of_the_question():
     ("what was the vote count on resolution 2222", ["vote", "count"]), ("When was the Rescue Agreement adopted?", []),
     # a noun of a clause inside the question is not what it asks about: this one asks for a time
     ("how long do i have to claim compensation under the liability convention", []),
+    # a scenario: the thing asked about is in the sentence that asks, not in the story before it
+    ("A startup in Luxembourg that mines an asteroid has no authorisation. What penalty can it face?", ["penalty"]),
 ])
 def test_the_thing_a_question_asks_about(question, slot):
     from assistant.question import asked_slot
