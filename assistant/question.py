@@ -8,7 +8,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from .text import cited_sentences, parse
+from .text import cited_sentences, parse, sentences
 from .vocab import REF, QueryAnalysis, Vocabulary
 
 FOLLOW_UP = re.compile(
@@ -45,6 +45,7 @@ class Question:
     analysis: QueryAnalysis = field(default_factory=lambda: QueryAnalysis([], []))
     answer_type: str | None = None  # date, duration, count, money, measure, person, article
     countries: list = field(default_factory=list)
+    scenario: bool = False  # a story before the question: the countries it names are its actors
     numbers: set[str] = field(default_factory=set)
     unknown: list[str] = field(default_factory=list)  # words neither English nor the corpus's nor a typo of one
     slot: list[str] = field(default_factory=list)  # the words of the thing asked about (asked_slot)
@@ -231,6 +232,13 @@ def _cited_instruments(answer_text: str, vocabulary: Vocabulary):
     return []
 
 
+def tells_a_story(text: str) -> bool:
+    """Whether the question sets out a case before asking ('A satellite launched by France breaks up over the
+    sea. Is France liable?'): a statement of five words or more before its last sentence."""
+    told = sentences(text)[:-1]
+    return any(not t.rstrip().endswith("?") and len(t.split()) >= 5 for t in told)
+
+
 def asked_numbers(text: str) -> set[str]:
     """The numbers a question names ('the 25-year rule', 'in 2019'), not those of an article ('Article 9')."""
     return set(NUMBER.findall(REF.sub(" ", text)))
@@ -248,5 +256,6 @@ def analyse(asked: str, history: list[dict] | None, vocabulary: Vocabulary, spel
     doc = parse(text)
     return Question(asked=asked, text=text, query=query, corrections=corrections, analysis=vocabulary.analyse(query),
                     answer_type=answer_type(text, doc), slot=asked_slot(doc), countries=vocabulary.countries(query),
+                    scenario=tells_a_story(text),
                     numbers=asked_numbers(text), future=asks_future(doc),
                     unknown=list(dict.fromkeys(unknown)))

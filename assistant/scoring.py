@@ -120,8 +120,10 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
             if kind == "date" and question.future:
                 kinds = {"date": yet_to_come(kinds.get("date", []), p)}
             law_of = vocabulary.national_law_of(p.doc_id)
-            mismatch = bool(question.countries) and not any(
-                asked.in_passage.search(p.text) for asked in question.countries) and law_of not in question.countries
+            # A country the question is about that the passage does not mention; in a scenario ('France launches a
+            # satellite …; is France liable?') a treaty applies to any State, and only another country's law is off the point.
+            mismatch = bool(question.countries) and law_of not in question.countries and (
+                law_of is not None if question.scenario else not any(c.in_passage.search(p.text) for c in question.countries))
             per_passage[p.id] = (have, [weights[t] for t in terms if not alternatives(t) & have], bool(kind and kinds.get(kind)),
                                  mismatch)
         have_p, missing, kind_in_passage, mismatch = per_passage[p.id]

@@ -292,3 +292,22 @@ def test_training_refuses_the_test_and_holdout_splits():
 
     assert main(["--questions", str(REPO / "eval" / "test.jsonl")]) == 2
     assert main(["--questions", str(REPO / "eval" / "holdout.jsonl")]) == 2
+
+
+def test_a_scenario_names_countries_as_actors_not_as_the_topic(corpus_assistant):
+    """'Is France liable?' after a story: a treaty that never names France applies to it, so the countries of a
+    scenario count against another country's national law only; asked about a country directly, they still count
+    against any passage that does not name it."""
+    from assistant.question import tells_a_story
+    from assistant.scoring import FEATURES
+
+    assert tells_a_story("A satellite launched by France breaks up over the sea. Is France liable without fault?")
+    assert not tells_a_story("Hi. When did Germany ratify the Liability Convention?")
+    assert not tells_a_story("What does Art. 6 of the U.S. act say?")
+    answer = corpus_assistant.ask("An astronaut from Japan makes an emergency landing in Mexico. What must Mexico do?")
+    assert not answer.abstained and {c.doc_id for c in answer.citations} & {"ost", "rescue-agreement"}, answer.text
+    col = FEATURES.index("country_mismatch")
+    question = corpus_assistant.analyse("A Japanese company mines the Moon. Does it need a licence from Luxembourg?")
+    retrieved = corpus_assistant.engine.search(question.query, k=5, focus=question.focus)
+    mismatch = {s.passage.doc_id: s.features[col] for s in corpus_assistant.answerer.scored(question, retrieved)}
+    assert all(v == (doc in ("us-space-resource-act-2015", "uae-space-law")) for doc, v in mismatch.items()), mismatch
