@@ -232,11 +232,14 @@ def _cited_instruments(answer_text: str, vocabulary: Vocabulary):
     return []
 
 
-def tells_a_story(text: str) -> bool:
-    """Whether the question sets out a case before asking ('A satellite launched by France breaks up over the
-    sea. Is France liable?'): a statement of five words or more before its last sentence."""
+def tells_a_story(text: str, doc=None) -> bool:
+    """Whether the question sets out a case ('A satellite launched by France breaks up over the sea. Is France
+    liable?'; 'Is Japan liable if its satellite hits a French plane?'): a statement of five words or more before
+    its last sentence, or a clause of condition."""
     told = sentences(text)[:-1]
-    return any(not t.rstrip().endswith("?") and len(t.split()) >= 5 for t in told)
+    doc = parse(text) if doc is None else doc
+    return (any(not t.rstrip().endswith("?") and len(t.split()) >= 5 for t in told)
+            or any(t.lower_ == "if" and t.dep_ == "mark" and t.head.dep_ == "advcl" for t in doc))
 
 
 def asked_numbers(text: str) -> set[str]:
@@ -256,6 +259,6 @@ def analyse(asked: str, history: list[dict] | None, vocabulary: Vocabulary, spel
     doc = parse(text)
     return Question(asked=asked, text=text, query=query, corrections=corrections, analysis=vocabulary.analyse(query),
                     answer_type=answer_type(text, doc), slot=asked_slot(doc), countries=vocabulary.countries(query),
-                    scenario=tells_a_story(text),
+                    scenario=tells_a_story(text, doc),
                     numbers=asked_numbers(text), future=asks_future(doc),
                     unknown=list(dict.fromkeys(unknown)))

@@ -304,6 +304,10 @@ def test_a_scenario_names_countries_as_actors_not_as_the_topic(corpus_assistant)
     assert tells_a_story("A satellite launched by France breaks up over the sea. Is France liable without fault?")
     assert not tells_a_story("Hi. When did Germany ratify the Liability Convention?")
     assert not tells_a_story("What does Art. 6 of the U.S. act say?")
+    assert tells_a_story("Is Japan liable if its satellite hits a French plane?")  # a clause of condition
+    assert not tells_a_story("can you tell me if the US signed the moon agreement")  # 'if' asks, sets no case
+    plane = corpus_assistant.ask("Is Japan liable if its satellite hits a French plane?")
+    assert not plane.abstained and plane.citations[0].doc_id == "liability-convention", plane.text
     answer = corpus_assistant.ask("An astronaut from Japan makes an emergency landing in Mexico. What must Mexico do?")
     assert not answer.abstained and {c.doc_id for c in answer.citations} & {"ost", "rescue-agreement"}, answer.text
     col = FEATURES.index("country_mismatch")
