@@ -97,6 +97,23 @@ def holds(c: Candidate, kind: str, future: bool = False) -> bool:
     return bool(asked_spans(c, kind, future))
 
 
+def off_country(question: Question, p: Passage, vocabulary: Vocabulary) -> bool:
+    """Whether the passage misses a country the question is about: it neither names it nor is its law. In a
+    scenario ('France launches a satellite …; is France liable?') a treaty applies to any State, and only another
+    country's national law is off the point."""
+    law_of = vocabulary.national_law_of(p.doc_id)
+    if not question.countries or law_of in question.countries:
+        return False
+    return law_of is not None if question.scenario else not any(k.in_passage.search(p.text) for k in question.countries)
+
+
+def naming_words(own: str, analysis, p: Passage) -> frozenset[str]:
+    """The question's words that name the passage's instrument ('UN space committee', 'OST'), which its text need
+    not repeat. (Crediting an article reference, 'art 2', to the provision's passages too cost dev a question.)"""
+    words = [m.group() for i in analysis.instruments if p.doc_id in i.docs for m in i.pattern.finditer(own)]
+    return frozenset(tokenize([" ".join(words)])[0]) if words else frozenset()
+
+
 def featurize(question: Question, candidates: list[Candidate], retrieved: Retrieved) -> np.ndarray:
     """The feature matrix (one row per candidate, columns FEATURES)."""
     snapshot = retrieved.snapshot
@@ -109,25 +126,21 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
     vocabulary = Vocabulary.default()
     slot = tokenize([" ".join(question.slot)])[0] if question.slot else []
     kind = question.answer_type
-    per_passage: dict[str, tuple[frozenset[str], list[float], bool, bool]] = {}
+    per_passage: dict[str, tuple[frozenset[str], list[float], bool, bool, frozenset[str]]] = {}
     rows = []
     n = max(1, len(retrieved.passages))
     for c in candidates:
         p = c.passage
         if p.id not in per_passage:  # what depends on the passage alone, once per passage
-            have = index_terms(f"{p.section or ''} {p.text}")
+            naming = naming_words(own, retrieved.analysis, p)
+            have = index_terms(f"{p.section or ''} {p.text}") | naming
             kinds = span_kinds(p.text, decode_spans(p.entities)) if kind and kind != "article" else {}
             if kind == "date" and question.future:
                 kinds = {"date": yet_to_come(kinds.get("date", []), p)}
-            law_of = vocabulary.national_law_of(p.doc_id)
-            # A country the question is about that the passage does not mention; in a scenario ('France launches a
-            # satellite …; is France liable?') a treaty applies to any State, and only another country's law is off the point.
-            mismatch = bool(question.countries) and law_of not in question.countries and (
-                law_of is not None if question.scenario else not any(c.in_passage.search(p.text) for c in question.countries))
             per_passage[p.id] = (have, [weights[t] for t in terms if not alternatives(t) & have], bool(kind and kinds.get(kind)),
-                                 mismatch)
-        have_p, missing, kind_in_passage, mismatch = per_passage[p.id]
-        have_s = index_terms(c.text)
+                                 off_country(question, p, vocabulary), naming)
+        have_p, missing, kind_in_passage, mismatch, naming = per_passage[p.id]
+        have_s = index_terms(c.text) | naming
         if kind and kind != "article":
             typed = holds(c, kind, question.future)
         else:

@@ -315,3 +315,19 @@ def test_a_scenario_names_countries_as_actors_not_as_the_topic(corpus_assistant)
     retrieved = corpus_assistant.engine.search(question.query, k=5, focus=question.focus)
     mismatch = {s.passage.doc_id: s.features[col] for s in corpus_assistant.answerer.scored(question, retrieved)}
     assert all(v == (doc in ("us-space-resource-act-2015", "uae-space-law")) for doc, v in mismatch.items()), mismatch
+
+
+def test_the_words_naming_an_instrument_are_covered_by_its_passages(corpus_assistant):
+    """'ost art 2': a passage of the Outer Space Treaty need not say 'OST' to cover the question's 'ost', so the
+    provision asked for is quoted first, not the treaty's overview (whose full title held the words)."""
+    from assistant.scoring import FEATURES, naming_words
+
+    question = corpus_assistant.analyse("ost art 2")
+    retrieved = corpus_assistant.engine.search(question.query, k=5, focus=question.focus)
+    ost = next(p for p in retrieved.passages if p.doc_id == "ost")
+    assert naming_words(question.query, retrieved.analysis, ost) == {"ost"}
+    col = FEATURES.index("coverage")
+    scored = corpus_assistant.answerer.scored(question, retrieved)
+    assert all(s.features[col] > 0 for s in scored if s.passage.doc_id == "ost"), [s.text for s in scored]
+    answer = corpus_assistant.ask("ost art 2")
+    assert answer.citations[0].section and answer.citations[0].section.startswith("Article II"), answer.text
