@@ -1,6 +1,7 @@
 """One analysis of a question, built once per turn and read by retrieval, the answerer, the eval and the UI:
 typos and abbreviations read, the follow-up resolved, instruments and articles named, the kind of answer asked
-for (from spaCy's parse), focus terms, countries, numbers, and words the corpus never uses."""
+for (from spaCy's parse), focus terms, countries (and whether a scenario names them as actors), numbers, and
+words the corpus never uses."""
 
 from __future__ import annotations
 
