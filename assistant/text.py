@@ -160,9 +160,10 @@ TIME_UNIT = re.compile(r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?
 # A length of time says how long: 'one year', 'within 90 days', 'a decade'; not 'for years', 'in recent decades'.
 HOW_MANY = re.compile(r"\d|\b(an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
                       r"fifty|sixty|hundred)\b", re.IGNORECASE)
-_M = "(?:" + "|".join(MONTHS) + ")"
-# A whole calendar date, whose bounds the small NER model sometimes misses ('of 12' + 'November 1974').
-FULL_DATE = re.compile(rf"\b(?:\d{{1,2}} {_M} \d{{4}}|{_M} \d{{1,2}}, \d{{4}})\b")
+_MONTHS = "|".join(MONTHS)
+# A whole calendar date ('12 November 1974', 'January 27, 1967'): a source's date at ingest, and the bounds the small
+# NER model sometimes misses ('of 12' + 'November 1974').
+FULL_DATE = re.compile(rf"\b(\d{{1,2}}) ({_MONTHS}) (\d{{4}})\b|\b({_MONTHS}) (\d{{1,2}}), (\d{{4}})\b")
 AS_OF = re.compile(r"\b(as of|as at)\s*$", re.IGNORECASE)
 NAMED_NUMBER = re.compile(r"(\b[A-Z][\w'’]*\s|-)$")
 REFERENCE = re.compile(r"\b(Article|Section|Principle|Guideline|Paragraph|Chapter|Resolution|No\.|§)\s*$", re.IGNORECASE)

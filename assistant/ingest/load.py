@@ -13,7 +13,7 @@ from pathlib import Path
 import frontmatter
 import yaml
 
-from ..text import MONTHS
+from ..text import FULL_DATE, MONTHS
 from ..types import SkippedFile
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
@@ -27,8 +27,6 @@ NOISE_LINE = re.compile(
     re.IGNORECASE,
 )
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\ufeff]")
-_MONTHS = "|".join(MONTHS)  # the calendar's month names (text.py)
-TEXT_DATE = re.compile(rf"\b(\d{{1,2}}) ({_MONTHS}) (\d{{4}})\b|\b({_MONTHS}) (\d{{1,2}}), (\d{{4}})\b")
 
 # Shared-layout `document_type` values mapped onto our kinds.
 KIND_MAP = {
@@ -89,7 +87,7 @@ def iso_date(value: object) -> str | None:
 
 def find_text_date(text: str) -> str | None:
     """First date written out in prose ('20 November 2025' or 'November 20, 2025'), as ISO."""
-    match = TEXT_DATE.search(text)
+    match = FULL_DATE.search(text)
     if not match:
         return None
     if match.group(1):
