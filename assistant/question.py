@@ -9,7 +9,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from .text import cited_sentences, parse, sentences
+from .text import TIME_UNIT, cited_sentences, parse, sentences
 from .vocab import REF, QueryAnalysis, Vocabulary
 
 FOLLOW_UP = re.compile(
@@ -126,6 +126,9 @@ def answer_type(text: str, doc=None) -> str | None:
             nxt = doc[token.i + 1].lower_ if token.i + 1 < len(doc) else ""
             if nxt == "much" and lemmas & MONEY_WORDS:
                 return "money"
+            unit = doc[token.i + 2 : token.i + 4].text.lower()  # the word after 'many' and what follows it
+            if nxt in ("many", "much") and (TIME_UNIT.match(unit) or re.match(r"time\b", unit)) and "-" not in unit.split()[0]:
+                return "duration"  # 'how many days…', 'how much time…': a length of time, not a count
             return HOW.get(nxt)
         if token.tag_ in ("WDT", "WP") and word in ("what", "which", "whats", "what's"):
             # 'what year…', 'what is the fee…': the noun after it; not in 'what does Article IX require', where

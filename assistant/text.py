@@ -156,7 +156,9 @@ YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 # 'Dec.', 'December'; not 'decades' or 'market'
 MONTH = re.compile(r"\b(" + "|".join(f"{a}(?:{n[len(a):]})?" for a, n in zip(calendar.month_abbr[1:], MONTHS)) + r"|Sept)\b",
                    re.IGNORECASE)
-TIME_UNIT = re.compile(r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(?:y|ies))\b", re.IGNORECASE)
+TIME_UNIT = re.compile(r"\b((?:micro|milli|nano)?seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?"
+                       r"|centur(?:y|ies))\b",
+                       re.IGNORECASE)
 # A length of time says how long: 'one year', 'within 90 days', 'a decade'; not 'for years', 'in recent decades'.
 HOW_MANY = re.compile(r"\d|\b(an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
                       r"fifty|sixty|hundred)\b", re.IGNORECASE)
@@ -196,6 +198,8 @@ def span_kinds(text: str, spans: list[Span], offset: int = 0) -> dict[str, list[
             dated, lasting = YEAR.search(surface) or MONTH.search(surface), TIME_UNIT.search(surface) and HOW_MANY.search(surface)
             # a bare number the model took for a date ('As of February 2022, 72 States …') is a count
             kind = "date" if dated else "duration" if lasting else "count" if re.fullmatch(r"\d[\d,]*", surface) else None
+        elif label == "CARDINAL" and (unit := TIME_UNIT.match(text, e - offset + 1)) and text[e - offset : e - offset + 1] == " ":
+            kind, surface = "duration", text[s - offset : unit.end()]  # '58.7 microseconds': the model left the unit out
         else:
             kind = {"CARDINAL": "count", "QUANTITY": "measure", "PERCENT": "count", "MONEY": "money",
                     "PERSON": "person", "ORG": "org", "NORP": "org", "GPE": "place", "LOC": "place"}.get(label)

@@ -54,6 +54,10 @@ def test_a_sloppy_question_is_never_refused_for_its_words(corpus_assistant, ques
     # the noun after 'what' and a verb other than 'be' is the verb's subject, not the thing asked for
     ("what does article IX of the outer space treaty require", None), ("What does Article 11 of the Moon Agreement say?", None),
     ("whats the article that bans weapons", "article"), ("what's the deadline for a claim", "date"),
+    # 'how many' or 'how much' with a unit of time asks for a length of time
+    ("how many days notice does NASA need to give before a Chinese visit", "duration"),
+    ("how much time does a clock on Earth lose each day on the Moon", "duration"), ("how many years until withdrawal", "duration"),
+    ("how many daysof notice", "count"), ("how many day-to-day tasks", "count"),
 ])
 def test_what_a_question_asks_for(question, kind):
     from assistant.question import answer_type
@@ -173,6 +177,15 @@ def test_a_length_of_time_says_how_long_and_a_month_is_a_whole_word():
     text = "Guideline 6 sets no fixed number of years, though decades of practice gave one year, and on 5 Sept 2003 Dec. 9 was set."
     spans = [(text.index(w), text.index(w) + len(w), "DATE") for w in ("years", "decades", "one year", "5 Sept 2003", "Dec. 9")]
     assert span_kinds(text, spans) == {"duration": ["one year"], "date": ["5 Sept 2003", "Dec. 9"]}
+
+
+def test_a_number_before_a_unit_of_time_is_a_length_of_time():
+    """The small entity model tags '58.7' alone as a number: with the unit after it, it says how long."""
+    from assistant.text import span_kinds
+
+    text = "An Earth clock would appear to lose 58.7 microseconds per day; the group had 22 members."
+    spans = [(text.index(w), text.index(w) + len(w), "CARDINAL") for w in ("58.7", "22")]
+    assert span_kinds(text, spans) == {"duration": ["58.7 microseconds"], "count": ["22"]}
 
 
 def test_a_date_is_read_whole_where_the_entity_model_splits_it():
