@@ -93,13 +93,23 @@ WH_TAGS = ("WRB", "WP", "WDT", "WP$")
 ASKING_VERBS = {"know", "tell", "say", "remember", "find", "ask", "wonder", "check"}
 
 
+def asks_the_reader(verb) -> bool:
+    """Whether a verb asks the one who answers ('tell me when…', 'do you know when…', 'I wonder when…', 'check
+    when…'), not what someone in the question does ('do States have to tell the UN when they launch?')."""
+    if verb.lemma_.lower() not in ASKING_VERBS:
+        return False
+    if any(c.lower_ in ("me", "us", "you", "i", "we") for c in verb.children):
+        return True
+    return verb.dep_ == "ROOT" and not any(c.dep_ in ("nsubj", "nsubjpass") for c in verb.children)
+
+
 def asks_when(token) -> bool:
     """Whether this 'when' asks for a date ('When was it adopted?', 'do you know when it entered into force')
     rather than joins a condition to another question ('What happens when debris falls?', 'Is a State liable
     when its satellite hits a plane?')."""
     clause, doc = token.head, token.doc
     inverted = token.i + 1 < len(doc) and doc[token.i + 1].pos_ == "AUX"  # 'and when was it created?'
-    if inverted or clause.dep_ != "advcl" or clause.head.lemma_.lower() in ASKING_VERBS:
+    if inverted or clause.dep_ not in ("advcl", "ccomp") or asks_the_reader(clause.head):
         return True
     return not (doc[0].pos_ == "AUX" or any(t.tag_ in WH_TAGS for t in doc[: token.i]))
 

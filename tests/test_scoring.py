@@ -48,6 +48,9 @@ def test_a_sloppy_question_is_never_refused_for_its_words(corpus_assistant, ques
     ("What is the Wolf Amendment and when was it first enacted?", "date"), ("Do you know when the OST entered into force?", "date"),
     ("ost when adopted", "date"), ("What happens when a satellite crashes in another country?", None),
     ("Who pays when debris hits a plane?", None), ("Is a State liable when its satellite hits an aircraft?", None),
+    ("do countries have to tell the UN when they launch something", None), ("what did NASA say when Chang'e 6 landed", None),
+    ("what did china say when the wolf amendment passed", None),
+    ("I wonder when the Moon Agreement entered into force", "date"), ("tell me when the OST was signed", "date"),
     # 'who' asks for a person when the copula's noun or the verb itself is a person's role
     ("who chaired the legal subcommittee in 1966", "person"), ("Who is chairing COPUOS this year?", "person"),
     ("who heads UNOOSA", "person"), ("Who maintains the UN register?", None), ("who is responsible for private rockets", None),
