@@ -32,7 +32,7 @@ WHAT = {"year": "date", "date": "date", "day": "date", "month": "date", "number"
         "chair": "person", "head": "person", "president": "person", "article": "article", "section": "article",
         "principle": "article", "guideline": "article", "provision": "article"}
 MONEY_WORDS = {"cost", "pay", "paid", "charge", "fee", "fine", "price", "worth", "spend", "spent", "budget",
-               "compensation", "settle", "settled", "money"}
+               "compensation", "settle", "settled", "money", "invest", "investment", "fund", "funding"}
 
 
 @dataclass

@@ -168,7 +168,7 @@ _MONTHS = "|".join(MONTHS)
 FULL_DATE = re.compile(rf"\b(\d{{1,2}}) ({_MONTHS}) (\d{{4}})\b|\b({_MONTHS}) (\d{{1,2}}), (\d{{4}})\b")
 AS_OF = re.compile(r"\b(as of|as at)\s*$", re.IGNORECASE)
 NAMED_NUMBER = re.compile(r"(\b[A-Z][\w'’]*\s|-)$")
-REFERENCE = re.compile(r"\b(Article|Section|Principle|Guideline|Paragraph|Chapter|Resolution|No\.|§)\s*$", re.IGNORECASE)
+REFERENCE = re.compile(r"\b(Article|Section|Principle|Guideline|Paragraph|Chapter|Resolution|No\.|§)\s*\(?$", re.IGNORECASE)
 
 
 def span_kinds(text: str, spans: list[Span], offset: int = 0) -> dict[str, list[str]]:

@@ -40,7 +40,8 @@ def test_a_sloppy_question_is_never_refused_for_its_words(corpus_assistant, ques
 @pytest.mark.parametrize(("question", "kind"), [
     ("when did the liability conv enter into force", "date"), ("In what year was the OST adopted?", "date"),
     ("how many states have ratified the moon agreement", "count"), ("how long does a state have to file a claim", "duration"),
-    ("how much did canada get paid for cosmos 954", "money"), ("What is the fee for a Luxembourg licence?", "money"),
+    ("how much did canada get paid for cosmos 954", "money"),
+    ("how much did luxembourg invest in space mining companies", "money"), ("What is the fee for a Luxembourg licence?", "money"),
     ("which article covers liability for damage", "article"), ("who is the director of UNOOSA", "person"),
     ("how far is the moon", "measure"), ("why was the moon agreement unpopular", None),
     ("what does the outer space treaty say about weapons", None),
@@ -180,6 +181,14 @@ def test_a_length_of_time_says_how_long_and_a_month_is_a_whole_word():
     text = "Guideline 6 sets no fixed number of years, though decades of practice gave one year, and on 5 Sept 2003 Dec. 9 was set."
     spans = [(text.index(w), text.index(w) + len(w), "DATE") for w in ("years", "decades", "one year", "5 Sept 2003", "Dec. 9")]
     assert span_kinds(text, spans) == {"duration": ["one year"], "date": ["5 Sept 2003", "Dec. 9"]}
+
+
+def test_the_number_of_a_law_or_a_provision_is_no_count():
+    from assistant.text import span_kinds
+
+    text = "Federal Law No. (12) of 2019 and Article 4 name 3 agencies."
+    spans = [(text.index(w), text.index(w) + len(w), "CARDINAL") for w in ("12", "4", "3")]
+    assert span_kinds(text, spans) == {"count": ["3"]}
 
 
 def test_a_number_before_a_unit_of_time_is_a_length_of_time():
