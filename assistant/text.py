@@ -30,8 +30,9 @@ ENTITY_LABELS = {"DATE", "TIME", "CARDINAL", "QUANTITY", "PERCENT", "MONEY", "PE
 Span = tuple[int, int, str]
 MONTHS = list(calendar.month_name)[1:]  # 'January' ... 'December'
 ABBREVIATIONS = re.compile(
-    r"(\b(?:[A-Z]|No|Nos|Art|Arts|Res|res|Doc|Dr|Mr|Mrs|Ms|Prof|St|Sec|Secs|Pub|Stat|Vol|para|paras|p|pp|e\.g|i\.e|etc|vs|cf|approx|Inc|Ltd|Co|Jr|Sr|U\.S|U\.K|U\.N)\.)$"
+    r"(\b(?:[A-Z]|No|Nos|Art|Arts|Res|res|Doc|Dr|Mr|Mrs|Ms|Prof|St|Sec|Secs|Pub|Stat|Vol|para|paras|p|pp|e\.g|i\.e|etc|vs|cf|approx|Inc|Ltd|Co|Jr|Sr|U\.S|U\.K|U\.N|a\.m|p\.m|al)\.)$"
 )
+SENTENCE_RULES = "2"  # the version of the splitting rules: part of every passage's id, so a change re-splits the index
 CITATIONS_FIRST = re.compile(r"(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
 
 

@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import REPO
@@ -113,6 +114,20 @@ def test_one_text_module_for_sentences_and_dates():
     text = "The 1992 Principles (UNGA res. 47/68) later specified costs. Article I(b) adds attempted launches."
     assert [text[s:e] for s, e in sentence_spans(text)] == ["The 1992 Principles (UNGA res. 47/68) later specified costs.",
                                                            "Article I(b) adds attempted launches."]
+    times = "Chang'e 6 touched down at 6:23 a.m. Beijing time on 2 June 2024. Odysseus landed (6:23 p.m. U.S. Eastern time) near Malapert A."
+    assert len(sentence_spans(times)) == 2  # a time of day is no sentence end
+
+
+def test_a_change_of_sentence_rules_gives_passages_new_ids(monkeypatch):
+    """A passage's sentences are stored with it: when the rules that split them change, the next ingest must store
+    every passage again (new ids), not keep its sentences cut the old way."""
+    from assistant.ingest import load, split
+
+    doc = load.Document("ost", "Text.", {}, Path("ost.md"))
+    before = split.passage_id("ost", "Article I", "Text.", 0), doc.content_hash
+    monkeypatch.setattr(split, "SENTENCE_RULES", "next")
+    monkeypatch.setattr(load, "SENTENCE_RULES", "next")
+    assert split.passage_id("ost", "Article I", "Text.", 0) != before[0] and doc.content_hash != before[1]
 
 
 @pytest.mark.parametrize("question, named", [

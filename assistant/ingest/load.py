@@ -13,7 +13,7 @@ from pathlib import Path
 import frontmatter
 import yaml
 
-from ..text import FULL_DATE, MONTHS
+from ..text import FULL_DATE, MONTHS, SENTENCE_RULES
 from ..types import SkippedFile
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
@@ -55,8 +55,10 @@ class Document:
 
     @property
     def content_hash(self) -> str:
-        """A hash of text, metadata and PIPELINE_VERSION: when it changes, the document is ingested again."""
-        blob = json.dumps({"text": self.text, "meta": self.meta, "pipeline": PIPELINE_VERSION}, sort_keys=True, default=str)
+        """A hash of text, metadata, PIPELINE_VERSION and the sentence rules: when it changes, the document is ingested
+        again."""
+        blob = json.dumps({"text": self.text, "meta": self.meta, "pipeline": PIPELINE_VERSION, "sentences": SENTENCE_RULES},
+                          sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

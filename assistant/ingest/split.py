@@ -10,6 +10,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from ..text import SENTENCE_RULES
 from ..text import sentence_spans as split_sentences  # the one sentence splitter (text.py)
 from .load import Document
 
@@ -215,6 +216,7 @@ def _page(doc: Document, offset: int) -> int | None:
 
 def passage_id(doc_id: str, section: str | None, text: str, occurrence: int, salt: str = "") -> str:
     """Content-derived id: the same passage text in the same place always gets the same id (a `salt` gives a
-    re-embedded copy new ids, so it can be written beside the live passages it replaces)."""
-    key = f"{doc_id}\x1f{section or ''}\x1f{occurrence}\x1f{text}" + (f"\x1f{salt}" if salt else "")
+    re-embedded copy new ids, so it can be written beside the live passages it replaces). The sentence rules'
+    version is part of it: a passage split into other sentences is stored again with its new sentence vectors."""
+    key = f"{doc_id}\x1f{section or ''}\x1f{occurrence}\x1f{text}\x1f{SENTENCE_RULES}" + (f"\x1f{salt}" if salt else "")
     return hashlib.sha256(key.encode()).hexdigest()[:20]
