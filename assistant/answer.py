@@ -14,13 +14,14 @@ import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from .dating import effective_date, find_conflict, probe_older_sources
+from .lead import lead_span
 from .question import Question
 from .retrieval import Retrieved
 from .safety import looks_like_injection
-from .scoring import Candidate, Scorer, alternatives, asked_spans, default_scorer, featurize, holds
+from .scoring import Candidate, Scorer, default_scorer, featurize, holds
 from .settings import Settings
 from .store import Store
-from .text import cited_sentences, decode_spans, format_date, span_kinds, tokenize
+from .text import cited_sentences, decode_spans, format_date, span_kinds
 from .types import Answer, Citation, Passage
 from .vocab import Vocabulary, absent_provisions, section_key
 
@@ -29,7 +30,6 @@ ABSTAIN_TEXT = "The corpus does not answer this question."
 SELECTION_MARGIN = 0.4
 NEAR_DUPLICATE = 0.9
 OFFICIAL_SHARE = 0.3  # the official text of the provision summarised is quoted first at this share of the best score
-LEAD_WINDOW = 40  # characters either side of a date or number that say what it is the date or number of
 TYPED_SHARE = 0.5  # a sentence holding the asked-for thing joins the answer if this close to the best
 
 # The hand rules left in the answerer, by name: each can be switched off (`ExtractiveAnswerer(rules=...)`), and
@@ -178,6 +178,8 @@ class ExtractiveAnswerer(Answerer):
         chosen = select(sentences, limit, set(retrieved.analysis.refs), official_first="official_first" in self.rules)
         if "cover_named" in self.rules:
             chosen = cover_named(chosen, sentences, retrieved, limit)
+        if retrieved.analysis.whole:
+            chosen = opening_first(chosen, sentences, retrieved, limit)
         kind = question.answer_type
         future = question.future
         if "typed_join" in self.rules and kind and kind != "article" and not any(holds(c, kind, future) for c in chosen):
@@ -193,6 +195,16 @@ class ExtractiveAnswerer(Answerer):
                          question_text=question.focus or question.query, slot=question.slot, future=future)
         answer.confidence = round(confidence, 3)
         return answer
+
+
+def opening_first(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retrieved, limit: int) -> list[Candidate]:
+    """'What is the Registration Convention?', 'tell me about the Wolf Amendment': the answer opens with the sentence
+    that opens the instrument's overview, which says what it is."""
+    docs = retrieved.analysis.doc_ids
+    opening = min((s for s in sentences if s.passage.doc_id in docs), key=lambda s: s.passage.start + s.start, default=None)
+    if opening is None or opening.passage.section is not None:
+        return chosen
+    return [opening] + [s for s in chosen if s is not opening][: limit - 1]
 
 
 def cover_named(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retrieved, limit: int) -> list[Candidate]:
@@ -363,38 +375,3 @@ def citation(n: int, p: Passage, quote: str) -> Citation:
         text=p.text, date=p.date, as_of=p.as_of, kind=p.kind, source_type=p.source_type,
         official_citation=p.official_citation, page=p.page, passage_id=p.id, quote=quote,
     )
-
-
-def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
-              slot: list[str] | None = None, future: bool = False) -> tuple[str, Candidate] | None:
-    """The asked-for thing from the quotes (a date, a length of time, a count, an amount of money, a measurement,
-    a person's name, or the article that provides it): of the spans of that kind, the one with the most question
-    words just before it (English says what a date is of first: 'opened for signature on 22 April 1968 and entered
-    into force on 3 December 1968'), then just after it, the earlier quote first; never one the question gives
-    itself ('1963' in 'when did the 1963 declaration's principle become binding'); for 'when will…', none before
-    the text was written."""
-    if kind is None:
-        return None
-    if kind == "article":
-        for s in chosen:
-            if section_key(s.passage.section):
-                return f"{s.passage.short_title or s.passage.title}, {(s.passage.section or '').split(':')[0].strip()}", s
-        return None
-    asked = set(tokenize([question])[0]) if question.strip() else set()
-
-    def near(surface: str, s: Candidate) -> tuple[int, int]:  # question words before it (what it is the date of), after
-        at = max(s.text.find(surface), 0)
-        sides = (s.text[max(0, at - LEAD_WINDOW) : at], s.text[at : at + len(surface) + LEAD_WINDOW])
-        return len(asked & set(tokenize([sides[0]])[0])), len(asked & set(tokenize([sides[1]])[0]))
-
-    spans = [(near(x, s), -i, x, s) for i, s in enumerate(chosen) for x in asked_spans(s, kind, future)
-             if (kind != "count" or not slot or counts(x, s.text, slot)) and x.lower() not in question.lower()]
-    best = max(spans, key=lambda found: found[:2], default=None)  # the most question words nearby, then the earliest quote
-    return (best[2], best[3]) if best else None
-
-
-def counts(surface: str, text: str, slot: list[str]) -> bool:
-    """Whether a number counts the thing asked about ('115 States are parties'; not '12 November', 'two bases')."""
-    at = max(text.find(surface), 0)
-    after = set(tokenize([text[at : at + len(surface) + LEAD_WINDOW]])[0])
-    return all(alternatives(t) & after for t in tokenize([" ".join(slot)])[0])

@@ -230,6 +230,15 @@ def test_when_will_is_not_answered_with_the_date_its_source_speaks_as_of(corpus_
     assert not (answer.lead and "2025" in answer.lead), answer.text
 
 
+@pytest.mark.parametrize(("question", "opening"), [
+    ("what is the registration convention", "The Convention on Registration of Objects Launched into Outer Space"),
+    ("tell me about the wolf amendment", "The Wolf Amendment is a U.S. funding restriction"),
+])
+def test_a_question_about_a_whole_instrument_opens_with_what_it_is(corpus_assistant, question, opening):
+    answer = corpus_assistant.ask(question)
+    assert answer.text.startswith(opening), answer.text
+
+
 def test_the_asked_for_date_comes_first(corpus_assistant):
     answer = corpus_assistant.ask("When did the Liability Convention enter into force?")
     assert not answer.abstained and answer.lead and "1972" in answer.lead, answer.text
@@ -242,7 +251,7 @@ def test_the_lead_is_the_date_the_question_asks_about_even_in_a_later_quote():
     uses, from whichever quote holds it, and cites that quote."""
     import numpy as np
 
-    from assistant.answer import lead_span
+    from assistant.lead import lead_span
     from assistant.scoring import Candidate
     from assistant.types import Passage
 

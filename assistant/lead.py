@@ -1,0 +1,45 @@
+"""The lead of an answer: the thing a question asks for (a date, a length of time, a count, an amount of money, a
+measurement, a person's name, or the article that provides it), taken from the quoted sentences and said first."""
+
+from __future__ import annotations
+
+from .scoring import Candidate, alternatives, asked_spans
+from .text import tokenize
+from .vocab import section_key
+
+LEAD_WINDOW = 40  # characters either side of a date or number that say what it is the date or number of
+
+
+def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
+              slot: list[str] | None = None, future: bool = False) -> tuple[str, Candidate] | None:
+    """The asked-for thing from the quotes (a date, a length of time, a count, an amount of money, a measurement,
+    a person's name, or the article that provides it): of the spans of that kind, the one with the most question
+    words just before it (English says what a date is of first: 'opened for signature on 22 April 1968 and entered
+    into force on 3 December 1968'), then just after it, the earlier quote first; never one the question gives
+    itself ('1963' in 'when did the 1963 declaration's principle become binding'); for 'when will…', none before
+    the text was written."""
+    if kind is None:
+        return None
+    if kind == "article":
+        for s in chosen:
+            if section_key(s.passage.section):
+                return f"{s.passage.short_title or s.passage.title}, {(s.passage.section or '').split(':')[0].strip()}", s
+        return None
+    asked = set(tokenize([question])[0]) if question.strip() else set()
+
+    def near(surface: str, s: Candidate) -> tuple[int, int]:  # question words before it (what it is the date of), after
+        at = max(s.text.find(surface), 0)
+        sides = (s.text[max(0, at - LEAD_WINDOW) : at], s.text[at : at + len(surface) + LEAD_WINDOW])
+        return len(asked & set(tokenize([sides[0]])[0])), len(asked & set(tokenize([sides[1]])[0]))
+
+    spans = [(near(x, s), -i, x, s) for i, s in enumerate(chosen) for x in asked_spans(s, kind, future)
+             if (kind != "count" or not slot or counts(x, s.text, slot)) and x.lower() not in question.lower()]
+    best = max(spans, key=lambda found: found[:2], default=None)  # the most question words nearby, then the earliest quote
+    return (best[2], best[3]) if best else None
+
+
+def counts(surface: str, text: str, slot: list[str]) -> bool:
+    """Whether a number counts the thing asked about ('115 States are parties'; not '12 November', 'two bases')."""
+    at = max(text.find(surface), 0)
+    after = set(tokenize([text[at : at + len(surface) + LEAD_WINDOW]])[0])
+    return all(alternatives(t) & after for t in tokenize([" ".join(slot)])[0])
