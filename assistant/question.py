@@ -27,7 +27,7 @@ HOW = {"many": "count", "much": "count", "long": "duration", "far": "measure", "
        "cold": "measure", "heavy": "measure", "big": "measure", "high": "measure", "old": "duration", "soon": "date"}
 WHAT = {"year": "date", "date": "date", "day": "date", "month": "date", "number": "count", "percentage": "count",
         "amount": "money", "cost": "money", "price": "money", "fee": "money", "fine": "money", "budget": "money",
-        "penalty": "money", "sum": "money", "deadline": "date", "period": "duration", "duration": "duration",
+        "penalty": "money", "sum": "money", "deadline": "deadline", "period": "duration", "duration": "duration",
         "distance": "measure", "altitude": "measure", "mass": "measure", "name": "person", "director": "person",
         "chair": "person", "head": "person", "president": "person", "article": "article", "section": "article",
         "principle": "article", "guideline": "article", "provision": "article"}
@@ -44,7 +44,7 @@ class Question:
     query: str  # standalone: a follow-up carries the names it points back to
     corrections: list[tuple[str, str]] = field(default_factory=list)
     analysis: QueryAnalysis = field(default_factory=lambda: QueryAnalysis([], []))
-    answer_type: str | None = None  # date, duration, count, money, measure, person, article
+    answer_type: str | None = None  # date, duration, deadline (either), count, money, measure, person, article
     countries: list = field(default_factory=list)
     scenario: bool = False  # a story before the question: the countries it names are its actors
     numbers: set[str] = field(default_factory=set)

@@ -81,11 +81,17 @@ def yet_to_come(dates: list[str], passage: Passage) -> list[str]:
     return [d for d in dates if all(int(y) >= int(written.group()) for y in YEAR.findall(d))]
 
 
+def of_kind(kinds: dict[str, list[str]], kind: str) -> list[str]:
+    """The spans that can answer a kind of question: a deadline is a length of time ('within one year') or a date
+    ('by the end of 2026')."""
+    return kinds.get("duration", []) + kinds.get("date", []) if kind == "deadline" else kinds.get(kind, [])
+
+
 def asked_spans(c: Candidate, kind: str, future: bool = False) -> list[str]:
     """The spans of a sentence that can be the thing asked for: its entities of that kind (for 'when will…', no
     date before its text was written; for 'who', a name in mixed case, not words of the document's title). The
     scorer's type feature, the typed join and the lead all read this."""
-    found = c.kinds.get(kind, [])
+    found = of_kind(c.kinds, kind)
     if kind == "person":  # a name is written in mixed case ('XXIX' is a number) and is not the document's title's
         title = f"{c.passage.title} {c.passage.short_title or ''}".lower()
         found = [x for x in found if x.lower() not in title and any(ch.islower() for ch in x)]
@@ -137,8 +143,8 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
             kinds = span_kinds(p.text, decode_spans(p.entities)) if kind and kind != "article" else {}
             if kind == "date" and question.future:
                 kinds = {"date": yet_to_come(kinds.get("date", []), p)}
-            per_passage[p.id] = (have, [weights[t] for t in terms if not alternatives(t) & have], bool(kind and kinds.get(kind)),
-                                 off_country(question, p, vocabulary), naming)
+            missing = [weights[t] for t in terms if not alternatives(t) & have]
+            per_passage[p.id] = (have, missing, bool(kind and of_kind(kinds, kind)), off_country(question, p, vocabulary), naming)
         have_p, missing, kind_in_passage, mismatch, naming = per_passage[p.id]
         have_s = index_terms(c.text) | naming
         if kind and kind != "article":

@@ -57,7 +57,7 @@ def test_a_sloppy_question_is_never_refused_for_its_words(corpus_assistant, ques
     ("who heads UNOOSA", "person"), ("Who maintains the UN register?", None), ("who is responsible for private rockets", None),
     # the noun after 'what' and a verb other than 'be' is the verb's subject, not the thing asked for
     ("what does article IX of the outer space treaty require", None), ("What does Article 11 of the Moon Agreement say?", None),
-    ("whats the article that bans weapons", "article"), ("what's the deadline for a claim", "date"),
+    ("whats the article that bans weapons", "article"), ("what's the deadline for a claim", "deadline"),
     # 'how many' or 'how much' with a unit of time asks for a length of time
     ("how many days notice does NASA need to give before a Chinese visit", "duration"),
     ("how much time does a clock on Earth lose each day on the Moon", "duration"), ("how many years until withdrawal", "duration"),
@@ -189,6 +189,14 @@ def test_the_number_of_a_law_or_a_provision_is_no_count():
     text = "Federal Law No. (12) of 2019 and Article 4 name 3 agencies."
     spans = [(text.index(w), text.index(w) + len(w), "CARDINAL") for w in ("12", "4", "3")]
     assert span_kinds(text, spans) == {"count": ["3"]}
+
+
+def test_a_deadline_is_a_length_of_time_or_a_date():
+    from assistant.scoring import of_kind
+
+    kinds = {"duration": ["no later than two years"], "date": ["1 September 1972"], "count": ["3"]}
+    assert of_kind(kinds, "deadline") == ["no later than two years", "1 September 1972"]
+    assert of_kind(kinds, "date") == ["1 September 1972"] and of_kind({}, "deadline") == []
 
 
 def test_a_number_before_a_unit_of_time_is_a_length_of_time():
