@@ -149,7 +149,8 @@ def alias_pattern(alias: str) -> str:
 ASKING_WORDS = {"what", "what's", "whats", "is", "are", "was", "the", "a", "an", "tell", "me", "us", "about", "explain",
                 "describe", "summarise", "summarize", "summary", "overview", "of", "give", "please", "can", "could",
                 "you", "i", "know", "want", "to", "more", "quick", "short", "brief", "basics", "gist", "on", "in",
-                "plain", "english", "terms", "simple", "words", "it", "so", "ok", "hey", "hi", "s"}
+                "plain", "english", "terms", "simple", "words", "it", "so", "ok", "hey", "hi", "s", "do", "does", "say", "says",
+                "cover", "covers", "mean", "means"}
 
 
 @dataclass
