@@ -17,6 +17,7 @@ import functools
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -81,6 +82,9 @@ def yet_to_come(dates: list[str], passage: Passage) -> list[str]:
     return [d for d in dates if all(int(y) >= int(written.group()) for y in YEAR.findall(d))]
 
 
+IN_A_LONGER_NAME = re.compile(r" [A-Z][a-z]")  # 'Outer Space' of 'Office for Outer Space Affairs'
+
+
 def of_kind(kinds: dict[str, list[str]], kind: str) -> list[str]:
     """The spans that can answer a kind of question: a deadline is a length of time ('within one year') or a date
     ('by the end of 2026')."""
@@ -94,7 +98,8 @@ def asked_spans(c: Candidate, kind: str, future: bool = False) -> list[str]:
     found = of_kind(c.kinds, kind)
     if kind == "person":  # a name is written in mixed case ('XXIX' is a number) and is not the document's title's
         title = f"{c.passage.title} {c.passage.short_title or ''}".lower()
-        found = [x for x in found if x.lower() not in title and any(ch.islower() for ch in x)]
+        found = [x for x in found if x.lower() not in title and any(ch.islower() for ch in x)
+                 and not IN_A_LONGER_NAME.match(c.text, c.text.find(x) + len(x))]
     return yet_to_come(found, c.passage) if kind == "date" and future else found
 
 

@@ -144,6 +144,9 @@ def test_a_person_asked_for_is_a_name_not_a_title_or_a_numeral():
     wolf = Passage(id="w", doc_id="wolf-amendment", title="Wolf Amendment", text="...")
     named = Candidate(wolf, 0, "Wolf and Frank Wolf.", 0, np.zeros(3), 0.5, {"person": ["Wolf", "Frank Wolf"]})
     assert asked_spans(named, "person") == ["Frank Wolf"]
+    office = Candidate(wolf, 0, "The UN Office for Outer Space Affairs heard Maram Kairé of Senegal.", 0, np.zeros(3), 0.5,
+                       {"person": ["Outer Space", "Maram Kairé"]})
+    assert asked_spans(office, "person") == ["Maram Kairé"]  # a name inside a longer one is no person's
 
 
 def test_a_future_question_finds_no_asked_for_date_in_a_sentence_about_the_past(corpus_assistant):
