@@ -86,6 +86,9 @@ def asked_slot(doc) -> list[str]:
                  and not any(a.dep_ in EMBEDDED for a in t.ancestors)), None)
     if noun is None:
         return []
+    if noun.lemma_.lower() in ("number", "total", "count"):  # 'the number of parties' asks about parties
+        counted = [g for p in noun.children if p.lower_ == "of" for g in p.children if g.pos_ in ("NOUN", "PROPN")]
+        noun = counted[0] if counted else noun
     return [c.text for c in noun.children if c.dep_ == "compound" and c.pos_ == "NOUN"] + [noun.text]
 
 
@@ -134,8 +137,8 @@ def answer_type(text: str, doc=None) -> str | None:
             return "date"
         if word == "how":
             nxt = doc[token.i + 1].lower_ if token.i + 1 < len(doc) else ""
-            if nxt == "much" and lemmas & MONEY_WORDS:
-                return "money"
+            if nxt in ("much", "big", "large", "high") and lemmas & MONEY_WORDS:
+                return "money"  # 'how much did Canada get paid', 'how big is the fine'
             unit = doc[token.i + 2 : token.i + 4].text.lower()  # the word after 'many' and what follows it
             if nxt in ("many", "much") and (TIME_UNIT.match(unit) or re.match(r"time\b", unit)) and "-" not in unit.split()[0]:
                 return "duration"  # 'how many days…', 'how much time…': a length of time, not a count

@@ -41,7 +41,7 @@ def test_a_sloppy_question_is_never_refused_for_its_words(corpus_assistant, ques
     ("when did the liability conv enter into force", "date"), ("In what year was the OST adopted?", "date"),
     ("how many states have ratified the moon agreement", "count"), ("how long does a state have to file a claim", "duration"),
     ("how much did canada get paid for cosmos 954", "money"),
-    ("how much did luxembourg invest in space mining companies", "money"), ("What is the fee for a Luxembourg licence?", "money"),
+    ("how much did luxembourg invest in space mining companies", "money"), ("how big is the fine under lux law", "money"), ("What is the fee for a Luxembourg licence?", "money"),
     ("which article covers liability for damage", "article"), ("who is the director of UNOOSA", "person"),
     ("how far is the moon", "measure"), ("why was the moon agreement unpopular", None),
     ("what does the outer space treaty say about weapons", None),
@@ -100,6 +100,8 @@ def test_a_negative_contraction_is_no_word_of_the_question():
     ("how long do i have to claim compensation under the liability convention", []),
     # a scenario: the thing asked about is in the sentence that asks, not in the story before it
     ("A startup in Luxembourg that mines an asteroid has no authorisation. What penalty can it face?", ["penalty"]),
+    # 'the number of X' asks about X
+    ("what's the number of parties to the liability convention", ["parties"]),
 ])
 def test_the_thing_a_question_asks_about(question, slot):
     from assistant.question import asked_slot
