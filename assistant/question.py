@@ -139,8 +139,9 @@ def answer_type(text: str, doc=None) -> str | None:
             nxt = doc[token.i + 1].lower_ if token.i + 1 < len(doc) else ""
             if nxt in ("much", "big", "large", "high") and lemmas & MONEY_WORDS:
                 return "money"  # 'how much did Canada get paid', 'how big is the fine'
-            unit = doc[token.i + 2 : token.i + 4].text.lower()  # the word after 'many' and what follows it
-            if nxt in ("many", "much") and (TIME_UNIT.match(unit) or re.match(r"time\b", unit)) and "-" not in unit.split()[0]:
+            unit = doc[token.i + 2 : token.i + 4]  # the word after 'many' and the one after it ('day-to-day': '-')
+            if (nxt in ("many", "much") and len(unit) and (TIME_UNIT.fullmatch(unit[0].text) or unit[0].lower_ == "time")
+                    and unit[-1].text != "-"):
                 return "duration"  # 'how many days…', 'how much time…': a length of time, not a count
             return HOW.get(nxt)
         if token.tag_ in ("WDT", "WP") and word in ("what", "which", "whats", "what's"):
