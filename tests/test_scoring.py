@@ -93,6 +93,17 @@ def test_a_negative_contraction_is_no_word_of_the_question():
     assert tokenize(typed) == tokenize(spelled)
 
 
+def test_being_in_force_is_one_term_whatever_the_verb():
+    """'came into force', 'entered into force', 'is in force' and 'took effect' say the same thing; 'the use of
+    force' does not ('is the Moon Agreement in force' had matched Article 3's 'threat or use of force')."""
+    from assistant.text import tokenize
+
+    said = ["came into force", "entered into force", "is still in force", "took effect", "entry into force"]
+    assert {term for tokens in tokenize(said) for term in tokens} == {"came", "enter", "entri", "still", "inforc"}
+    assert set(tokenize(["when did it take effect"])[0]) & set(tokenize(["the Act came into force on 1 August 2017"])[0]) == {"inforc"}
+    assert "inforc" not in tokenize(["the threat or use of force"])[0]
+
+
 @pytest.mark.parametrize(("question", "slot"), [
     ("What is UNOOSA's annual budget?", ["budget"]), ("How many parties does the Outer Space Treaty have?", ["parties"]),
     ("what was the vote count on resolution 2222", ["vote", "count"]), ("When was the Rescue Agreement adopted?", []),
