@@ -22,7 +22,8 @@ _PLURAL = r"(?:articles|sections|principles|guidelines)(?!\s*(?:1[89]|20)\d\d\b)
 REF = re.compile(
     r"(?<![\w])(building block|" + _PLURAL
     + r"|article|arts?\.?|section|sec\.?|§|principle|princ\.?|guideline|paragraph|para\.?)\s*"
-    r"([a-d]\.?\d{1,2}|\d{1,6}[a-z]?|[ivxlc]{1,7})\b",
+    r"([a-d]\.?\d{1,2}|\d{1,6}[a-z]?|[ivxlc]{1,7})\b"
+    r"(?![\s-]*(?:(?:years?|yrs?|days?|months?|hours?|km|kg|per\s*cent)\b|%))",  # 'guidelines 25 yr rule': a length, no reference
     re.IGNORECASE,
 )
 LABEL = re.compile(r"^(Building Block|Article|Section|Principle|Guideline|Paragraph)\s+([A-D]\.\d+|\d+[A-Za-z]?|[IVXLC]+)\b")
