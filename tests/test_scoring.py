@@ -62,6 +62,9 @@ def test_a_sloppy_question_is_never_refused_for_its_words(corpus_assistant, ques
     ("how many days notice does NASA need to give before a Chinese visit", "duration"),
     ("how much time does a clock on Earth lose each day on the Moon", "duration"), ("how many years until withdrawal", "duration"),
     ("how many daysof notice", "count"), ("how many day-to-day tasks", "count"),
+    # the noun may come after a word that qualifies it
+    ("What was the total cost of the Apollo-Soyuz Test Project in US dollars?", "money"),
+    ("what is the maximum fine under the UAE law", "money"), ("what was the exact date of the docking", "date"),
 ])
 def test_what_a_question_asks_for(question, kind):
     from assistant.question import answer_type
