@@ -22,6 +22,7 @@ from .scoring import Candidate, Scorer, default_scorer, featurize, holds
 from .settings import Settings
 from .store import Store
 from .text import cited_sentences, decode_spans, format_date, span_kinds
+from .text import terms as index_terms
 from .types import Answer, Citation, Passage
 from .vocab import Vocabulary, absent_provisions, section_key
 
@@ -40,6 +41,7 @@ RULES = {
     "offtopic_target": "a question aimed at a passage flagged off-topic is answered from it, with a note",
     "official_first": "the official text of the provision a brief sentence summarises is quoted first",
     "cover_named": "a question naming two or more instruments quotes each of them",
+    "cover_question": "past the best sentences, a close one holding a word of the question they lack joins them",
     "typed_join": "a close sentence holding the asked-for date, number or name joins quotes that lack it",
     "lead": "the answer opens with the asked-for span",
     "dated_conflict": "when dated sources disagree, the newest leads and the older one is named",
@@ -174,8 +176,10 @@ class ExtractiveAnswerer(Answerer):
         if "official_first" in self.rules:
             sentences = sentences + official_companions(self, question, sentences, retrieved)
         sentences.sort(key=lambda s: -s.score)
-        limit = self.settings.max_answer_sentences
-        chosen = select(sentences, limit, set(retrieved.analysis.refs), official_first="official_first" in self.rules)
+        chosen = select(sentences, self.settings.max_answer_sentences, set(retrieved.analysis.refs),
+                        official_first="official_first" in self.rules,
+                        asked=index_terms(question.query) if "cover_question" in self.rules else frozenset())
+        limit = max(self.settings.max_answer_sentences, len(chosen))  # the rules below swap quotes, keeping the count
         if "cover_named" in self.rules:
             chosen = cover_named(chosen, sentences, retrieved, limit)
         if retrieved.analysis.whole:
@@ -234,17 +238,26 @@ def cover_named(chosen: list[Candidate], sentences: list[Candidate], retrieved: 
     return out
 
 
-def select(sentences: list[Candidate], limit: int, refs: set | None = None, official_first: bool = True) -> list[Candidate]:
-    """The best sentence and those close to it (no fragments, no near-duplicates), official texts first."""
+def select(sentences: list[Candidate], limit: int, refs: set | None = None, official_first: bool = True,
+           asked: frozenset[str] = frozenset()) -> list[Candidate]:
+    """The best sentence and those close to it (no fragments, no near-duplicates), up to `limit`; after them, a close
+    sentence still joins when it holds a word of the question (`asked`, index terms) that no quote holds yet: the
+    second part of 'which treaty was it, and when did it enter into force'. Official texts first."""
     best = sentences[0]
     chosen = [best]
+    said = set(index_terms(best.text))
     for s in sentences[1:]:
-        if len(chosen) >= limit or s.score < best.score - SELECTION_MARGIN:
+        if s.score < best.score - SELECTION_MARGIN:
             break
         if len(s.text) < 25 or s.text.rstrip().endswith((";", ":", ",")) or any(
                 float(s.vector @ c.vector) > NEAR_DUPLICATE for c in chosen):  # list fragments read badly alone
             continue
+        words = index_terms(s.text)
+        if len(chosen) >= limit and not (asked & words) - said:
+            continue
         chosen.append(s)
+        said |= words
+    size = max(limit, len(chosen))
     # Official texts say what the law is; briefs give context after them. When a passage of an official
     # text supports the answer nearly as well as the best summary, it is quoted first.
     def official_of_best(s: Candidate) -> bool:
@@ -254,7 +267,7 @@ def select(sentences: list[Candidate], limit: int, refs: set | None = None, offi
         official = next((s for s in sentences if official_of_best(s)), None)
         named = official is not None and section_key(official.passage.section) in (refs or set())
         if official is not None and (named or official.score >= OFFICIAL_SHARE * best.score):
-            chosen = [official] + chosen[: limit - 1]
+            chosen = [official] + chosen[: size - 1]
     briefs = [c.passage for c in chosen if c.passage.source_type != "official"]
     def official_with_brief(s: Candidate) -> bool:
         return s.passage.source_type == "official" and any(same_provision(s.passage, b) for b in briefs)

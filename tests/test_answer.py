@@ -149,3 +149,34 @@ def test_a_provision_the_instrument_does_not_have_is_refused_by_name(corpus_assi
 ])
 def test_a_provision_the_instrument_has_is_answered(corpus_assistant, question):
     assert not corpus_assistant.ask(question).abstained
+
+
+def test_past_the_best_sentences_only_one_holding_a_word_of_the_question_they_lack_joins():
+    """Five sentences are quoted by score; a sixth joins only when it holds a word of the question none of them
+    holds (the second part of a question), so that answers grow only by what they were missing."""
+    import numpy as np
+
+    from assistant.answer import select
+    from assistant.scoring import Candidate
+    from assistant.text import terms
+    from assistant.types import Passage
+
+    p = Passage(id="p", doc_id="liability-convention", title="Liability Convention", text="...")
+    axes = np.eye(8)  # orthogonal vectors: no sentence is a near-duplicate of another
+
+    def said(i: int, text: str, score: float) -> Candidate:
+        return Candidate(p, 0, text, i * 100, axes[i], 0.5, score=score)
+
+    best = [said(i, f"The launching State is liable for damage caused on the surface of the Earth ({i}).", 0.9 - i / 100)
+            for i in range(5)]
+    repeats = said(5, "The launching State is liable for damage caused on the surface of the Earth again.", 0.8)
+    answers = said(6, "The Liability Convention entered into force on 1 September 1972 for its parties.", 0.75)
+    asked = terms("Which treaty makes the launching State liable for damage, and when did it enter into force?")
+    chosen = select([*best, repeats, answers], 5, official_first=False, asked=asked)
+    assert chosen == [*best, answers]
+    assert select([*best, repeats, answers], 5, official_first=False) == best  # without the question's words: five
+
+
+def test_an_answer_quotes_what_the_question_asks_about_past_the_best_sentences(corpus_assistant):
+    answer = corpus_assistant.ask("what do the artemis accords say about protecting the apollo landing sites")
+    assert not answer.abstained and "heritage" in answer.text.lower()  # the sixth quote: the Accords' Section 9
