@@ -24,7 +24,8 @@ from pydantic import BaseModel, Field
 
 from .errors import IndexUnavailable
 from .ingest.index import embed_text
-from .retrieval import Filters, HybridSearch, Snapshot, tokenize
+from .retrieval import Filters, HybridSearch, tokenize
+from .snapshot import Snapshot
 from .types import Passage
 from .vocab import Vocabulary
 

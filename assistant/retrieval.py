@@ -4,27 +4,23 @@ vocabulary, structure-aware boosts, metadata filters and de-duplication. A LangC
 from __future__ import annotations
 
 import functools
-import math
-import os
 import re
-import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import bm25s
 import numpy as np
 
 from .embedding import Embedder
 from .errors import IndexUnavailable
 from .ingest.index import embed_text
 from .ordering import each_compared, specific_first
-from .spelling import Speller
-from .store import Store, passage_from_record, passage_of
-from .text import TOKENS, tokenize
+from .snapshot import Snapshot, build_snapshot
+from .store import Store, passage_of
+from .text import tokenize
 from .types import Filters, Passage, Steps  # noqa: F401  Filters and Steps are part of retrieval's interface
-from .vocab import QueryAnalysis, Vocabulary, provisions_held, section_key
+from .vocab import QueryAnalysis, Vocabulary
 
 # k is 60 as in Cormack et al. (2009), "Reciprocal rank fusion outperforms Condorcet and individual
 # rank learning methods"; a structure match counts like a first place in one more ranked list.
@@ -60,131 +56,6 @@ class Retrieved:
     def official(self) -> dict[tuple[str, str], list[str]]:
         """Official passages by provision."""
         return self.snapshot.official if self.snapshot else {}
-
-
-class Snapshot:
-    """Live passages of one index version, with their BM25 index (saved under the data dir)."""
-
-    def __init__(self, version: str, passages: dict[str, Passage], bm25: bm25s.BM25, ids: list[str]) -> None:
-        self.version, self.passages, self.bm25, self.ids = version, passages, bm25, ids
-        # Passages by provision ('article', '2'), parsed once per index version, not once per query:
-        # structure boosts look up a named article, the answerer the official text beside a brief.
-        self.by_section: dict[tuple[str, str], list[str]] = {}
-        self.official: dict[tuple[str, str], list[str]] = {}
-        self.docs: set[str] = set()  # documents with live passages
-        self.overviews: set[str] = set()  # our briefs' text before the first heading
-        for pid, p in passages.items():
-            self.docs.add(p.doc_id)
-            if p.section is None and p.source_type == "brief":
-                self.overviews.add(pid)
-            key = section_key(p.section)
-            if key:
-                self.by_section.setdefault(key, []).append(pid)
-                if p.source_type == "official":
-                    self.official.setdefault(key, []).append(pid)
-
-    @functools.cached_property
-    def provisions(self) -> dict[str, tuple[set[str], set[tuple[str, str]]]]:
-        """Per document, the units it is numbered in and the provisions it labels or mentions (vocab.provisions_held)."""
-        by_doc: dict[str, list[Passage]] = {}
-        for p in self.passages.values():
-            by_doc.setdefault(p.doc_id, []).append(p)
-        return {d: provisions_held([p.section for p in ps], [p.text for p in ps]) for d, ps in by_doc.items()}
-
-    @functools.cached_property
-    def speller(self) -> Speller:
-        """Typo correction and unknown words against the words of these passages (spelling.py)."""
-        texts = (f"{p.title} {p.short_title or ''} {p.section or ''} {p.text}" for p in self.passages.values())
-        return Speller.from_texts(texts, keep=Vocabulary.default().words())
-
-    @functools.cached_property
-    def postings(self) -> dict[str, frozenset[int]]:
-        """Index term -> rows (positions in `ids`) of the passages that hold it, from the same tokens the BM25
-        index was built from (bm25s keeps this only in private arrays), computed once per index version."""
-        rows: dict[str, set[int]] = {}
-        texts = [embed_text(self.passages[pid]) for pid in self.ids]
-        for row, tokens in enumerate(tokenize(texts) if texts else []):
-            for term in set(tokens):
-                rows.setdefault(term, set()).add(row)
-        return {term: frozenset(found) for term, found in rows.items()}
-
-    def document_frequency(self, term: str) -> int:
-        """How many live passages (heading included) hold this index term."""
-        return len(self.postings.get(term, ()))
-
-    def idf(self, term: str) -> float:
-        """Inverse document frequency of an index term over the live passages, as BM25 weighs it; a term no
-        passage uses gets the weight of one used once."""
-        n, df = len(self.ids), max(self.document_frequency(term), 1)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
-    def docs_with(self, term: str) -> set[str]:
-        """The documents whose passages (heading included) hold this index term."""
-        return {self.passages[self.ids[row]].doc_id for row in self.postings.get(term, ())}
-
-
-def build_snapshot(store: Store, cache_dir: Path | None) -> Snapshot:
-    """The live passages and BM25 index of the store's version, from the cache when saved there."""
-    manifest = store.manifest()
-    version = manifest.version
-    target = cache_dir / f"snapshot-{version}-t{TOKENS}" if cache_dir and version else None
-    if target and (target / "passages.jsonl").is_file():
-        try:
-            return _load_snapshot(version, target)
-        except (OSError, ValueError, KeyError):
-            pass  # rebuilt below
-    live = manifest.live_ids
-    passages: dict[str, Passage] = {}
-    page = 5000
-    offset = 0
-    while True:
-        got = store.passages.get(include=["documents", "metadatas"], limit=page, offset=offset)
-        for pid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-            if pid in live and meta and text is not None:
-                passages[pid] = passage_from_record(pid, text, meta)
-        if len(got["ids"]) < page:
-            break
-        offset += page
-    ids = sorted(passages)
-    bm25 = bm25s.BM25()
-    if ids:
-        bm25.index(tokenize([embed_text(passages[i]) for i in ids]), show_progress=False)
-    snapshot = Snapshot(version, passages, bm25, ids)
-    if target:
-        _save_snapshot(snapshot, target)
-    return snapshot
-
-
-def _save_snapshot(snapshot: Snapshot, target: Path) -> None:
-    """Write to a temp dir and rename, so other workers never read half a snapshot."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}")
-    try:
-        tmp.mkdir(parents=True, exist_ok=True)
-        if snapshot.ids:
-            snapshot.bm25.save(str(tmp / "bm25"), show_progress=False)
-        with open(tmp / "passages.jsonl", "w", encoding="utf-8") as fh:
-            for pid in snapshot.ids:
-                fh.write(snapshot.passages[pid].model_dump_json() + "\n")
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)  # another worker got there first
-        for old in target.parent.glob("snapshot-*"):
-            if old != target:
-                shutil.rmtree(old, ignore_errors=True)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _load_snapshot(version: str, target: Path) -> Snapshot:
-    passages = {}
-    with open(target / "passages.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            p = Passage.model_validate_json(line)
-            passages[p.id] = p
-    ids = sorted(passages)
-    bm25 = bm25s.BM25.load(str(target / "bm25"), show_progress=False) if ids else bm25s.BM25()
-    return Snapshot(version, passages, bm25, ids)
 
 
 @functools.lru_cache(maxsize=4096)

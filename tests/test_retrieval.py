@@ -129,7 +129,8 @@ def test_different_provisions_and_unlabelled_sections_stay_apart():
 
 
 def test_documents_holding_a_term_come_from_the_bm25_index_built_or_loaded(corpus_assistant, tmp_path):
-    from assistant.retrieval import build_snapshot, tokenize
+    from assistant.retrieval import tokenize
+    from assistant.snapshot import build_snapshot
 
     built = build_snapshot(corpus_assistant.store, tmp_path)
     loaded = build_snapshot(corpus_assistant.store, tmp_path)  # read back from the files just written
