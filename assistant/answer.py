@@ -72,9 +72,11 @@ class Answerer(Protocol):
         return fallback
 
 
-def candidates(store: Store, retrieved: Retrieved, passages: list[Passage] | None = None) -> list[Candidate]:
+def candidates(store: Store, retrieved: Retrieved, passages: list[Passage] | None = None,
+               read: list[Candidate] | None = None) -> list[Candidate]:
     """Every sentence of the retrieved passages (and of the further pieces of their sections), with its stored
-    vector and what its entities can answer."""
+    vector and what its entities can answer. `read`: candidates of another search, whose passages are not read
+    from the store again."""
     chosen = retrieved.passages if passages is None else passages
     if not chosen:
         return []
@@ -83,17 +85,22 @@ def candidates(store: Store, retrieved: Retrieved, passages: list[Passage] | Non
         for p in retrieved.siblings:  # read with the result they continue, at its rank
             if retrieved.sibling_of.get(p.id) in by_id:
                 by_id.setdefault(p.id, (by_id[retrieved.sibling_of[p.id]][0], p))
-    spans = {pid: decode_spans(p.entities) for pid, (_, p) in by_id.items()}
+    found: dict[str, list[Candidate]] = {}
+    for c in read or []:
+        if c.passage.id in by_id:
+            rank, passage = by_id[c.passage.id]
+            found.setdefault(passage.id, []).append(Candidate(passage, rank, c.text, c.start, c.vector, c.similarity, c.kinds))
+    unread = [p for pid, (_, p) in by_id.items() if pid not in found]
+    spans = {p.id: decode_spans(p.entities) for p in unread}
     q = retrieved.query_vector
-    out = []
-    for stored in store.sentence_vectors(p for _, p in by_id.values()):
+    for stored in store.sentence_vectors(unread) if unread else []:
         rank, passage = by_id[stored.passage_id]
         text = passage.text[stored.start : stored.end]
         if stored.vector is None or not text.strip():
             continue
-        out.append(Candidate(passage, rank, text, stored.start, stored.vector, float(stored.vector @ q),
-                             span_kinds(text, spans[passage.id], stored.start)))
-    return out
+        similarity, kinds = float(stored.vector @ q), span_kinds(text, spans[passage.id], stored.start)
+        found.setdefault(passage.id, []).append(Candidate(passage, rank, text, stored.start, stored.vector, similarity, kinds))
+    return [c for pid in by_id for c in found.get(pid, [])]
 
 
 def score(candidates_: list[Candidate], question: Question, retrieved: Retrieved, scorer: Scorer) -> list[Candidate]:
@@ -136,9 +143,9 @@ class ExtractiveAnswerer(Answerer):
         """The confidence below which it abstains: the settings' when set, else the one chosen on dev."""
         return self.scorer.threshold if self.settings.abstain_threshold is None else self.settings.abstain_threshold
 
-    def scored(self, question: Question, retrieved: Retrieved) -> list[Candidate]:
-        """Every candidate sentence with its probability, best first."""
-        return score(candidates(self.store, retrieved), question, retrieved, self.scorer)
+    def scored(self, question: Question, retrieved: Retrieved, read: list[Candidate] | None = None) -> list[Candidate]:
+        """Every candidate sentence with its probability, best first (`read`: see `candidates`)."""
+        return score(candidates(self.store, retrieved, read=read), question, retrieved, self.scorer)
 
     def confidence(self, sentences: list[Candidate]) -> float:
         """The calibrated confidence that an answer quoting these sentences is right."""
@@ -169,7 +176,9 @@ class ExtractiveAnswerer(Answerer):
             own = sorted((s for s in sentences if s.passage.id == first.passage.id), key=lambda s: s.start)
             return compose(own[: self.settings.max_answer_sentences], sentences, retrieved, set(), self.name)
         sentences = quotable(sentences)
-        confidence = self.confidence(sentences)
+        # The confidence is read from the plain search's sentences (see Retrieved.plain), the quotes from all.
+        plain = sentences if retrieved.plain is None else quotable(self.scored(question, retrieved.plain, read=sentences))
+        confidence = self.confidence(plain)
         if confidence < self.threshold:
             return Answer(text=ABSTAIN_TEXT, abstained=True, answerer=self.name, retrieved=ids,
                           confidence=round(confidence, 3))

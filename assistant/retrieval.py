@@ -46,6 +46,9 @@ class Retrieved:
     siblings: list[Passage] = field(default_factory=list)
     sibling_of: dict[str, str] = field(default_factory=dict)  # sibling id -> id of the result it continues
     snapshot: Snapshot | None = None  # the index version searched
+    # The results without the rankings within the instruments named (HybridSearch.search), when those ran and
+    # could change them: the answerer reads its confidence there.
+    plain: Retrieved | None = None
 
     @property
     def snapshot_passages(self) -> dict[str, Passage]:
@@ -108,17 +111,24 @@ class HybridSearch:
         analysis = self.vocabulary.analyse(query)
         expand = self.vocabulary.dense_expand if steps.vocabulary else (lambda text, _: text)
         focused = bool(focus and focus != query)
-        texts = ([expand(query, analysis)] if query_vector is None else []) + (
-            [expand(focus, self.vocabulary.analyse(focus))] if focus and focused else [])
-        vectors = list(self.embedder.encode(texts)) if texts else []  # one model call for both
+        ranking_text = expand(focus, self.vocabulary.analyse(focus)) if focus and focused else None
+        topic = _without_names(focus if focus and focused else query, analysis) if steps.topic and not analysis.whole else None
+        topic = None if topic == ranking_text else topic  # a follow-up's own words name nothing: its vector is the ranking's
+        texts = ([expand(query, analysis)] if query_vector is None else []) + [t for t in (ranking_text, topic) if t]
+        vectors = list(self.embedder.encode(texts)) if texts else []  # one model call for all
         query_vector = vectors.pop(0) if query_vector is None else query_vector
-        ranking_vector = vectors.pop(0) if focused else query_vector
+        ranking_vector = vectors.pop(0) if ranking_text else query_vector
+        topic_vector = vectors.pop(0) if topic else ranking_vector
         if not snap.ids:
             return Retrieved([], query_vector, analysis)
 
         # Three rankings fused: passages by cosine, passages by their closest sentence's cosine (one sentence that
-        # answers is not drowned by the rest of a long passage), and BM25. The sentence query runs on a worker
-        # thread beside the other two (Chroma releases the GIL while it searches: 2.9 -> 1.9 ms for both queries).
+        # answers is not drowned by the rest of a long passage), and BM25. The sentence queries run on worker
+        # threads beside the others (Chroma releases the GIL while it searches: 2.9 -> 1.9 ms for two queries).
+        # Within the instruments a question names, two more: their passages and sentences ranked by its other
+        # words. The names dominate MiniLM's vector ('what do the Artemis Accords say about the Apollo landing
+        # sites' is closest to the Accords' generic sections), so the full question's rankings miss the provision.
+        named = sorted(analysis.doc_ids & set(filters.doc_id or analysis.doc_ids)) if steps.topic and not analysis.whole else []
         by_sentence = self._worker.submit(self._dense_sentences, ranking_vector, filters, snap) if steps.sentences else None
         dense_ids, cosines = self._dense(ranking_vector, filters, snap)
         ranked = [dense_ids]
@@ -127,14 +137,33 @@ class HybridSearch:
             ranked.append(self._lexical(lexical, filters, snap))
         if by_sentence is not None:
             ranked.append(by_sentence.result())
+        plain = len(ranked)
+        if named:
+            ranked += self._within(named, topic_vector, filters, snap)
+        english = looks_english(query)
+        chosen, siblings, sibling_of, targeted = self._results(ranked, analysis, snap, k, steps, english)
+        # The results without the rankings within named instruments: those always find the named instrument's
+        # passages on the asked topic, answered or not, so the answer's confidence is read from these instead.
+        basis = self._results(ranked[:plain], analysis, snap, k, steps, english) if len(ranked) > plain else None
+        read = chosen + siblings + (basis[0] + basis[1] if basis else [])
+        # The dense query's distances are the cosines of the passages it found; only the others are read.
+        known = cosines if ranking_vector is query_vector else {}
+        dense = {p.id: known[p.id] for p in read if p.id in known}
+        dense |= self._cosines(query_vector, list(dict.fromkeys(p.id for p in read if p.id not in dense)), snap)
+        found = Retrieved(chosen, query_vector, analysis, dense, targeted, siblings, sibling_of, snap)
+        if basis:
+            found.plain = Retrieved(basis[0], query_vector, analysis, dense, basis[3], basis[1], basis[2], snap)
+        return found
+
+    def _results(self, ranked: list[list[str]], analysis: QueryAnalysis, snap: Snapshot, k: int, steps: Steps,
+                 english: bool) -> tuple[list[Passage], list[Passage], dict[str, str], bool]:
+        """The rankings fused: the top k passages, their siblings, and whether an off-topic passage was aimed at."""
         fused: dict[str, float] = {}
         for ranking in ranked:
             for rank, pid in enumerate(ranking):
                 fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
         if steps.structure:
             self._boost(fused, analysis, snap)
-
-        english = looks_english(query)
         order = sorted(fused, key=lambda pid: -fused[pid])
         # Off-topic passages (flagged at ingest) answer only questions aimed at them: first after fusion (first
         # in one ranking alone was too little: 'ticket … blue origin' put the scrape's 'original article' line
@@ -150,11 +179,7 @@ class HybridSearch:
             chosen = each_compared(chosen, candidates, analysis, fused)
         if steps.structure and not analysis.whole:
             chosen = specific_first(chosen)
-        # The dense query's distances are the cosines of the passages it found; only the others are read.
-        known = cosines if ranking_vector is query_vector else {}
-        dense = {p.id: known[p.id] for p in chosen + siblings if p.id in known}
-        dense |= self._cosines(query_vector, [p.id for p in chosen + siblings if p.id not in dense], snap)
-        return Retrieved(chosen, query_vector, analysis, dense, targeted, siblings, sibling_of, snap)
+        return chosen, siblings, sibling_of, targeted
 
     def _diverse(self, candidates: list[Passage], fused: dict[str, float], k: int,
                  dedupe: bool) -> tuple[list[Passage], list[Passage], dict[str, str]]:
@@ -208,6 +233,24 @@ class HybridSearch:
                 out.setdefault(pid)
         return list(out)[: self.candidates]
 
+    def _within(self, docs: list[str], vector: np.ndarray, filters: Filters, snap: Snapshot) -> list[list[str]]:
+        """The passages of these documents by cosine to the vector, and by their closest sentence's (from the
+        snapshot's cache of their vectors: no Chroma query)."""
+        passages: list[tuple[float, str]] = []
+        sentences: list[tuple[float, str]] = []
+        for doc_id in docs:
+            try:
+                found = snap.document_vectors(self.store, doc_id)
+            except Exception as exc:
+                raise IndexUnavailable(f"Chroma read failed: {str(exc).splitlines()[0][:200]}") from exc
+            if found.passage_ids:
+                passages += zip((found.passages @ vector).tolist(), found.passage_ids)
+            if found.sentence_passages:
+                sentences += zip((found.sentences @ vector).tolist(), found.sentence_passages)
+        rankings = [list(dict.fromkeys(pid for _, pid in sorted(pairs, key=lambda cp: -cp[0])))
+                    for pairs in (passages, sentences)]
+        return [[pid for pid in ranking if filters.accepts(snap.passages[pid])][: self.candidates] for ranking in rankings]
+
     def _lexical(self, text: str, filters: Filters, snap: Snapshot) -> list[str]:
         """Passages by BM25 score. One query's scores over every passage (bm25s's `get_scores`), then the top
         ones: `retrieve` would start a thread pool and progress bars per call."""
@@ -254,6 +297,17 @@ class HybridSearch:
     def _cosines(self, vector: np.ndarray, ids: list[str], snap: Snapshot) -> dict[str, float]:
         vectors = self.store.passage_vectors(ids, lambda pid: embed_text(snap.passages[pid]))
         return {pid: float(vec @ vector) for pid, vec in vectors.items()}
+
+
+def _without_names(text: str, analysis: QueryAnalysis) -> str | None:
+    """The question without the names of the instruments it names ('what do the Artemis Accords say about the
+    Apollo landing sites' -> 'what do the say about the Apollo landing sites'); None when it names none or nothing
+    else is left."""
+    if not analysis.instruments:
+        return None
+    for instrument in analysis.instruments:
+        text = instrument.pattern.sub(" ", text)
+    return text if tokenize([text])[0] else None
 
 
 def _jaccard(a: str, b: str) -> float:

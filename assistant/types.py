@@ -157,3 +157,4 @@ class Steps:
     vocabulary: bool = True
     structure: bool = True
     dedupe: bool = True
+    topic: bool = True  # passages and sentences of the named instruments, ranked by the question's other words

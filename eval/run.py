@@ -196,12 +196,13 @@ def ablation_steps():
     from assistant.retrieval import Steps
 
     return [
-        ("dense only", Steps(sentences=False, bm25=False, vocabulary=False, structure=False, dedupe=False)),
-        ("+ BM25", Steps(sentences=False, vocabulary=False, structure=False, dedupe=False)),
-        ("+ vocabulary", Steps(sentences=False, structure=False, dedupe=False)),
-        ("+ structure", Steps(sentences=False, dedupe=False)),
-        ("+ dedupe", Steps(sentences=False)),
-        ("+ sentence ranking = full", Steps()),
+        ("dense only", Steps(sentences=False, bm25=False, vocabulary=False, structure=False, dedupe=False, topic=False)),
+        ("+ BM25", Steps(sentences=False, vocabulary=False, structure=False, dedupe=False, topic=False)),
+        ("+ vocabulary", Steps(sentences=False, structure=False, dedupe=False, topic=False)),
+        ("+ structure", Steps(sentences=False, dedupe=False, topic=False)),
+        ("+ dedupe", Steps(sentences=False, topic=False)),
+        ("+ sentence ranking", Steps(topic=False)),
+        ("+ within named instruments = full", Steps()),
     ]
 
 

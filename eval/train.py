@@ -48,6 +48,7 @@ def labelled_rows(assistant, questions: list[dict], prepared: list[tuple]):
 
     X, y, groups = [], [], []
     for qi, (q, (question, retrieved)) in enumerate(zip(questions, prepared)):
+        retrieved = retrieved.plain or retrieved  # the search the confidence is read from (Retrieved.plain)
         found = quotable(candidates(assistant.store, retrieved))
         if not found:
             continue

@@ -180,3 +180,20 @@ def test_past_the_best_sentences_only_one_holding_a_word_of_the_question_they_la
 def test_an_answer_quotes_what_the_question_asks_about_past_the_best_sentences(corpus_assistant):
     answer = corpus_assistant.ask("what do the artemis accords say about protecting the apollo landing sites")
     assert not answer.abstained and "heritage" in answer.text.lower()  # the sixth quote: the Accords' Section 9
+
+
+def test_the_confidence_is_read_from_the_search_without_the_rankings_within_named_instruments(corpus_assistant):
+    """Those rankings always find the named instrument's passages on the asked topic, answered or not: the answer
+    quotes what they find and reads its confidence from the plain search, as a question the corpus does not
+    answer would have it without them."""
+    from assistant.answer import quotable
+    from assistant.types import Steps
+
+    question = "How does Apollo-Soyuz connect to the ISS partnership?"
+    answer, plain = corpus_assistant.ask(question), corpus_assistant.ask(question, steps=Steps(topic=False))
+    assert answer.citations[0].section == "Legacy" != plain.citations[0].section  # it opens with the ISS's legacy
+    assert answer.confidence == plain.confidence
+    prepared = corpus_assistant.preparation.invoke({"asked": question, "history": [], "k": None, "filters": None, "steps": None})
+    answerer = corpus_assistant.answerer
+    own = answerer.confidence(quotable(answerer.scored(prepared["question"], prepared["retrieved"])))
+    assert round(own, 3) != answer.confidence

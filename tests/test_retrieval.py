@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from assistant.ordering import specific_first
@@ -182,8 +183,6 @@ def test_the_dense_cosines_of_a_search_are_those_of_the_stored_vectors(small_ass
 def test_embeddings_are_unit_vectors_in_float32_whatever_the_model_computes_in(dtype):
     """A bf16 model normalises in bf16, up to about 1% off: then a vector's dot product with the query is not the
     cosine Chroma computes."""
-    import numpy as np
-
     from assistant.embedding import get_embedder
     from assistant.settings import Settings
 
@@ -357,3 +356,31 @@ def test_a_follow_up_reads_the_question_before_it_from_the_parse_made_when_it_wa
     hits = parse.cache_info().hits
     assert "Senegal" in corpus_assistant.analyse("Did it sign the Artemis Accords too?", history).query
     assert parse.cache_info().hits > hits
+
+
+def test_within_a_named_instrument_the_section_on_the_asked_topic_ranks_first(corpus_assistant):
+    """The instrument's name dominates the question's vector, so its generic sections ranked first; ranked by the
+    question's other words within the instrument, the section on the asked topic comes first. The results without
+    those rankings are kept beside them (`Retrieved.plain`, where the answer's confidence is read)."""
+    from assistant.types import Steps
+
+    question = "How does Apollo-Soyuz connect to the ISS partnership?"
+    found = corpus_assistant.engine.search(question)
+    without = corpus_assistant.engine.search(question, steps=Steps(topic=False))
+    assert (found.passages[0].doc_id, found.passages[0].section) == ("apollo-soyuz", "Legacy")
+    assert without.passages[0].section != "Legacy" and without.plain is None
+    assert found.plain is not None and [p.id for p in found.plain.passages] == [p.id for p in without.passages]
+    # A question naming no instrument has no such rankings.
+    assert corpus_assistant.engine.search("Who pays when debris falls on a house?").plain is None
+
+
+def test_a_named_documents_vectors_are_read_once_per_index_version(corpus_assistant):
+    """The rankings within a named instrument read its stored passage and sentence vectors from the snapshot's
+    cache, not with a filtered Chroma query per question."""
+    store, snap = corpus_assistant.store, corpus_assistant.engine.snapshot()
+    first = snap.document_vectors(store, "rescue-agreement")
+    assert snap.document_vectors(store, "rescue-agreement") is first
+    ids = {p.id for p in snap.passages.values() if p.doc_id == "rescue-agreement"}
+    assert set(first.passage_ids) == ids and set(first.sentence_passages) == ids
+    stored = store.passage_vectors(first.passage_ids[:1], lambda pid: "")
+    assert np.allclose(first.passages[0], stored[first.passage_ids[0]])
