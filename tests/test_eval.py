@@ -60,7 +60,7 @@ def test_run_writes_reports_with_metrics(tmp_path, small_corpus, embedder):
     assert overall["hit_at_5"] >= 0.8 and overall["abstention_recall"] == 1.0
     assert set(results["ours"]["by_kind"]) == {"fact", "multi-doc", "abstain", "follow-up"}
     assert results["baseline"]["overall"]["abstention_recall"] == 0.0  # tutorial pipelines never abstain
-    assert [row["name"] for row in results["ablation"]][0] == "dense only" and len(results["ablation"]) == 6
+    assert [row["name"] for row in results["ablation"]][0] == "dense only" and len(results["ablation"]) == 7
     dtypes = results["dtype_comparison"]
     assert set(dtypes) == {"bf16", "fp32"} and all(d["overall"]["hit_at_5"] >= 0.8 for d in dtypes.values())
     assert len(results["sweep"]["curve"]) == 19 and 0.05 <= results["sweep"]["best"]["threshold"] <= 0.95
