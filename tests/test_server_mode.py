@@ -13,6 +13,7 @@ from conftest import free_port
 
 from assistant import Assistant, IndexUnavailable, Settings
 from assistant.ingest.index import ingest
+from assistant.store import VERSION_TTL
 
 pytestmark = pytest.mark.server
 CHROMA = Path(sys.executable).with_name("chroma")
@@ -131,22 +132,27 @@ def test_serve_with_two_workers_shares_state_through_chroma(chroma_server, small
     try:
         wait_for_health(base, lambda: proc.poll() is None, timeout=180)
 
-        def ask(question: str) -> tuple[str, list[str], str]:
+        def ask(question: str) -> tuple[str, list[str], str, float]:
             # a new connection per request, so the kernel hands requests to either worker
+            sent = time.monotonic()
             r = httpx.post(f"{base}/v1/ask", json={"question": question}, timeout=120)
             assert r.status_code == 200, r.text
-            return r.headers["X-Worker"], [c["doc_id"] for c in r.json()["citations"]], r.json()["text"]
+            return r.headers["X-Worker"], [c["doc_id"] for c in r.json()["citations"]], r.json()["text"], sent
 
-        def from_both_workers(question: str, check) -> set[str]:
+        def from_both_workers(question: str, check, stale_until: float = 0.0) -> set[str]:
             """Ask in rounds of 8 concurrent requests until two worker processes have answered (bounded: the
-            second worker may still be loading its model); every answer must pass `check`."""
+            second worker may still be loading its model); every answer must pass `check`, except one to a request
+            sent before `stale_until`: a worker trusts its last read of the index version for VERSION_TTL, so it
+            may answer from the index before another worker's ingest until then (its answer then does not count)."""
             seen: set[str] = set()
             deadline = time.monotonic() + 180
             with ThreadPoolExecutor(8) as pool:
                 while len(seen) < 2 and time.monotonic() < deadline:
-                    for worker, cited, text in pool.map(ask, [question] * 8):
-                        assert check(cited, text), (cited, text)
-                        seen.add(worker)
+                    for worker, cited, text, sent in pool.map(ask, [question] * 8):
+                        if check(cited, text):
+                            seen.add(worker)
+                        else:
+                            assert sent < stale_until, (cited, text)
             return seen
 
         workers = from_both_workers("Which treaty forbids national appropriation of the Moon?",
@@ -160,7 +166,8 @@ def test_serve_with_two_workers_shares_state_through_chroma(chroma_server, small
                         timeout=300, headers={"X-Requested-With": "tests"})  # tokenless uploads need it
         assert up.status_code in (200, 201), up.text
         after = from_both_workers("How much regolith sifting does the Lunar Dust Code allow?",
-                                  lambda cited, text: cited[:1] == ["lunar-dust-code"] and "seventeen tonnes" in text)
+                                  lambda cited, text: cited[:1] == ["lunar-dust-code"] and "seventeen tonnes" in text,
+                                  stale_until=time.monotonic() + VERSION_TTL)
         assert after == workers
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
