@@ -123,11 +123,12 @@ class HybridSearch:
             return Retrieved([], query_vector, analysis)
 
         # Three rankings fused: passages by cosine, passages by their closest sentence's cosine (one sentence that
-        # answers is not drowned by the rest of a long passage), and BM25. The sentence queries run on worker
-        # threads beside the others (Chroma releases the GIL while it searches: 2.9 -> 1.9 ms for two queries).
+        # answers is not drowned by the rest of a long passage), and BM25. The sentence query runs on a worker
+        # thread beside the other two (Chroma releases the GIL while it searches: 2.9 -> 1.9 ms for both queries).
         # Within the instruments a question names, two more: their passages and sentences ranked by its other
-        # words. The names dominate MiniLM's vector ('what do the Artemis Accords say about the Apollo landing
-        # sites' is closest to the Accords' generic sections), so the full question's rankings miss the provision.
+        # words (from vectors cached in the snapshot: a Chroma query filtered by document scans the metadata). The
+        # names dominate MiniLM's vector ('what do the Artemis Accords say about the Apollo landing sites' is
+        # closest to the Accords' generic sections), so the full question's rankings miss the provision.
         named = sorted(analysis.doc_ids & set(filters.doc_id or analysis.doc_ids)) if steps.topic and not analysis.whole else []
         by_sentence = self._worker.submit(self._dense_sentences, ranking_vector, filters, snap) if steps.sentences else None
         dense_ids, cosines = self._dense(ranking_vector, filters, snap)
