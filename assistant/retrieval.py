@@ -112,7 +112,9 @@ class HybridSearch:
         expand = self.vocabulary.dense_expand if steps.vocabulary else (lambda text, _: text)
         focused = bool(focus and focus != query)
         ranking_text = expand(focus, self.vocabulary.analyse(focus)) if focus and focused else None
-        topic = _without_names(focus if focus and focused else query, analysis) if steps.topic and not analysis.whole else None
+        # The instruments named (within the filters) get two rankings of their own, by the question without the names.
+        named = sorted(analysis.doc_ids & set(filters.doc_id or analysis.doc_ids)) if steps.topic and not analysis.whole else []
+        topic = _without_names(focus if focus and focused else query, analysis) if named else None
         topic = None if topic == ranking_text else topic  # a follow-up's own words name nothing: its vector is the ranking's
         texts = ([expand(query, analysis)] if query_vector is None else []) + [t for t in (ranking_text, topic) if t]
         vectors = list(self.embedder.encode(texts)) if texts else []  # one model call for all
@@ -129,7 +131,6 @@ class HybridSearch:
         # words (from vectors cached in the snapshot: a Chroma query filtered by document scans the metadata). The
         # names dominate MiniLM's vector ('what do the Artemis Accords say about the Apollo landing sites' is
         # closest to the Accords' generic sections), so the full question's rankings miss the provision.
-        named = sorted(analysis.doc_ids & set(filters.doc_id or analysis.doc_ids)) if steps.topic and not analysis.whole else []
         by_sentence = self._worker.submit(self._dense_sentences, ranking_vector, filters, snap) if steps.sentences else None
         dense_ids, cosines = self._dense(ranking_vector, filters, snap)
         ranked = [dense_ids]

@@ -47,10 +47,10 @@ class Snapshot:
         # structure boosts look up a named article, the answerer the official text beside a brief.
         self.by_section: dict[tuple[str, str], list[str]] = {}
         self.official: dict[tuple[str, str], list[str]] = {}
-        self.docs: set[str] = set()  # documents with live passages
+        self.by_doc: dict[str, list[str]] = {}  # each document's live passages
         self.overviews: set[str] = set()  # our briefs' text before the first heading
         for pid, p in passages.items():
-            self.docs.add(p.doc_id)
+            self.by_doc.setdefault(p.doc_id, []).append(pid)
             if p.section is None and p.source_type == "brief":
                 self.overviews.add(pid)
             key = section_key(p.section)
@@ -66,7 +66,7 @@ class Snapshot:
         with self._lock:
             found = self._vectors.pop(doc_id, None)
         if found is None:
-            members = [p for p in self.passages.values() if p.doc_id == doc_id]
+            members = [self.passages[pid] for pid in self.by_doc.get(doc_id, [])]
             vectors = store.passage_vectors([p.id for p in members], lambda pid: embed_text(self.passages[pid]))
             ids = [p.id for p in members if p.id in vectors]
             stored = [(s.passage_id, s.vector) for s in store.sentence_vectors(members) if s.vector is not None]
@@ -78,13 +78,16 @@ class Snapshot:
                 self._vectors.pop(next(iter(self._vectors)))
         return found
 
+    @property
+    def docs(self) -> set[str]:
+        """The documents with live passages."""
+        return set(self.by_doc)
+
     @functools.cached_property
     def provisions(self) -> dict[str, tuple[set[str], set[tuple[str, str]]]]:
         """Per document, the units it is numbered in and the provisions it labels or mentions (vocab.provisions_held)."""
-        by_doc: dict[str, list[Passage]] = {}
-        for p in self.passages.values():
-            by_doc.setdefault(p.doc_id, []).append(p)
-        return {d: provisions_held([p.section for p in ps], [p.text for p in ps]) for d, ps in by_doc.items()}
+        return {d: provisions_held([self.passages[pid].section for pid in ids], [self.passages[pid].text for pid in ids])
+                for d, ids in self.by_doc.items()}
 
     @functools.cached_property
     def speller(self) -> Speller:
