@@ -145,6 +145,14 @@ def alias_pattern(alias: str) -> str:
     return r"(?:['’]s)?[\s-]+(?:(?:19|20)\d\d\s+)?".join(words)
 
 
+# A country's law, named by the country and a word for a law: after the country within four words ('Japan's space
+# resources act'), or before it ('the law of Luxembourg').
+LAW_WORDS = ("law", "laws", "act", "acts", "legislation", "statute", "statutes", "bill", "bills")
+_LAW = r"(?:" + "|".join(LAW_WORDS) + r")"
+_AND_ANOTHER = r"(?:[ \t]+(?:and|or)[ \t]+(?:the[ \t]+)?[\w'’-]+)?"  # 'the Luxembourg and the Japanese laws'
+NATIONAL_LAW_AFTER = re.compile(r"(?:['’]s)?" + _AND_ANOTHER + r"(?:[ \t]+[\w'’-]+){0,4}?[ \t]+" + _LAW + r"\b", re.IGNORECASE)
+NATIONAL_LAW_BEFORE = re.compile(r"\b" + _LAW + r"[ \t]+(?:of|in|from)[ \t]+(?:the[ \t]+)?$", re.IGNORECASE)
+
 # Words that only ask ("what is", "tell me about", "explain"): a question of these and an instrument's name is
 # about the instrument as a whole.
 ASKING_WORDS = {"what", "what's", "whats", "is", "are", "was", "the", "a", "an", "tell", "me", "us", "about", "explain",
@@ -211,6 +219,10 @@ class Vocabulary:
             if matches:
                 found.append(instrument)
                 spans[instrument.name] = [m.span() for m in matches]
+        for instrument, span in self._national_laws(text):
+            if instrument.name not in spans:
+                found.append(instrument)
+            spans.setdefault(instrument.name, []).append(span)
         refs = [unit_key(m.group(1), m.group(2)) for m in REF.finditer(text)]
 
         def modifier(end: int, own: str) -> bool:  # directly before another instrument's name
@@ -223,6 +235,32 @@ class Vocabulary:
             rest = rest[:start] + " " + rest[end:]
         whole = len(compared) == 1 and not refs and all(w.lower() in ASKING_WORDS for w in re.findall(r"[\w']+", rest))
         return QueryAnalysis(found, refs, compared, whole)
+
+    def _national_laws(self, text: str) -> list[tuple[Instrument, tuple[int, int]]]:
+        """The national laws a text names by their country and a word for a law, however worded ('the Japanese
+        space resources laws', 'US law', 'the law of Luxembourg'), each with the phrase as one more alias: the
+        country's laws whose names share a word of the phrase, or all of them when none does ('the UAE act')."""
+        out = []
+        for country in self.jurisdictions:
+            laws = [i for i in self.instruments if i.docs and set(i.docs) <= set(country.docs)]
+            for m in country.in_question.finditer(text) if laws else ():
+                after = NATIONAL_LAW_AFTER.match(text, m.end())
+                before = NATIONAL_LAW_BEFORE.search(text[: m.start()])
+                if after:
+                    start, end = m.start(), after.end()
+                elif before:
+                    start, end = before.start(), m.end()
+                else:
+                    continue
+                if any(i.pattern.search(text[start:end]) for i in laws):  # named already ('the US 2015 act')
+                    continue
+                ignored = {stem(w) for w in [*LAW_WORDS, *country.aliases, *country.adjectives, "the", "and", "or"]}
+                words = _stems(text[start:end]) - ignored
+                named = [i for i in laws if words & {w for n in [i.name, *i.aliases] for w in _stems(n)}]
+                for instrument in named or laws:
+                    phrase = text[start:end]
+                    out.append((Instrument(instrument.name, [*instrument.aliases, phrase], instrument.docs), (start, end)))
+        return out
 
     def place(self, doc_id: str, section: str | None) -> tuple[str, str | None]:
         """Where a passage is, as a reader counts places: a section of a document, except that the texts of
@@ -290,6 +328,10 @@ STEMMER = Stemmer.Stemmer("english")
 def stem(word: str) -> str:
     """The Snowball stem of a word, lowercased."""
     return STEMMER.stemWord(word.lower())
+
+
+def _stems(text: str) -> set[str]:
+    return {stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())}
 
 
 def is_acronym(word: str) -> bool:

@@ -23,6 +23,31 @@ def test_an_instrument_is_recognised_as_people_write_it(text, name):
     assert name in [i.name for i in Vocabulary.default().analyse(text).instruments]
 
 
+@pytest.mark.parametrize(("text", "names"), [
+    ("when did the Luxembourg and the Japanese space resources laws each enter into force",
+     {"Luxembourg space resources law", "Japan space resources act"}),
+    ("what does the law of Luxembourg say about mining", {"Luxembourg space resources law"}),
+    ("does the Emirati legislation allow mining", {"UAE space law"}),
+    ("Would the US space resource law give a company rights to microbes?", {"U.S. Space Resource Exploration and Utilization Act"}),
+    ("What US law stops NASA working with China?", {"U.S. Space Resource Exploration and Utilization Act", "Wolf Amendment"}),
+])
+def test_a_national_law_is_named_by_its_country_and_a_word_for_a_law(text, names):
+    """No list of every wording: a country with laws in the corpus and 'law', 'act', 'legislation' or 'bill' within
+    four words name its laws (those whose names share a word of the phrase, else all of them)."""
+    assert {i.name for i in Vocabulary.default().analyse(text).instruments} == names
+
+
+@pytest.mark.parametrize("text", [
+    "Japan and the US signed the Accords; what does the act say?",  # the act is not Japan's
+    "Did Luxembourg sign the Artemis Accords before it passed any law?",  # too far apart
+    "Which French law covers space operations?",  # no French law in the corpus
+])
+def test_a_country_alone_names_none_of_its_laws(text):
+    names = {i.name for i in Vocabulary.default().analyse(text).instruments}
+    assert not names & {"Luxembourg space resources law", "Japan space resources act", "UAE space law",
+                        "U.S. Space Resource Exploration and Utilization Act", "Wolf Amendment"}
+
+
 def test_names_inside_other_words_are_not_instruments():
     names = [i.name for i in Vocabulary.default().analyse("Is a costly ghost treaty a regulation?").instruments]
     assert "Outer Space Treaty" not in names and "Artemis Accords" not in names
