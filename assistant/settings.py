@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     candidates: int = Field(30, gt=0, le=200, description="Passages each retriever returns before fusion.")
     # Six: dev 0.845 -> 0.849 from five; seven and eight no more on dev (median answer 1,012 -> 1,178 characters).
     max_answer_sentences: int = Field(6, gt=0, le=10, description=(
-        "Sentences an answer quotes by score; a close one holding a word of the question they lack joins them."))
+        "Sentences an answer quotes by score; one holding a word of the question they lack joins them."))
     # None: the threshold chosen on the dev split when the scorer was trained (assistant/data/scorer.json).
     abstain_threshold: float | None = Field(None, ge=0, le=1, description="Minimum calibrated confidence to answer.")
     # Topicality (mean sentence cosine to the rest of the document or to the corpus subject) on the
