@@ -47,7 +47,7 @@ class Settings(BaseSettings):
 
     top_k: int = Field(5, gt=0, le=50)
     candidates: int = Field(30, gt=0, le=200, description="Passages each retriever returns before fusion.")
-    # Six: dev 0.845 -> 0.849 from five; seven and eight no more on dev (median answer 1,012 -> 1,178 characters).
+    # Six: dev 0.849 with five, 0.853 with six or seven (eval/EXPERIMENTS.md, 2026-12-05, eighth session).
     max_answer_sentences: int = Field(6, gt=0, le=10, description=(
         "Sentences an answer quotes by score; one holding a word of the question they lack joins them."))
     # None: the threshold chosen on the dev split when the scorer was trained (assistant/data/scorer.json).

@@ -203,6 +203,10 @@ class Vocabulary:
             for word in words:
                 self.country_words[word] = words
         self.measures = {w.lower() for w in data.get("measures") or []}
+        # Each country with laws in the corpus, its laws, and the words of a phrase naming them that tell none apart.
+        self._laws = [(c, laws, {stem(w) for w in [*LAW_WORDS, *c.aliases, *c.adjectives, "the", "and", "or"]})
+                      for c in self.jurisdictions
+                      if (laws := [i for i in self.instruments if i.docs and set(i.docs) <= set(c.docs)])]
 
     @classmethod
     @lru_cache(maxsize=1)
@@ -241,9 +245,8 @@ class Vocabulary:
         space resources laws', 'US law', 'the law of Luxembourg'), each with the phrase as one more alias: the
         country's laws whose names share a word of the phrase, or all of them when none does ('the UAE act')."""
         out = []
-        for country in self.jurisdictions:
-            laws = [i for i in self.instruments if i.docs and set(i.docs) <= set(country.docs)]
-            for m in country.in_question.finditer(text) if laws else ():
+        for country, laws, ignored in self._laws:
+            for m in country.in_question.finditer(text):
                 after = NATIONAL_LAW_AFTER.match(text, m.end())
                 before = NATIONAL_LAW_BEFORE.search(text[: m.start()])
                 if after:
@@ -252,14 +255,12 @@ class Vocabulary:
                     start, end = before.start(), m.end()
                 else:
                     continue
-                if any(i.pattern.search(text[start:end]) for i in laws):  # named already ('the US 2015 act')
+                phrase = text[start:end]
+                if any(i.pattern.search(phrase) for i in laws):  # named already ('the US 2015 act')
                     continue
-                ignored = {stem(w) for w in [*LAW_WORDS, *country.aliases, *country.adjectives, "the", "and", "or"]}
-                words = _stems(text[start:end]) - ignored
+                words = _stems(phrase) - ignored
                 named = [i for i in laws if words & {w for n in [i.name, *i.aliases] for w in _stems(n)}]
-                for instrument in named or laws:
-                    phrase = text[start:end]
-                    out.append((Instrument(instrument.name, [*instrument.aliases, phrase], instrument.docs), (start, end)))
+                out += [(Instrument(i.name, [*i.aliases, phrase], i.docs), (start, end)) for i in named or laws]
         return out
 
     def place(self, doc_id: str, section: str | None) -> tuple[str, str | None]:
