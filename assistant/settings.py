@@ -47,9 +47,9 @@ class Settings(BaseSettings):
 
     top_k: int = Field(5, gt=0, le=50)
     candidates: int = Field(30, gt=0, le=200, description="Passages each retriever returns before fusion.")
-    # Six: dev 0.849 with five, 0.853 with six or seven (eval/EXPERIMENTS.md, 2026-12-05, eighth session).
+    # Six: dev 0.845 with five, 0.849 with six, seven or eight (eval/EXPERIMENTS.md, 2026-12-05, eighth session).
     max_answer_sentences: int = Field(6, gt=0, le=10, description=(
-        "Sentences an answer quotes by score; one holding a word of the question they lack joins them."))
+        "Sentences an answer quotes by score; a close one holding a word of the question they lack joins them."))
     # None: the threshold chosen on the dev split when the scorer was trained (assistant/data/scorer.json).
     abstain_threshold: float | None = Field(None, ge=0, le=1, description="Minimum calibrated confidence to answer.")
     # Topicality (mean sentence cosine to the rest of the document or to the corpus subject) on the
