@@ -162,7 +162,6 @@ def reply(assistant: Assistant, body: ChatRequest, check_length: Callable[[str],
     A front end's task prompt gets the JSON its template asks for; a question, its cited answer."""
     check_options(body)
     question, history = split_chat(body.messages)
-    check_length(question)
     prompt_tokens = sum(len(m.text().split()) for m in body.messages)
     head = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": body.model}
 
@@ -173,10 +172,12 @@ def reply(assistant: Assistant, body: ChatRequest, check_length: Callable[[str],
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
     system = "\n".join(m.text() for m in body.messages if m.role in ("system", "developer"))
     task = detect_task(question) or detect_system_task(system)
-    if task:
+    if task:  # a front end's title, tags or follow-ups prompt quotes the chat, answers and all: not a question, and
+        # not held to a question's length (the request body's limit bounds it)
         content = TaskAnswerer(assistant).answer(task, question)
         shaped = Shaped(content, Answer(text=content, query=question), "stop")
     else:
+        check_length(question)
         query, style = strip_instructions(question)
         style = requested_style(body, style)
         if body.stream and not needs_whole_answer(body, style) and assistant.answerer.writes:

@@ -201,6 +201,16 @@ def test_title_prompt(client, conversation, name):
     assert set(reply) == {"title"} and "Outer Space Treaty" in reply["title"] and len(reply["title"].split()) <= 7
 
 
+def test_a_task_prompt_quoting_a_long_chat_is_answered(client, conversation):
+    """A front end's title prompt quotes the whole chat: with long answers it runs past the question limit (2,000
+    characters), which is for questions, not for the prompts a front end wraps around the chat."""
+    question, answer = conversation
+    long_chat = [question, answer, ("user", "And what else does it say?"), ("assistant", answer[1] * 5)]
+    prompt = render((FIXTURES / "title.txt").read_text(), long_chat)
+    assert len(prompt) > 2000
+    assert set(task_reply(client, prompt)) == {"title"}
+
+
 def test_tags_prompt(client, conversation):
     reply = task_reply(client, render((FIXTURES / "tags.txt").read_text(), conversation))
     assert set(reply) == {"tags"} and "Outer Space Treaty" in reply["tags"] and 1 <= len(reply["tags"]) <= 6
