@@ -203,8 +203,10 @@ class Vocabulary:
             for word in words:
                 self.country_words[word] = words
         self.measures = {w.lower() for w in data.get("measures") or []}
-        # Each country with laws in the corpus, its laws, and the words of a phrase naming them that tell none apart.
-        self._laws = [(c, laws, {stem(w) for w in [*LAW_WORDS, *c.aliases, *c.adjectives, "the", "and", "or"]})
+        # Each country with laws in the corpus: its laws with the words of their names, and the words of a phrase
+        # naming them that tell none apart.
+        self._laws = [(c, [(i, {w for n in [i.name, *i.aliases] for w in _stems(n)}) for i in laws],
+                       {stem(w) for w in [*LAW_WORDS, *c.aliases, *c.adjectives, "the", "and", "or"]})
                       for c in self.jurisdictions
                       if (laws := [i for i in self.instruments if i.docs and set(i.docs) <= set(c.docs)])]
 
@@ -256,11 +258,11 @@ class Vocabulary:
                 else:
                     continue
                 phrase = text[start:end]
-                if any(i.pattern.search(phrase) for i in laws):  # named already ('the US 2015 act')
+                if any(i.pattern.search(phrase) for i, _ in laws):  # named already ('the US 2015 act')
                     continue
                 words = _stems(phrase) - ignored
-                named = [i for i in laws if words & {w for n in [i.name, *i.aliases] for w in _stems(n)}]
-                out += [(Instrument(i.name, [*i.aliases, phrase], i.docs), (start, end)) for i in named or laws]
+                named = [i for i, name_words in laws if words & name_words] or [i for i, _ in laws]
+                out += [(Instrument(i.name, [*i.aliases, phrase], i.docs), (start, end)) for i in named]
         return out
 
     def place(self, doc_id: str, section: str | None) -> tuple[str, str | None]:
