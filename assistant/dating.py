@@ -6,7 +6,10 @@ import re
 from typing import TYPE_CHECKING
 
 from .scoring import Candidate
-from .text import format_date  # noqa: F401  dates are formatted in text.py; the faces import it from here
+from .text import (
+    FULL_DATE,
+    format_date,  # noqa: F401  dates are formatted in text.py; the faces import it from here
+)
 
 if TYPE_CHECKING:
     from .retrieval import Retrieved
@@ -29,8 +32,9 @@ def effective_date(p) -> str:
 
 
 def facts(sentence: str) -> tuple[frozenset[str], bool]:
-    """Counts and ordinals a sentence states (years left out: they date, not count), and whether it negates."""
-    values = {m.group(1).lower().replace(",", "") for m in FACT.finditer(sentence)}
+    """Counts and ordinals a sentence states (years and the days of dates left out: they date, not count), and
+    whether it negates."""
+    values = {m.group(1).lower().replace(",", "") for m in FACT.finditer(FULL_DATE.sub(" ", sentence))}
     values = {v for v in values if not YEAR.match(v)}
     negated = bool(NEGATIONS & set(re.findall(r"[a-z]+", sentence.lower())))
     return frozenset(values), negated

@@ -76,3 +76,12 @@ def test_according_to_the_article_answers_from_the_seed(corpus_assistant):
     answer = corpus_assistant.ask("According to the article, which country was the 44th signatory of the Artemis Accords?")
     assert "Dominican Republic" in answer.text
     assert answer.citations[0].doc_id == "seed-space-race-2024"
+
+
+def test_the_days_of_dates_are_not_counts_that_disagree(tmp_path, embedder):
+    assistant = corpus_of(
+        tmp_path, ("old-note", "Pact note", "article", "2021-04-01", "The Lunar Cooperation Pact was signed on 9 March 2021 in Vienna."),
+        ("new-note", "Pact brief", "accord", "2025-06-30", "Ghana joined the Lunar Cooperation Pact on 5 September 2024 in Vienna."))
+    answer = assistant.ask("When was the Lunar Cooperation Pact signed?")
+    assert "older source" not in answer.text and not any("disagree" in n for n in answer.notes), answer.text
+    assert answer.text.startswith("9 March 2021"), answer.text
