@@ -17,7 +17,8 @@ from assistant.vocab import section_key
 
 # Our name -> ranx metric. ranx's "hits@k" counts relevant results; "hit_rate@k" is the 0/1 hit we want.
 RETRIEVAL = {"hit_at_1": "hit_rate@1", "hit_at_5": "hit_rate@5", "mrr": "mrr@5", "ndcg_at_5": "ndcg@5"}
-QUALITY = ["answer_correctness", "abstention_precision", "abstention_recall", "citation_precision", "citation_recall"]
+QUALITY = ["answer_correctness", "abstention_precision", "abstention_recall", "citation_precision", "citation_recall",
+           "quotes_on_gold"]
 LATENCY = ["latency_p50_ms", "latency_p95_ms"]
 METRICS = [*RETRIEVAL, *QUALITY, *LATENCY]
 SUPPORT_COSINE = 0.6
@@ -168,6 +169,18 @@ def citation_scores(text: str, sources: dict[int, str], checker: SupportChecker)
     return (supported / pairs if pairs else None), covered / len(sentences)
 
 
+def quotes_on_gold(cited: list[tuple[str, str | None]], gold: Iterable[dict]) -> float | None:
+    """Share of an answer's cited passages (document, section) at a place its gold names (`is_relevant`: the
+    section or one inside it, or the same provision in another text of the instrument); None without gold.
+    Correctness sees only whether the asked-for words are somewhere in the answer; this sees quotes taken from
+    elsewhere. A guard for changes, not an absolute measure: a quote from a place the gold does not list (the next
+    article, another treaty on the same point) can still be on the point."""
+    gold = list(gold)
+    if not cited or not gold:
+        return None
+    return sum(is_relevant(doc, section, gold) for doc, section in cited) / len(cited)
+
+
 # -- aggregation -----------------------------------------------------------------------------------
 def _mean(values: list) -> float | None:
     values = [v for v in values if v is not None]
@@ -189,6 +202,7 @@ def aggregate(records: list[dict]) -> dict:
     out["abstention_recall"] = hits / len(expected) if expected else None
     out["citation_precision"] = _mean([r.get("citation_precision") for r in records])
     out["citation_recall"] = _mean([r.get("citation_recall") for r in records])
+    out["quotes_on_gold"] = _mean([r.get("quotes_on_gold") for r in records])
     out["latency_p50_ms"] = float(np.percentile(latencies, 50)) if latencies else None
     out["latency_p95_ms"] = float(np.percentile(latencies, 95)) if latencies else None
     return out

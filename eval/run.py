@@ -78,7 +78,8 @@ class _Recorder:
 
 
 def make_record(q: dict, text: str, abstained: bool, retrieved: list[str], lookup: dict, sources: dict[int, str],
-                latency: float | None, checker: metrics.SupportChecker) -> dict:
+                latency: float | None, checker: metrics.SupportChecker,
+                cited: list[tuple[str, str | None]] | None = None) -> dict:
     top = [{"doc_id": lookup[p][0], "section": lookup[p][1], "text": " ".join(lookup[p][2].split())[:120]}
            for p in retrieved[:K] if p in lookup]
     precision, recall = (None, None) if abstained else metrics.citation_scores(text, sources, checker)
@@ -88,6 +89,7 @@ def make_record(q: dict, text: str, abstained: bool, retrieved: list[str], looku
         "gold": q["gold"], "abstain_expected": q["abstain"], "abstained": abstained, "answer": text,
         "correct": metrics.is_correct(q["abstain"], abstained, text, q["must_contain"]),
         "citation_precision": precision, "citation_recall": recall, "latency_ms": latency,
+        "quotes_on_gold": None if abstained or q["abstain"] else metrics.quotes_on_gold(cited or [], q["gold"]),
         "retrieved": retrieved[:K], "top5": top,
     }
 
@@ -141,7 +143,7 @@ def run_ours(assistant, questions: list[dict], checker, steps=None, detail: bool
                 continue
             sources = {c.n: c.text for c in ans.citations}
             rec = make_record(q, ans.text, ans.abstained, ans.retrieved, lookup, sources,
-                              ans.timings.get("total_ms"), checker)
+                              ans.timings.get("total_ms"), checker, [(c.doc_id, c.section) for c in ans.citations])
             if detail and recorder.last:  # confidence, and the answer it would give, for the sweep
                 question, retrieved = recorder.last
                 would = ans
@@ -164,8 +166,9 @@ def run_baseline(baseline, questions: list[dict], checker) -> list[dict]:
     baseline.ask("What is the Outer Space Treaty?")  # warm-up, as for ours
     for q in questions:  # tutorial pipelines have no conversation memory: the question alone
         a = baseline.ask(q["question"])
-        records.append(make_record(q, a.text, a.abstained, a.retrieved, lookup, a.citations,
-                                   a.timings["total_ms"], checker))
+        cited = set(a.citations.values())
+        records.append(make_record(q, a.text, a.abstained, a.retrieved, lookup, a.citations, a.timings["total_ms"],
+                                   checker, [lookup[c][:2] for c in a.retrieved if c in lookup and lookup[c][2] in cited]))
     add_retrieval(records, lookup)
     return records
 

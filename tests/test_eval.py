@@ -121,6 +121,11 @@ def test_metric_rules():
     assert not metrics.is_relevant("moon-1979", "Article II", gold)
     assert metrics.contains_all("Article 2 bars it; 59 States", ["59", "Article II|Article 2"])
     assert not metrics.is_correct(False, True, "59", ["59"]) and metrics.is_correct(True, True, "", [])
+    # Quotes at the gold's place: the provision, its official text; not the next article or another treaty.
+    cited = [("ost", "Article II: No national appropriation"), ("ost-1967", "Article 2"), ("ost", "Article III"),
+             ("moon-agreement", "Article 11")]
+    assert metrics.quotes_on_gold(cited, gold) == 0.5 and metrics.quotes_on_gold(cited, []) is None
+    assert metrics.quotes_on_gold([], gold) is None
     sentences = metrics.answer_sentences("The U.S. Congress acted. It passed a law [1][2]. Note: [3] is not about "
                                          "space governance; the ingest flagged it.")
     assert sentences == [("The U.S. Congress acted.", []), ("It passed a law", [1, 2])]
