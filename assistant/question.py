@@ -230,7 +230,7 @@ def _other_law(text: str, context: list, vocabulary: Vocabulary) -> list:
     named = [c for c in vocabulary.countries(text) if c.docs and c.name not in laws]
     if not context or None in laws or not named:
         return context
-    return [i for i in vocabulary.instruments if set(i.docs) & set(named[0].docs)]
+    return vocabulary.laws_of(named[0])
 
 
 def _holding(found: list, refs: list, held: dict) -> list:

@@ -293,6 +293,10 @@ class Vocabulary:
         """The countries a question names ("French", "the UK", "Japan's")."""
         return [j for j in self.jurisdictions if j.in_question.search(text)]
 
+    def laws_of(self, country: Country) -> list[Instrument]:
+        """The instruments that are a country's national laws in the corpus (none when it holds none)."""
+        return next(([i for i, _ in laws] for c, laws, _ in self._laws if c.name == country.name), [])
+
     def national_law_of(self, doc_id: str) -> Country | None:
         """The country whose national law this document is, if it is one."""
         return next((j for j in self.jurisdictions if doc_id in j.docs), None)
