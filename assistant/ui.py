@@ -157,8 +157,12 @@ def sources_html(turns: list[dict]) -> str:
     blocks = []
     for i, (t, turn) in enumerate(reversed(answered)):
         answer = turn["answer"]
+        near = "".join(f'<li><a class="sga-link" href="{html.escape(n["source_url"])}" target="_blank" rel="noopener '
+                       f'noreferrer">{html.escape(n["title"])}</a> {html.escape(n["section"] or "")}</li>'
+                       for n in answer.get("nearest") or [])
         body = answer.get("provisions_html") or "".join(citation_html(c, t) for c in answer["citations"]) or (
-            '<p class="sga-empty">No sources: the corpus does not answer this question.</p>')
+            '<p class="sga-empty">No sources: the corpus does not answer this question.'
+            + (f" Where it comes closest (read on there; these do not answer it):</p><ul>{near}</ul>" if near else "</p>"))
         blocks.append(f'<details class="sga-turn"{" open" if i == 0 else ""}><summary>Q{t + 1}. '
                       f"{html.escape(turn['question'])}</summary>{body}</details>")
     return "".join(blocks)
@@ -268,8 +272,19 @@ class ChatHandlers:
                     yield chat_messages(turns, pending=text), gr.skip(), turns, gr.skip(), gr.skip()
         except Exception as exc:
             turns[t]["error"] = friendly_error(exc)
+        if (turns[t].get("answer") or {}).get("abstained"):
+            turns[t]["answer"]["nearest"] = self.nearest(turns[t]["answer"])
         session = getattr(request, "session_hash", None) or "local"
         yield chat_messages(turns), sources_html(turns), turns, gr.skip(), self.export(turns, session)
+
+    def nearest(self, answer: dict, n: int = 3) -> list[dict]:
+        """For a question about an instrument or a country that the corpus does not answer: the passages of theirs
+        that retrieval ranked first, where a reader can look on (none for a question about nothing it covers)."""
+        query, vocabulary, live = answer.get("query") or "", self.assistant.vocabulary, self.assistant.engine.snapshot().passages
+        docs = set(vocabulary.analyse(query).doc_ids) | {d for c in vocabulary.countries(query) for d in c.docs}
+        return [{"title": p.short_title or p.title, "section": p.section, "source_url": p.source_url}
+                for p in (live[i] for i in answer.get("retrieved") or [] if i in live) if p.doc_id in docs
+                and (p.source_url or "").startswith(("http://", "https://"))][:n]
 
     def ask(self, question: str, history: list[dict] | str | None = None, kinds: list[str] | None = None) -> dict:
         """Answer a question with citations. history: earlier turns as [{"role", "content"}] (list or JSON);

@@ -135,6 +135,19 @@ def test_abstention_and_errors_look_different(small_assistant, monkeypatch):
     assert export_markdown(turns).count("## Q") == 1
 
 
+def test_an_unanswered_question_about_an_instrument_points_to_its_nearest_passages(small_assistant, monkeypatch):
+    strict = small_assistant.answerer.settings.model_copy(update={"abstain_threshold": 1.0})  # every question refused
+    monkeypatch.setattr(small_assistant.answerer, "settings", strict)
+    handlers = ChatHandlers(small_assistant)
+    _, turns = drain(handlers, "What does the Outer Space Treaty say about national appropriation?")
+    nearest = turns[0]["answer"]["nearest"]
+    assert turns[0]["answer"]["abstained"] and nearest and {n["title"] for n in nearest} == {"Outer Space Treaty"}
+    panel = sources_html(turns)
+    assert "Where it comes closest" in panel and f'href="{nearest[0]["source_url"]}"' in panel
+    _, turns = drain(handlers, "What is the best pizza topping in Naples?")  # about nothing the corpus covers
+    assert turns[0]["answer"]["nearest"] == [] and "Where it comes closest" not in sources_html(turns)
+
+
 @pytest.mark.slow
 def test_follow_up_is_about_the_same_instrument(corpus_assistant):
     handlers = ChatHandlers(corpus_assistant)
