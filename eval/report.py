@@ -82,10 +82,11 @@ def tables(results: dict) -> list[tuple[str, list[str], list[list[str]]]]:
             for split in splits:
                 c = r[split].get("answer_correctness")
                 delta = "" if r is full or c is None else f" ({c - full[split]['answer_correctness']:+.3f})"
-                cells += [fmt(c) + delta, fmt(f1(r[split]))]
+                cells += [fmt(c) + delta, fmt(f1(r[split])), fmt(r[split].get("quotes_on_gold"))]
             rows.append([r["name"], *cells])
+        heads = ("correct (Δ)", "abstain F1", "quotes on gold")
         out.append(("Answer rules and scorer features, one off at a time",
-                    ["switched off", *[f"{s} {h}" for s in splits for h in ("correct (Δ)", "abstain F1")]], rows))
+                    ["switched off", *[f"{s} {h}" for s in splits for h in heads]], rows))
     comp = results.get("official_comparison")
     if comp:
         rows = [[LABELS.get(m, m), fmt(comp["with"]["overall"].get(m), m), fmt(comp["without"]["overall"].get(m), m)]

@@ -61,6 +61,8 @@ def test_run_writes_reports_with_metrics(tmp_path, small_corpus, embedder):
     assert set(results["ours"]["by_kind"]) == {"fact", "multi-doc", "abstain", "follow-up"}
     assert results["baseline"]["overall"]["abstention_recall"] == 0.0  # tutorial pipelines never abstain
     assert [row["name"] for row in results["ablation"]][0] == "dense only" and len(results["ablation"]) == 7
+    split = next(k for k in results["answer_ablation"][0] if k != "name")
+    assert "quotes_on_gold" in results["answer_ablation"][0][split]
     dtypes = results["dtype_comparison"]
     assert set(dtypes) == {"bf16", "fp32"} and all(d["overall"]["hit_at_5"] >= 0.8 for d in dtypes.values())
     assert len(results["sweep"]["curve"]) == 19 and 0.05 <= results["sweep"]["best"]["threshold"] <= 0.95
@@ -68,6 +70,7 @@ def test_run_writes_reports_with_metrics(tmp_path, small_corpus, embedder):
     assert "wrong" in failed and failed["wrong"]["top5"] and failed["wrong"]["top5"][0]["doc_id"]
     md = (reports / "report.md").read_text()
     assert "a phrase no answer contains" in md and "ours vs LangChain baseline" in md and "Embeddings" in md
+    assert f"{split} abstain F1 | {split} quotes on gold" in md  # each rule's and feature's effect on the quotes too
     html = (reports / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 4 and "<style>" in html
 
