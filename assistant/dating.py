@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from .scoring import Candidate
 from .text import (
     FULL_DATE,
+    NAMED_NUMBER,
+    REFERENCE,
     format_date,  # noqa: F401  dates are formatted in text.py; the faces import it from here
 )
 
@@ -32,9 +34,12 @@ def effective_date(p) -> str:
 
 
 def facts(sentence: str) -> tuple[frozenset[str], bool]:
-    """Counts and ordinals a sentence states (years and the days of dates left out: they date, not count), and
-    whether it negates."""
-    values = {m.group(1).lower().replace(",", "") for m in FACT.finditer(FULL_DATE.sub(" ", sentence))}
+    """Counts and ordinals a sentence states, and whether it negates. Left out, as they count nothing: years and
+    the days of dates (they date), a provision's number ('Article 11') and a number in a name ('Cosmos 954')."""
+    text = FULL_DATE.sub(" ", sentence)
+    values = {m.group(1).lower().replace(",", "") for m in FACT.finditer(text)
+              if not REFERENCE.search(text[max(0, m.start() - 12) : m.start()])
+              and not (m.start() > 12 and NAMED_NUMBER.search(text[m.start() - 12 : m.start()]))}
     values = {v for v in values if not YEAR.match(v)}
     negated = bool(NEGATIONS & set(re.findall(r"[a-z]+", sentence.lower())))
     return frozenset(values), negated

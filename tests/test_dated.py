@@ -85,3 +85,13 @@ def test_the_days_of_dates_are_not_counts_that_disagree(tmp_path, embedder):
     answer = assistant.ask("When was the Lunar Cooperation Pact signed?")
     assert "older source" not in answer.text and not any("disagree" in n for n in answer.notes), answer.text
     assert answer.text.startswith("9 March 2021"), answer.text
+
+
+def test_a_provisions_number_is_not_a_count_that_disagrees(tmp_path, embedder):
+    assistant = corpus_of(
+        tmp_path, ("old-note", "Pact note", "article", "2021-04-01",
+                   "Under Article 11 of the Lunar Cooperation Pact, members share their lunar samples."),
+        ("new-note", "Pact brief", "accord", "2025-06-30",
+         "Under Article 4 of the Lunar Cooperation Pact, members share their lunar samples, as the Luna 24 team did."))
+    answer = assistant.ask("What does the Lunar Cooperation Pact say about sharing lunar samples?")
+    assert "older source" not in answer.text and not any("disagree" in n for n in answer.notes), answer.text
