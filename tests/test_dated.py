@@ -95,3 +95,13 @@ def test_a_provisions_number_is_not_a_count_that_disagrees(tmp_path, embedder):
          "Under Article 4 of the Lunar Cooperation Pact, members share their lunar samples, as the Luna 24 team did."))
     answer = assistant.ask("What does the Lunar Cooperation Pact say about sharing lunar samples?")
     assert "older source" not in answer.text and not any("disagree" in n for n in answer.notes), answer.text
+
+
+def test_counts_of_different_things_in_loosely_related_sentences_do_not_disagree(tmp_path, embedder):
+    assistant = corpus_of(
+        tmp_path, ("old-note", "Base note", "article", "2024-10-01",
+                   "Thirteen nations have joined the Lunar Research Base."),
+        ("new-note", "Base brief", "accord", "2025-06-30",
+         "The Lunar Research Base will be built in three phases."))  # cosine 0.57: loosely related
+    answer = assistant.ask("What is the Lunar Research Base?")
+    assert "older source" not in answer.text and not any("disagree" in n for n in answer.notes), answer.text
