@@ -6,6 +6,7 @@ import pytest
 from conftest import write_doc
 
 from assistant import Assistant, Settings
+from assistant.text import cited_sentences
 
 
 def corpus_of(tmp_path, *docs: tuple[str, str, str | None, str, str]) -> Assistant:
@@ -68,6 +69,7 @@ def test_seed_count_is_dated_in_the_real_corpus(corpus_assistant):
     answer = corpus_assistant.ask("How many countries have signed the Artemis Accords?")
     assert "59" in answer.text and "20 November 2025" in answer.text
     assert "44th" in answer.text and "October 2024" in answer.text
+    assert len(cited_sentences(answer.text)) >= 5  # the dated pair, then the other quotes as any answer has them
     cited = {c.doc_id: c.date for c in answer.citations}
     assert cited["artemis-accords"] == "2025-11-20" and cited["seed-space-race-2024"] == "2024-10"
 
