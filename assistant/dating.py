@@ -37,12 +37,17 @@ def facts(sentence: str) -> tuple[frozenset[str], bool]:
     """Counts and ordinals a sentence states, and whether it negates. Left out, as they count nothing: years and
     the days of dates (they date), a provision's number ('Article 11') and a number in a name ('Cosmos 954')."""
     text = FULL_DATE.sub(" ", sentence)
-    values = {m.group(1).lower().replace(",", "") for m in FACT.finditer(text)
-              if not REFERENCE.search(text[max(0, m.start() - 12) : m.start()])
-              and not (m.start() > 12 and NAMED_NUMBER.search(text[m.start() - 12 : m.start()]))}
+    values = {m.group(1).lower().replace(",", "") for m in FACT.finditer(text) if counts(text[: m.start()])}
     values = {v for v in values if not YEAR.match(v)}
     negated = bool(NEGATIONS & set(re.findall(r"[a-z]+", sentence.lower())))
     return frozenset(values), negated
+
+
+def counts(before: str) -> bool:
+    """Whether a number after this text counts: not a provision's ('Article 11') nor part of a name ('the Luna 24
+    team'; a capitalised word that opens the sentence, 'About 59 States', is not a name)."""
+    name = NAMED_NUMBER.search(before)
+    return not REFERENCE.search(before[-12:]) and not (name and name.start() > 0)
 
 
 SAME_TOPIC = 0.65  # sentences this similar (cosine) speak of the same thing (0.55 paired "three phases" of the
