@@ -44,10 +44,9 @@ def facts(sentence: str) -> tuple[frozenset[str], bool]:
 
 
 def counts(before: str) -> bool:
-    """Whether a number after this text counts: not a provision's ('Article 11') nor part of a name ('the Luna 24
-    team'; a capitalised word that opens the sentence, 'About 59 States', is not a name)."""
-    name = NAMED_NUMBER.search(before)
-    return not REFERENCE.search(before[-12:]) and not (name and name.start() > 0)
+    """Whether a number after this text counts, read as `text.span_kinds` reads the model's numbers: not a
+    provision's ('Article 11') nor part of a name ('Luna 24', "Chang'e 6", 'helium-3')."""
+    return not (REFERENCE.search(before[-12:]) or NAMED_NUMBER.search(before[-12:]))
 
 
 SAME_TOPIC = 0.65  # sentences this similar (cosine) speak of the same thing (0.55 paired "three phases" of the

@@ -98,7 +98,7 @@ def test_a_provisions_number_is_not_a_count_that_disagrees(tmp_path, embedder):
          "Under Article 4 of the Lunar Cooperation Pact, members share their lunar samples, as the Luna 24 team did."))
     answer = assistant.ask("What does the Lunar Cooperation Pact say about sharing lunar samples?")
     assert "older source" not in answer.text and not any("disagree" in n for n in answer.notes), answer.text
-    assert facts("The Luna 24 team shared 3 samples.")[0] == {"3"} and facts("About 59 States signed.")[0] == {"59"}
+    assert facts("The Luna 24 team shared 3 samples.")[0] == {"3"} and facts("Chang'e 6 landed 2 rovers.")[0] == {"2"}
 
 
 def test_counts_of_different_things_in_loosely_related_sentences_do_not_disagree(tmp_path, embedder):
