@@ -261,6 +261,9 @@ def test_when_will_is_not_answered_with_the_date_its_source_speaks_as_of(corpus_
     ("what is the registration convention", "The Convention on Registration of Objects Launched into Outer Space"),
     ("tell me about the wolf amendment", "The Wolf Amendment is a U.S. funding restriction"),
     ("what does japan's space resources act do", "Japan's Act on the Promotion of Business Activities"),
+    # what an instrument asks of States, as a whole (it had quoted the Registration Convention's amendment clause)
+    ("what does the registration convention require states to do", "The Convention on Registration of Objects"),
+    ("what must states do under the rescue agreement", "The Agreement on the Rescue of Astronauts"),
 ])
 def test_a_question_about_a_whole_instrument_opens_with_what_it_is(corpus_assistant, question, opening):
     answer = corpus_assistant.ask(question)
