@@ -149,7 +149,8 @@ def answer_type(text: str, doc=None) -> str | None:
             # the noun after a verb other than 'be' is its subject, and 'what' the thing asked for.
             following = itertools.takewhile(lambda t: t.pos_ not in ("AUX", "VERB") or t.lemma_ == "be"
                                             or t.lower_ in ("s", "'s", "’s"), doc[token.i + 1 : token.i + 5])
-            noun = token.head if token.dep_ == "det" else next((t for t in following if t.pos_ == "NOUN"), None)
+            noun = token.head if token.dep_ == "det" else next((t for t in following if t.pos_ == "NOUN"
+                                                                 and t.dep_ != "compound"), None)  # 'the 25 year rule
             if noun is not None and noun.lemma_.lower() in WHAT:
                 kind = WHAT[noun.lemma_.lower()]
                 return "money" if kind == "count" and lemmas & MONEY_WORDS else kind
