@@ -24,6 +24,7 @@ ABBREVIATED_COUNT = 5  # people shorten the words they use often: a rarer corpus
 MIN_ABBREVIATION = 4  # 'conv', 'amdt'; three letters ('reg', 'wat') stand for too many words
 UNKNOWN_SHARE = 0.25
 LONG_WORD = 9  # from this length, two edits are allowed
+CONTRACTED = ("t", "s", "re", "ve", "ll", "d", "m")
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
@@ -55,6 +56,9 @@ class Speller:
         low = word.lower()
         if word.isupper() or self.known(low):
             return None
+        contraction = self.apostrophe(word)
+        if contraction:
+            return contraction
         if len(low) < MIN_LENGTH:
             return self.abbreviation(word)
         limit = 2 if len(low) >= LONG_WORD else 1
@@ -64,6 +68,16 @@ class Speller:
         nearest = min(distance for _, distance, _ in found)
         best = max((w for w, distance, _ in found if distance == nearest), key=lambda w: self.counts[w])
         return best.capitalize() if word[0].isupper() else best
+
+    def apostrophe(self, word: str) -> str | None:
+        """The English contraction this word is without its apostrophe ('whos' -> "who's", 'doesnt' -> "doesn't"),
+        which chat drops more often than any letter: 'whos' is not short for 'whose'."""
+        for ending in CONTRACTED:
+            if len(word) > len(ending) and word.lower().endswith(ending):
+                joined = f"{word[: -len(ending)]}'{word[-len(ending):]}"
+                if joined.lower() in self.english:
+                    return joined
+        return None
 
     def abbreviation(self, word: str) -> str | None:
         """The corpus word this one abbreviates ('conv' -> convention, 'agrmt' -> agreement, 'guidlnes' ->

@@ -27,6 +27,19 @@ def test_english_words_names_and_words_with_no_close_corpus_word_are_left_alone(
     assert corpus_assistant.engine.spell(question) == (question, [])
 
 
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("whos liable if debris lands in the philipines", "who's liable if debris lands in the philippines"),  # not 'whose'
+    ("doesnt the OST ban nukes", "doesn't the OST ban nukes"), ("isnt the moon everyones", "isn't the moon everyone's"),
+])
+def test_a_contraction_typed_without_its_apostrophe_is_read_as_the_contraction(corpus_assistant, typed, meant):
+    assert corpus_assistant.engine.spell(typed)[0] == meant
+
+
+def test_a_liability_question_typed_without_apostrophes_is_answered_from_the_liability_convention(corpus_assistant):
+    answer = corpus_assistant.ask("whos liable if debris from a chinese rocket lands in the philipines")
+    assert not answer.abstained and answer.citations[0].doc_id == "liability-convention", answer.text
+
+
 def test_the_answer_says_how_it_read_a_typo(corpus_assistant):
     answer = corpus_assistant.ask("who signed the artemis acords")
     assert "read 'acords' as 'accords'" in answer.notes
