@@ -258,7 +258,13 @@ def tells_a_story(text: str, doc=None) -> bool:
     told = sentences(text)[:-1]
     doc = parse(text) if doc is None else doc
     return (any(not t.rstrip().endswith("?") and len(t.split()) >= 5 for t in told)
-            or any(t.lower_ == "if" and t.dep_ == "mark" and t.head.dep_ == "advcl" for t in doc))
+            or any(t.lower_ == "if" and t.dep_ == "mark" and not asks_whether(t) for t in doc))
+
+
+def asks_whether(token) -> bool:
+    """Whether this 'if' opens a question put indirectly ('do you know if the US signed it'), not a condition
+    ('who pays if a cubesat breaks apart', which the small parser may hang under 'pays' or make the root)."""
+    return token.head.dep_ == "ccomp" and token.head.head.lemma_ in ASKING_VERBS
 
 
 def asked_numbers(text: str) -> set[str]:

@@ -373,6 +373,12 @@ def test_a_scenario_names_countries_as_actors_not_as_the_topic(corpus_assistant)
     assert not tells_a_story("What does Art. 6 of the U.S. act say?")
     assert tells_a_story("Is Japan liable if its satellite hits a French plane?")  # a clause of condition
     assert not tells_a_story("can you tell me if the US signed the moon agreement")  # 'if' asks, sets no case
+    assert not tells_a_story("do you know if the US signed the moon agreement")
+    # typed without a comma, the small parser makes the condition the root or hangs it under 'pays'
+    assert tells_a_story("if a US satellite breaks apart and damages a chinese satellite who pays")
+    assert tells_a_story("who pays if a US cubesat breaks apart and damages a chinese satellite")
+    crash = corpus_assistant.ask("if a japanese satellite crashes into a french one who is liable")
+    assert not crash.abstained and crash.citations[0].doc_id == "liability-convention", crash.text
     plane = corpus_assistant.ask("Is Japan liable if its satellite hits a French plane?")
     assert not plane.abstained and plane.citations[0].doc_id == "liability-convention", plane.text
     answer = corpus_assistant.ask("An astronaut from Japan makes an emergency landing in Mexico. What must Mexico do?")
