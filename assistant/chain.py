@@ -50,6 +50,11 @@ def strip_instructions(question: str) -> str:
     return " ".join(kept) if kept else question
 
 
+# The confidence is calibrated: of the answers given below one half, about half are right (dev 0.50, the holdout
+# 0.54, on 2026-12-06; 0.90 and above: 0.96 and 0.90). The reader is told so.
+LOW_CONFIDENCE = 0.5
+
+
 def typo_notes(typos: list[tuple[str, str]]) -> list[str]:
     """One note per misspelt word, saying how it was read."""
     return [f"read '{typo}' as '{fixed}'" for typo, fixed in typos]
@@ -139,6 +144,8 @@ class Assistant:
         answer.notes.extend(typo_notes(question.corrections))
         if stripped:
             answer.notes.append("instructions in the question were ignored; the corpus answers")
+        if not answer.abstained and answer.confidence is not None and answer.confidence < LOW_CONFIDENCE:
+            answer.notes.append(f"low confidence ({answer.confidence:.0%}): the quotes may not answer the question exactly")
         answer.timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return answer
 

@@ -89,6 +89,8 @@ def ask(
         return
     style = "yellow" if answer.abstained else "green"
     console.print(f"[{style}]{answer.text}[/{style}]\n")
+    for note in answer.notes:
+        console.print(f"[dim]Note: {note}.[/dim]")
     for c in answer.citations:
         where = ", ".join(x for x in (c.section, c.official_citation if c.source_type == "official" else None) if x)
         console.print(f"[bold][{c.n}][/bold] {c.title}{' — ' + where if where else ''} "

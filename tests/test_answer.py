@@ -209,3 +209,17 @@ def test_the_confidence_is_read_from_the_search_without_the_rankings_within_name
     answerer = corpus_assistant.answerer
     own = answerer.confidence(quotable(answerer.scored(prepared["question"], prepared["retrieved"])))
     assert round(own, 3) != answer.confidence
+
+
+def test_an_answer_below_even_odds_says_its_confidence_is_low(corpus_assistant, monkeypatch):
+    """The confidence is calibrated (about half the answers below 0.5 are right, on dev and the holdout): such an
+    answer carries a note saying so, which the web chat and the CLI show; a confident one carries none."""
+    answerer = corpus_assistant.answerer  # answers everything below, however unsure
+    monkeypatch.setattr(answerer, "settings", answerer.settings.model_copy(update={"abstain_threshold": 0.0}))
+    unsure = corpus_assistant.ask("what is the capital of france")
+    assert not unsure.abstained and unsure.confidence < 0.5
+    assert f"low confidence ({unsure.confidence:.0%}): the quotes may not answer the question exactly" in unsure.notes
+    sure = corpus_assistant.ask("What does Article IV of the Outer Space Treaty forbid?")
+    assert sure.confidence >= 0.5 and not any(n.startswith("low confidence") for n in sure.notes), sure.notes
+    *_, streamed = corpus_assistant.stream("what is the capital of france")
+    assert streamed.notes == unsure.notes
