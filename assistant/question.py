@@ -169,6 +169,9 @@ def standalone_query(question: str, history: list[dict] | None, vocabulary: Voca
     the first sentence of its answer ('Thailand', 'Senegal')."""
     if not history:
         return question
+    swapped = _swap_named(question, history, vocabulary, held)
+    if swapped:
+        return swapped
     analysis = vocabulary.analyse(question)
     pointing = bool(FOLLOW_UP.search(question))  # 'who signed for them', not 'What does Article IV add?'
     if not (pointing or len(question.split()) <= 8 or analysis.refs):
@@ -180,6 +183,39 @@ def standalone_query(question: str, history: list[dict] | None, vocabulary: Voca
               and not (own_country and vocabulary.countries(n))] if pointing else []
     parts = [", ".join(group) for group in (names, others) if group]
     return f"{question} ({'; '.join(parts)})" if parts else question
+
+
+ELLIPSIS = re.compile(r"(?:(?:and|but|also|so|ok|okay)[\s,]+)?(?:(?:what|how)\s+about|same\s+(?:question\s+)?for|and)\s+(.+)",
+                      re.IGNORECASE)
+FILLER = {"the", "a", "an", "in", "for", "of", "under", "with", "to", "on", "then", "instead", "too", "one", "ones"}
+
+
+def _swap_named(question: str, history: list[dict], vocabulary: Vocabulary, held: dict | None) -> str | None:
+    """'And the Moon Agreement?', 'what about Japan?': the last question asked again of another instrument or
+    country, named in its place ('when did Luxembourg pass its space resources law' -> 'when did Japan pass its
+    space resources law'). None unless the turn names one instrument or country and nothing else, and the last
+    question named one of the same kind."""
+    found = ELLIPSIS.fullmatch(question.strip().rstrip("?.! "))
+    turns = [i for i, t in enumerate(history) if t.get("role") == "user"]
+    if not found or not turns:
+        return None
+    rest = found.group(1)
+    instruments = [i for i in vocabulary.analyse(rest).instruments if not i.source_claims]
+    countries = vocabulary.countries(rest)
+    spans = [m for i in instruments[:1] for m in i.pattern.finditer(rest)] or \
+            [m for c in countries[:1] for m in c.in_question.finditer(rest)]
+    if not spans or {w.lower() for w in re.findall(r"[\w']+", rest[: spans[0].start()] + rest[spans[0].end():])} - FILLER:
+        return None
+    last = turns[-1]
+    before = standalone_query(str(history[last].get("content") or ""), history[:last], vocabulary, held)
+    said = [i for i in vocabulary.analyse(before).instruments if not i.source_claims] if instruments else []
+    old = [said[0].pattern] if len({i.name for i in said}) == 1 else []
+    if not old and countries:
+        named = vocabulary.countries(before)
+        old = [named[0].in_question] if len(named) == 1 else []
+    if not old or not old[0].search(before):
+        return None
+    return old[0].sub(lambda _: spans[0].group(), before)
 
 
 NAMED = {"PERSON", "GPE", "LOC", "NORP", "ORG", "FAC", "PRODUCT", "EVENT"}  # spaCy's labels of named things
@@ -281,9 +317,11 @@ def analyse(asked: str, history: list[dict] | None, vocabulary: Vocabulary, spel
     unknown = speller.unknown(text) if speller is not None else []
     unknown += [w for w in ACRONYM.findall(text) if speller is not None and not speller.known(w.lower().rstrip("s"))
                 and not vocabulary.knows(w) and w.rstrip("s") not in vocabulary.chat_words]
-    doc = parse(text)
+    # A question asked again of another instrument ('And the Rescue Agreement?') asks what the one before it asked.
+    said = text if query.startswith(text) else query
+    doc = parse(said)
     return Question(asked=asked, text=text, query=query, corrections=corrections, analysis=vocabulary.analyse(query),
-                    answer_type=answer_type(text, doc), slot=asked_slot(doc), countries=vocabulary.countries(query),
-                    scenario=tells_a_story(text, doc),
-                    numbers=asked_numbers(text), future=asks_future(doc),
+                    answer_type=answer_type(said, doc), slot=asked_slot(doc), countries=vocabulary.countries(query),
+                    scenario=tells_a_story(said, doc),
+                    numbers=asked_numbers(said), future=asks_future(doc),
                     unknown=list(dict.fromkeys(unknown)))

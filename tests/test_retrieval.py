@@ -409,3 +409,22 @@ def test_a_named_documents_vectors_are_read_once_per_index_version(corpus_assist
     assert set(first.passage_ids) == ids and set(first.sentence_passages) == ids
     stored = store.passage_vectors(first.passage_ids[:1], lambda pid: "")
     assert np.allclose(first.passages[0], stored[first.passage_ids[0]])
+
+
+def test_a_question_asked_again_of_another_instrument_or_country_is_the_last_one_with_that_name(corpus_assistant):
+    """'And the Moon Agreement?', 'what about Japan?': the last question, asked of what the turn names instead
+    (the turn before it resolved first, so the swaps chain), with what that question asked for."""
+    def turn(question: str, answer: str = "The corpus answers. [1]") -> list[dict]:
+        return [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+
+    weapons = corpus_assistant.analyse("and the moon agreement?", turn("what does the outer space treaty say about weapons"))
+    assert weapons.query == "what does the moon agreement say about weapons", weapons.query
+    japan = corpus_assistant.analyse("what about japan?", turn("when did luxembourg pass its space resources law"))
+    assert japan.query == "when did japan pass its space resources law" and japan.answer_type == "date", japan
+    parties = turn("how many parties does the registration convention have") + turn("and the rescue agreement?")
+    moon = corpus_assistant.analyse("And the Moon Agreement?", parties)
+    assert moon.query == "how many parties does the Moon Agreement have" and moon.answer_type == "count", moon
+    # a turn with more in it than a name is a follow-up of the usual kind
+    assert corpus_assistant.analyse("what about in space?", turn("who is liable under the liability convention")).focus
+    answer = corpus_assistant.ask("and the rescue agreement?", turn("how many parties does the registration convention have"))
+    assert answer.lead and "98" in answer.lead and answer.citations[0].doc_id == "rescue-agreement", answer.text
