@@ -205,8 +205,7 @@ class ExtractiveAnswerer(Answerer):
         conflicts = "dated_conflict" in self.rules
         older = probe_older_sources(self.store, chosen[0], retrieved) if conflicts and not claims else []
         answer = compose(chosen, sentences + older, retrieved, claims, self.name, conflicts=conflicts,
-                         lead_kind=question.answer_type if "lead" in self.rules else None,
-                         question_text=question.focus or question.query, slot=question.slot, future=future)
+                         asked=question if "lead" in self.rules else None)
         answer.confidence = round(confidence, 3)
         return answer
 
@@ -320,10 +319,9 @@ def same_provision(official: Passage, brief: Passage) -> bool:
     return any(official.doc_id in i.docs and brief.doc_id in i.docs for i in groups)
 
 
-def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retrieved,
-            source_claims: set[str], answerer: str, lead_kind: str | None = None, conflicts: bool = True,
-            question_text: str = "", slot: list[str] | None = None, future: bool = False) -> Answer:
-    """Answer text with [n] markers, the citations they point to, and the dated-conflict note."""
+def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retrieved, source_claims: set[str],
+            answerer: str, conflicts: bool = True, asked: Question | None = None) -> Answer:
+    """Answer text with [n] markers, its citations and notes, opening with the thing `asked` asks for (if given)."""
     numbers: dict[str, int] = {}
     quotes: dict[str, str] = {}
     notes: list[str] = []
@@ -349,7 +347,8 @@ def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retr
     newer, older = sorted([lead, conflict], key=lambda s: effective_date(s.passage), reverse=True) if conflict else (lead, lead)
     claimed = conflict is not None and lead.passage.doc_id in source_claims  # what the named source says leads
     # The asked-for thing first (from the newest source when sources disagree), cited to the sentence it comes from.
-    found = None if claimed else lead_span(lead_kind, [newer] if conflict else chosen, question_text, slot, future)
+    found = None if claimed or asked is None else lead_span(
+        asked.answer_type, [newer] if conflict else chosen, asked.focus or asked.query, asked.slot, asked.future)
     lead_text = found[0][:1].upper() + found[0][1:] if found else None  # 'between 2026…' opens a sentence
     parts = [f"{lead_text.rstrip('.')}. {cite(found[1])}"] if found and lead_text else []
     if conflict is None:
