@@ -64,8 +64,25 @@ def alternatives(term: str) -> frozenset[str]:
     ('money' -> compensation) and a country's other names ('China' -> Chinese)."""
     vocabulary = Vocabulary.default()
     extra = vocabulary.expansions.get(term)
-    out = {term} | (set(tokenize([" ".join(extra)])[0]) if extra else set())
+    out = {term} | (set(tokenize([" ".join(extra)])[0]) if extra else set()) | irregular_forms().get(term, set())
     return frozenset(out | vocabulary.country_words.get(term, frozenset()))
+
+
+@functools.lru_cache(maxsize=1)
+def irregular_forms() -> dict[str, set[str]]:
+    """An index term and the other forms of the same verb, where stemming does not join them ('lead' and 'led',
+    'pay' and 'paid', 'begin' and 'began'): from the exceptions table of spaCy's English lemmatizer."""
+    from .text import nlp
+
+    table = nlp().get_pipe("lemmatizer").lookups.get_table("lemma_exc")["verb"]
+    groups = [[form, *lemmas] for form, lemmas in table.items()]
+    stemmed = iter(tokenize([word for group in groups for word in group]))
+    forms: dict[str, set[str]] = {}
+    for group in groups:
+        stems = {t for _ in group for t in next(stemmed)}
+        for stem in stems if len(stems) > 1 else ():
+            forms.setdefault(stem, set()).update(stems - {stem})
+    return forms
 
 
 def _covered(terms: list[str], weights: dict[str, float], have: frozenset[str]) -> float:

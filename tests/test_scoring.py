@@ -404,3 +404,15 @@ def test_the_words_naming_an_instrument_are_covered_by_its_passages(corpus_assis
     assert all(s.features[col] > 0 for s in scored if s.passage.doc_id == "ost"), [s.text for s in scored]
     answer = corpus_assistant.ask("ost art 2")
     assert answer.citations[0].section and answer.citations[0].section.startswith("Article II"), answer.text
+
+
+def test_the_forms_of_an_irregular_verb_count_as_one_word(corpus_assistant):
+    """'who leads it' is covered by 'led by China', 'how much was paid' by 'pay': stemming does not join an irregular
+    verb's forms, spaCy's lemmatizer tables do."""
+    from assistant.scoring import alternatives
+
+    assert "led" in alternatives("lead") and "lead" in alternatives("led") and "pay" in alternatives("paid")
+    history = [{"role": "user", "content": "what's the ILRS"},
+               {"role": "assistant", "content": corpus_assistant.ask("what's the ILRS").text}]
+    answer = corpus_assistant.ask("who leads it", history)
+    assert not answer.abstained and "led by China" in answer.text, answer.text
