@@ -117,11 +117,15 @@ def asks_when(token) -> bool:
     return not (doc[0].pos_ == "AUX" or any(t.tag_ in WH_TAGS for t in doc[: token.i]))
 
 
+FUTURE_TO = {"going", "supposed", "expected", "scheduled", "planned", "due", "set", "meant"}
+
+
 def asks_future(doc) -> bool:
-    """Whether the question asks about something still to come: a 'will' modal or 'going to' + verb ('shall', in
-    a legal question, is an obligation, not a time)."""
+    """Whether the question asks about something still to come: a 'will' modal, or 'going to', 'supposed to',
+    'expected to', 'scheduled to' … + verb ('shall', in a legal question, is an obligation, not a time)."""
     return any((t.tag_ == "MD" and t.lower_ in ("will", "'ll", "’ll", "wo"))
-               or (t.lower_ == "going" and t.i + 2 < len(doc) and doc[t.i + 1].lower_ == "to" and doc[t.i + 2].tag_ == "VB")
+               or (t.lower_ in FUTURE_TO and t.i + 2 < len(doc) and doc[t.i + 1].lower_ == "to" and doc[t.i + 2].tag_ == "VB"
+                   and not any(a.lower_ in ("was", "were") for a in t.children))  # 'was it supposed to' looks back
                for t in doc)
 
 

@@ -80,6 +80,8 @@ def test_what_a_question_asks_for(question, kind):
     ("When did the OST enter into force?", False), ("When was the Registration Convention adopted?", False),
     ("What shall a State do with astronauts who land in its territory?", False),  # 'shall': an obligation
     ("Is a State liable when its satellite hits an aircraft?", False),
+    ("when is the ILRS supposed to be finished", True), ("When is Artemis III scheduled to land?", True),
+    ("when is the station expected to open", True), ("when was it supposed to be signed", False),  # a past plan
 ])
 def test_a_question_about_something_still_to_come(question, future):
     from assistant.question import asks_future
