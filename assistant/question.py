@@ -295,8 +295,9 @@ def tells_a_story(text: str, doc=None) -> bool:
     """Whether the question sets out a case ('A satellite launched by France breaks up over the sea. Is France
     liable?'; 'Is Japan liable if its satellite hits a French plane?'): a statement of five words or more before
     its last sentence, or a clause of condition."""
-    told = sentences(text)[:-1]
     doc = parse(text) if doc is None else doc
+    # the parser's sentences too: 'its debris hits a japanese satellite. who is liable?' is two, typed in lower case
+    told = sentences(text)[:-1] + [s.text for s in doc.sents][:-1]
     return (any(not t.rstrip().endswith("?") and len(t.split()) >= 5 for t in told)
             or any(t.lower_ == "if" and t.dep_ == "mark" and not asks_whether(t) for t in doc))
 

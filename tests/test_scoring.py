@@ -381,6 +381,10 @@ def test_a_scenario_names_countries_as_actors_not_as_the_topic(corpus_assistant)
     assert tells_a_story("who pays if a US cubesat breaks apart and damages a chinese satellite")
     crash = corpus_assistant.ask("if a japanese satellite crashes into a french one who is liable")
     assert not crash.abstained and crash.citations[0].doc_id == "liability-convention", crash.text
+    # typed in lower case, the story is a sentence of its own by the parser's reading, not by the splitter's
+    assert tells_a_story("a chinese rocket stage crashes into a house in the philippines. who pays?")
+    landed = corpus_assistant.ask("an astronaut from japan lands in mexico by accident. what must mexico do?")
+    assert not landed.abstained and {c.doc_id for c in landed.citations} & {"ost", "rescue-agreement"}, landed.text
     plane = corpus_assistant.ask("Is Japan liable if its satellite hits a French plane?")
     assert not plane.abstained and plane.citations[0].doc_id == "liability-convention", plane.text
     answer = corpus_assistant.ask("An astronaut from Japan makes an emergency landing in Mexico. What must Mexico do?")
