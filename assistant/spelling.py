@@ -3,8 +3,9 @@
 
 A word of the question that is neither English (pyspellchecker's dictionary) nor used by the corpus, and that
 is one edit (two for long words; a swap of two letters counts as one) away from words the corpus uses, is
-replaced by the most frequent of them. English words ('filed' is not read as 'fixed'), short words, acronyms,
-the vocabulary's own words and words with no close corpus word ('cubesat') are never touched."""
+replaced by the most frequent of them. English words ('filed' is not read as 'fixed'), short words, acronyms of
+four letters or fewer, the vocabulary's own words and words with no close corpus word ('cubesat') are never
+touched; a longer acronym is read as the corpus's it is one edit from ('COUPOS' -> 'COPUOS')."""
 
 from __future__ import annotations
 
@@ -54,9 +55,10 @@ class Speller:
     def fix(self, word: str) -> str | None:
         """The corpus word this one is a typo of, or None."""
         low = word.lower()
-        if word.isupper() or self.known(low):
+        acronym = word.isupper()  # 'COUPOS' is COPUOS mistyped; a short or unknown acronym ('JAXA') is left alone
+        if self.known(low) or (acronym and len(low) < MIN_LENGTH):
             return None
-        contraction = self.apostrophe(word)
+        contraction = None if acronym else self.apostrophe(word)
         if contraction:
             return contraction
         if len(low) < MIN_LENGTH:
@@ -64,10 +66,10 @@ class Speller:
         limit = 2 if len(low) >= LONG_WORD else 1
         found = process.extract(low, self.words, scorer=OSA.distance, score_cutoff=limit, limit=10)
         if not found:
-            return self.abbreviation(word)
+            return None if acronym else self.abbreviation(word)
         nearest = min(distance for _, distance, _ in found)
         best = max((w for w, distance, _ in found if distance == nearest), key=lambda w: self.counts[w])
-        return best.capitalize() if word[0].isupper() else best
+        return best.upper() if acronym else best.capitalize() if word[0].isupper() else best
 
     def apostrophe(self, word: str) -> str | None:
         """The English contraction this word is without its apostrophe ('whos' -> "who's", 'doesnt' -> "doesn't"),

@@ -10,6 +10,9 @@ import pytest
     ("who signed the artemis acords", "who signed the artemis accords"),
     ("copous and unosa", "copuos and unoosa"),  # a swap of two letters is one edit
     ("Registraton Convention", "Registration Convention"),
+    # an acronym typed in capitals, two letters swapped or one missed: read as the corpus's
+    ("How does COUPOS take decisions?", "How does COPUOS take decisions?"), ("what about UNOSA", "what about UNOOSA"),
+    ("WHAT DOES THE LIABILTY CONVENTION SAY", "WHAT DOES THE LIABILITY CONVENTION SAY"),
 ])
 def test_a_typo_is_read_as_the_corpus_word_it_is_one_edit_from(corpus_assistant, typed, meant):
     corrected, typos = corpus_assistant.engine.spell(typed)
@@ -22,6 +25,7 @@ def test_a_typo_is_read_as_the_corpus_word_it_is_one_edit_from(corpus_assistant,
     "is cubesat licensing covered",  # no corpus word is close: left alone
     "how much does a spacex launch cost",  # a name the corpus uses (SpaceX)
     "WHAT IS THE OST",
+    "is ESA a member", "CUBESAT rules", "what did JAXA say",  # short or unknown acronyms
 ])
 def test_english_words_names_and_words_with_no_close_corpus_word_are_left_alone(corpus_assistant, question):
     assert corpus_assistant.engine.spell(question) == (question, [])
