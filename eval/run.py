@@ -31,6 +31,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from eval import metrics, report  # noqa: E402
 from eval.feedback import BLIND, feedback_to_cases, load_questions  # noqa: E402
+from eval.perturb import TYPINGS, perturb  # noqa: E402
 
 K = 5
 SPACE_LAW = REPO.parent / "shared" / "space-law"
@@ -55,6 +56,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--compare-dtype", action="store_true",
                    help="Also run with the other embedding dtype (bf16 vs fp32) over its own index.")
     p.add_argument("--no-baseline", action="store_true", help="Skip the plain LangChain baseline.")
+    p.add_argument("--perturb", choices=TYPINGS, help="Ask the questions typed that way (eval/perturb.py); no gate.")
     p.add_argument("--report-dir", type=Path, default=REPO / "eval" / "reports")
     p.add_argument("--gate", action=argparse.BooleanOptionalAction, default=True, help="Exit 1 below thresholds.")
     p.add_argument("--thresholds", type=Path, default=REPO / "eval" / "thresholds.toml")
@@ -259,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
             unreviewed += skipped
         if not questions:
             raise ValueError(f"no questions in {', '.join(map(str, args.questions))}")
+        if args.perturb:  # the gate's thresholds are for the questions as written
+            questions = [{**q, "question": perturb(q["question"], args.perturb, q["id"])} for q in questions]
+            args.gate = False
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

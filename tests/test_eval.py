@@ -178,3 +178,24 @@ def test_the_test_and_holdout_splits_are_frozen():
                      if line} for split in ("dev", "test", "holdout")}
     assert not asked["dev"] & asked["test"], "a question is in dev and test"
     assert not asked["holdout"] & (asked["dev"] | asked["test"]), "a holdout question is in dev or test"
+
+
+def test_questions_typed_as_people_type_them_are_made_from_the_eval_s_own(tmp_path, small_corpus, embedder):
+    """`--perturb`: lower case, chat without apostrophes, or one typo, the same on every run; the answers are
+    checked against the same gold, and the gate (set for the questions as written) does not apply."""
+    from eval.perturb import perturb
+
+    asked = "What's the Luxembourg law's Article 4 about?"
+    assert perturb(asked, "lower", "q1") == "what's the luxembourg law's article 4 about"
+    assert perturb(asked, "chat", "q1") == "whats the luxembourg laws article 4 about"
+    typo = perturb(asked, "typos", "q1")
+    assert typo == perturb(asked, "typos", "q1") != asked and sorted(typo) == sorted(asked)
+    assert sum(a != b for a, b in zip(typo, asked)) == 2  # two neighbouring letters of one word swapped
+    questions = write_jsonl(tmp_path / "questions.jsonl", [SIGNED, RESOURCES])
+    thresholds = tmp_path / "thresholds.toml"
+    thresholds.write_text("[minimum]\nanswer_correctness = 1.01\n")  # no run can pass it
+    reports = tmp_path / "reports"
+    code = main(["--questions", str(questions), "--corpus", str(small_corpus), "--data-dir", str(tmp_path / "data"),
+                 "--report-dir", str(reports), "--thresholds", str(thresholds), "--no-baseline", "--perturb", "chat"])
+    records = json.loads((reports / "results.json").read_text())["records"]["ours"]
+    assert code == 0 and [r["question"] for r in records] == [perturb(q["question"], "chat", q["id"]) for q in (SIGNED, RESOURCES)]
