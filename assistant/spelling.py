@@ -77,8 +77,8 @@ class Speller:
         for ending in CONTRACTED:
             if len(word) > len(ending) and word.lower().endswith(ending):
                 joined = f"{word[: -len(ending)]}'{word[-len(ending):]}"
-                if joined.lower() in self.english or (ending == "s" and word[:-1].lower() in self.keep):
-                    return joined  # "who's", and a possessive of a name the vocabulary knows: 'osts' -> "ost's"
+                if joined.lower() in self.english:
+                    return joined
         return None
 
     def abbreviation(self, word: str) -> str | None:

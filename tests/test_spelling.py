@@ -34,8 +34,6 @@ def test_english_words_names_and_words_with_no_close_corpus_word_are_left_alone(
 @pytest.mark.parametrize(("typed", "meant"), [
     ("whos liable if debris lands in the philipines", "who's liable if debris lands in the philippines"),  # not 'whose'
     ("doesnt the OST ban nukes", "doesn't the OST ban nukes"), ("isnt the moon everyones", "isn't the moon everyone's"),
-    ("what does the osts article 2 say", "what does the ost's article 2 say"),  # a name the vocabulary knows
-    ("the uaes space law", "the uae's space law"),
 ])
 def test_a_contraction_typed_without_its_apostrophe_is_read_as_the_contraction(corpus_assistant, typed, meant):
     assert corpus_assistant.engine.spell(typed)[0] == meant
