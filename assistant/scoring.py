@@ -23,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from .question import NUMBER as NUMBER_RE
 from .question import Question
@@ -75,7 +76,8 @@ def irregular_forms() -> dict[str, set[str]]:
     from .text import nlp
 
     table = nlp().get_pipe("lemmatizer").lookups.get_table("lemma_exc")["verb"]
-    groups = [[form, *lemmas] for form, lemmas in table.items()]
+    # not the light verbs spaCy counts as stop words ('have' and 'had', 'be', 'make', 'say'): they name no content
+    groups = [[form, *lemmas] for form, lemmas in table.items() if not STOP_WORDS & {form, *lemmas}]
     stemmed = iter(tokenize([word for group in groups for word in group]))
     forms: dict[str, set[str]] = {}
     for group in groups:
