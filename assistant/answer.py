@@ -363,7 +363,8 @@ def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retr
             when = format_date(effective_date(newer.passage))  # 'On 29 April 2025, …' is dated already
             prefix = "" if re.search(r"\bas of\b", newer.text, re.I) or when in newer.text else f"As of {when}, "
             parts += [f"{prefix}{_lower_first(newer.text) if prefix else newer.text} {cite(newer)}"]
-            others = [c for c in chosen[1:] if (c.passage.id, c.start) not in {(x.passage.id, x.start) for x in (older, newer)}]
+            said = {(x.passage.id, x.start) for x in (older, newer)}  # the same sentence may come twice (a sibling)
+            others = [c for c in chosen[1:] if (c.passage.id, c.start) not in said]
             parts += [quoted(s) for s in others[: max(1, len(chosen) - 2)]]  # not the dated pair again; the usual count
             parts.append(f"An older source, {older.passage.short_title or older.passage.title} "
                          f"({_dated(older.passage)}), said: “{older.text}” {cite(older)}")

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 from .scoring import Candidate
 from .text import (
     FULL_DATE,
-    NAMED_NUMBER,
-    REFERENCE,
     format_date,  # noqa: F401  dates are formatted in text.py; the faces import it from here
+    number_counts,
 )
 
 if TYPE_CHECKING:
@@ -37,16 +36,10 @@ def facts(sentence: str) -> tuple[frozenset[str], bool]:
     """Counts and ordinals a sentence states, and whether it negates. Left out, as they count nothing: years and
     the days of dates (they date), a provision's number ('Article 11') and a number in a name ('Cosmos 954')."""
     text = FULL_DATE.sub(" ", sentence)
-    values = {m.group(1).lower().replace(",", "") for m in FACT.finditer(text) if counts(text[: m.start()])}
+    values = {m.group(1).lower().replace(",", "") for m in FACT.finditer(text) if number_counts(text[: m.start()])}
     values = {v for v in values if not YEAR.match(v)}
     negated = bool(NEGATIONS & set(re.findall(r"[a-z]+", sentence.lower())))
     return frozenset(values), negated
-
-
-def counts(before: str) -> bool:
-    """Whether a number after this text counts, read as `text.span_kinds` reads the model's numbers: not a
-    provision's ('Article 11') nor part of a name ('Luna 24', "Chang'e 6", 'helium-3')."""
-    return not (REFERENCE.search(before[-12:]) or NAMED_NUMBER.search(before[-12:]))
 
 
 SAME_TOPIC = 0.65  # sentences this similar (cosine) speak of the same thing (0.55 paired "three phases" of the

@@ -78,10 +78,11 @@ def irregular_forms() -> dict[str, set[str]]:
     table = nlp().get_pipe("lemmatizer").lookups.get_table("lemma_exc")["verb"]
     # not the light verbs spaCy counts as stop words ('have' and 'had', 'be', 'make', 'say'): they name no content
     groups = [[form, *lemmas] for form, lemmas in table.items() if not STOP_WORDS & {form, *lemmas}]
-    stemmed = iter(tokenize([word for group in groups for word in group]))
+    words = sorted({word for group in groups for word in group})
+    stems_of = dict(zip(words, tokenize(words)))  # one tokenizer call for all
     forms: dict[str, set[str]] = {}
     for group in groups:
-        stems = {t for _ in group for t in next(stemmed)}
+        stems = {t for word in group for t in stems_of[word]}
         for stem in stems if len(stems) > 1 else ():
             forms.setdefault(stem, set()).update(stems - {stem})
     return forms

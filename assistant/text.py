@@ -173,6 +173,13 @@ FULL_DATE = re.compile(rf"\b(\d{{1,2}}) ({_MONTHS}) (\d{{4}})\b|\b({_MONTHS}) (\
 AS_OF = re.compile(r"\b(as of|as at)\s*$", re.IGNORECASE)
 NAMED_NUMBER = re.compile(r"(\b[A-Z][\w'’]*\s|-)$")
 REFERENCE = re.compile(r"\b(Article|Section|Principle|Guideline|Paragraph|Chapter|Resolution|No\.|§)\s*\(?$", re.IGNORECASE)
+NUMBER_CONTEXT = 12  # characters before a number that say whose number it is ('Article ', 'Luna ')
+
+
+def number_counts(before: str) -> bool:
+    """Whether a number after this text counts something: not a provision's number ('Article 11') nor part of a
+    name ('Luna 24', "Chang'e 6", 'helium-3')."""
+    return not (REFERENCE.search(before[-NUMBER_CONTEXT:]) or NAMED_NUMBER.search(before[-NUMBER_CONTEXT:]))
 
 
 def span_kinds(text: str, spans: list[Span], offset: int = 0) -> dict[str, list[str]]:
@@ -191,7 +198,7 @@ def span_kinds(text: str, spans: list[Span], offset: int = 0) -> dict[str, list[
         if whole and label == "DATE":
             s, e = whole
         surface = text[s - offset : e - offset]
-        before = text[max(0, s - offset - 12) : s - offset]
+        before = text[max(0, s - offset - NUMBER_CONTEXT) : s - offset]
         if REFERENCE.search(before):
             continue  # 'Article 4': a provision's number, not a count
         if label == "CARDINAL" and NAMED_NUMBER.search(before):
