@@ -189,16 +189,18 @@ def standalone_query(question: str, history: list[dict] | None, vocabulary: Voca
     return f"{question} ({'; '.join(parts)})" if parts else question
 
 
-ELLIPSIS = re.compile(r"(?:(?:and|but|also|so|ok|okay)[\s,]+)?(?:(?:what|how)\s+about|same\s+(?:question\s+)?for|and)\s+(.+)",
-                      re.IGNORECASE)
+ELLIPSIS = re.compile(r"(?:(?:and|but|also|so|ok|okay)[\s,]+)?(?:(?:what|how)\s+about|same\s+(?:question\s+|thing\s+)?for"
+                      r"|(?:is|was|would)\s+(?:that|it|this)\s+(?:also\s+)?(?:the\s+)?same\s+(?:for|with|in|under)"
+                      r"|(?:does|do|would)\s+(?:that|it|this|the\s+same)\s+(?:also\s+)?(?:apply|hold|go)\s+(?:to|for|in|under)"
+                      r"|and)\s+(.+)", re.IGNORECASE)
 FILLER = {"the", "a", "an", "in", "for", "of", "under", "with", "to", "on", "then", "instead", "too", "one", "ones"}
 
 
 def _swap_named(question: str, history: list[dict], vocabulary: Vocabulary, held: dict | None) -> str | None:
-    """'And the Moon Agreement?', 'what about Japan?': the last question asked again of another instrument or
-    country, named in its place ('when did Luxembourg pass its space resources law' -> 'when did Japan pass its
-    space resources law'). None unless the turn names one instrument or country and nothing else, and the last
-    question named one of the same kind."""
+    """'And the Moon Agreement?', 'what about Japan?', 'is that the same for the OST?': the last question asked
+    again of another instrument or country, named in its place ('when did Luxembourg pass its space resources law'
+    -> 'when did Japan pass its space resources law'). None unless the turn names one instrument or country and
+    nothing else, and the last question named one of the same kind."""
     found = ELLIPSIS.fullmatch(question.strip().rstrip("?.! "))
     turns = [i for i, t in enumerate(history) if t.get("role") == "user"]
     if not found or not turns:

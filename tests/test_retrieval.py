@@ -412,8 +412,8 @@ def test_a_named_documents_vectors_are_read_once_per_index_version(corpus_assist
 
 
 def test_a_question_asked_again_of_another_instrument_or_country_is_the_last_one_with_that_name(corpus_assistant):
-    """'And the Moon Agreement?', 'what about Japan?': the last question, asked of what the turn names instead
-    (the turn before it resolved first, so the swaps chain), with what that question asked for."""
+    """'And the Moon Agreement?', 'what about Japan?', 'is that the same for the OST?': the last question, asked of
+    what the turn names instead (the turn before it resolved first, so the swaps chain), with what it asked for."""
     def turn(question: str, answer: str = "The corpus answers. [1]") -> list[dict]:
         return [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
 
@@ -424,6 +424,12 @@ def test_a_question_asked_again_of_another_instrument_or_country_is_the_last_one
     parties = turn("how many parties does the registration convention have") + turn("and the rescue agreement?")
     moon = corpus_assistant.analyse("And the Moon Agreement?", parties)
     assert moon.query == "how many parties does the Moon Agreement have" and moon.answer_type == "count", moon
+    # asked as whether the answer is the same there
+    depositary = turn("Who is the depositary of the Registration Convention?")
+    same = corpus_assistant.analyse("is that the same for the outer space treaty?", depositary)
+    assert same.query == "Who is the depositary of the outer space treaty?", same.query
+    lux = turn("when did luxembourg pass its space resources law")
+    assert corpus_assistant.analyse("does that also apply to japan", lux).query == japan.query
     # a turn with more in it than a name is a follow-up of the usual kind
     assert corpus_assistant.analyse("what about in space?", turn("who is liable under the liability convention")).focus
     answer = corpus_assistant.ask("and the rescue agreement?", turn("how many parties does the registration convention have"))
