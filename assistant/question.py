@@ -160,7 +160,9 @@ def answer_type(text: str, doc=None) -> str | None:
                 return "money" if kind == "count" and lemmas & MONEY_WORDS else kind
         head = token.head  # 'who is the director' (a person noun of the copula), 'who chaired' (a role as the verb)
         roles = [*head.children] if head.lemma_ == "be" else [head]
-        if word == "who" and any(WHAT.get(t.lemma_.lower()) == "person" for t in roles):
+        # not in a clause of condition or time ('what happens if they can't agree on who chairs it')
+        if word == "who" and any(WHAT.get(t.lemma_.lower()) == "person" for t in roles) and \
+                not any(a.dep_ == "advcl" for a in token.ancestors):
             return "person"
     return None
 

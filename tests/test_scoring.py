@@ -55,6 +55,9 @@ def test_a_sloppy_question_is_never_refused_for_its_words(corpus_assistant, ques
     # 'who' asks for a person when the copula's noun or the verb itself is a person's role
     ("who chaired the legal subcommittee in 1966", "person"), ("Who is chairing COPUOS this year?", "person"),
     ("who heads UNOOSA", "person"), ("Who maintains the UN register?", None), ("who is responsible for private rockets", None),
+    # ... but not inside a clause of condition: the question asks what happens then
+    ("what happens if the two sides can't agree on who chairs the claims commission", None),
+    ("do you know who chaired COPUOS in 1970", "person"),
     # the noun after 'what' and a verb other than 'be' is the verb's subject, not the thing asked for
     ("what does article IX of the outer space treaty require", None), ("What does Article 11 of the Moon Agreement say?", None),
     ("whats the article that bans weapons", "article"), ("what's the deadline for a claim", "deadline"),
