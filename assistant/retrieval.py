@@ -139,14 +139,21 @@ class HybridSearch:
             ranked.append(self._lexical(lexical, filters, snap))
         if by_sentence is not None:
             ranked.append(by_sentence.result())
+        # A country whose national laws the corpus holds, named with an instrument ('when did the UAE join the
+        # Outer Space Treaty'): the passages of its laws that name the instrument count as the instrument's own.
+        laws = {d for c in self.vocabulary.countries(query) for i in self.vocabulary.laws_of(c) for d in i.docs} \
+            - analysis.doc_ids if steps.topic and analysis.instruments else set()
+        speaking = frozenset(pid for pid, p in snap.passages.items() if p.doc_id in laws
+                             and any(i.pattern.search(p.text) for i in analysis.instruments)) if laws else frozenset()
         plain = len(ranked)
         if named:
-            ranked += self._within(named, topic_vector, filters, snap)
+            ranked += self._within(named, topic_vector, filters, snap, speaking)
         english = looks_english(query)
-        chosen, siblings, sibling_of, targeted = self._results(ranked, analysis, snap, k, steps, english)
+        chosen, siblings, sibling_of, targeted = self._results(ranked, analysis, snap, k, steps, english, speaking)
         # The results without the rankings within named instruments: those always find the named instrument's
         # passages on the asked topic, answered or not, so the answer's confidence is read from these instead.
-        basis = self._results(ranked[:plain], analysis, snap, k, steps, english) if len(ranked) > plain else None
+        basis = (self._results(ranked[:plain], analysis, snap, k, steps, english, speaking)
+                 if len(ranked) > plain else None)
         read = chosen + siblings + (basis[0] + basis[1] if basis else [])
         # The dense query's distances are the cosines of the passages it found; only the others are read.
         known = cosines if ranking_vector is query_vector else {}
@@ -158,14 +165,14 @@ class HybridSearch:
         return found
 
     def _results(self, ranked: list[list[str]], analysis: QueryAnalysis, snap: Snapshot, k: int, steps: Steps,
-                 english: bool) -> tuple[list[Passage], list[Passage], dict[str, str], bool]:
+                 english: bool, speaking: frozenset[str]) -> tuple[list[Passage], list[Passage], dict[str, str], bool]:
         """The rankings fused: the top k passages, their siblings, and whether an off-topic passage was aimed at."""
         fused: dict[str, float] = {}
         for ranking in ranked:
             for rank, pid in enumerate(ranking):
                 fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
         if steps.structure:
-            self._boost(fused, analysis, snap)
+            self._boost(fused, analysis, snap, speaking)
         order = sorted(fused, key=lambda pid: -fused[pid])
         # Off-topic passages (flagged at ingest) answer only questions aimed at them: first after fusion (first
         # in one ranking alone was too little: 'ticket … blue origin' put the scrape's 'original article' line
@@ -235,12 +242,13 @@ class HybridSearch:
                 out.setdefault(pid)
         return list(out)[: self.candidates]
 
-    def _within(self, docs: list[str], vector: np.ndarray, filters: Filters, snap: Snapshot) -> list[list[str]]:
-        """The passages of these documents by cosine to the vector, and by their closest sentence's (from the
-        snapshot's cache of their vectors: no Chroma query)."""
+    def _within(self, docs: list[str], vector: np.ndarray, filters: Filters, snap: Snapshot,
+                also: frozenset[str] = frozenset()) -> list[list[str]]:
+        """The passages of these documents (and the passages `also`) by cosine to the vector, and by their closest
+        sentence's (from the snapshot's cache of their vectors: no Chroma query)."""
         passages: list[tuple[float, str]] = []
         sentences: list[tuple[float, str]] = []
-        for doc_id in docs:
+        for doc_id in dict.fromkeys([*docs, *(snap.passages[pid].doc_id for pid in sorted(also))]):
             try:
                 found = snap.document_vectors(self.store, doc_id)
             except Exception as exc:
@@ -249,7 +257,8 @@ class HybridSearch:
                 passages += zip((found.passages @ vector).tolist(), found.passage_ids)
             if found.sentence_passages:
                 sentences += zip((found.sentences @ vector).tolist(), found.sentence_passages)
-        rankings = [list(dict.fromkeys(pid for _, pid in sorted(pairs, key=lambda cp: -cp[0])))
+        rankings = [list(dict.fromkeys(pid for _, pid in sorted(pairs, key=lambda cp: -cp[0])
+                                       if pid in also or snap.passages[pid].doc_id in docs))
                     for pairs in (passages, sentences)]
         return [[pid for pid in ranking if filters.accepts(snap.passages[pid])][: self.candidates] for ranking in rankings]
 
@@ -271,8 +280,8 @@ class HybridSearch:
                 out.append(p.id)
         return out[: self.candidates]
 
-    def _boost(self, fused: dict[str, float], analysis: QueryAnalysis, snap: Snapshot) -> None:
-        """Prefer passages from a named instrument, and most of all from a named article of it."""
+    def _boost(self, fused: dict[str, float], analysis: QueryAnalysis, snap: Snapshot, speaking: frozenset[str]) -> None:
+        """Prefer passages from a named instrument (or `speaking` of it), and most of all from a named article of it."""
         doc_ids = analysis.doc_ids
         refs = set(analysis.refs)
         # "According to the article, ...": the question asks what that document says.
@@ -284,12 +293,12 @@ class HybridSearch:
         if analysis.whole:  # 'What is the Liability Convention?': its overview, as if named
             named |= {pid for pid in snap.overviews if snap.passages[pid].doc_id in doc_ids}
         # An article named in the question may not be in any ranked list yet: its passages join the pool.
-        for pid in set(fused) | named:
+        for pid in set(fused) | named | speaking:
             p = snap.passages[pid]
             score = fused.get(pid, 0.0)
             if p.doc_id in claims:
                 score += REF_BOOST
-            elif p.doc_id in doc_ids and not claims:  # with a source named, other instruments are the subject
+            elif (p.doc_id in doc_ids or pid in speaking) and not claims:  # with a source named, others are the subject
                 score += DOC_BOOST
             if pid in named:
                 score += REF_BOOST

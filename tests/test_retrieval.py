@@ -434,3 +434,14 @@ def test_a_question_asked_again_of_another_instrument_or_country_is_the_last_one
     assert corpus_assistant.analyse("what about in space?", turn("who is liable under the liability convention")).focus
     answer = corpus_assistant.ask("and the rescue agreement?", turn("how many parties does the registration convention have"))
     assert answer.lead and "98" in answer.lead and answer.citations[0].doc_id == "rescue-agreement", answer.text
+
+
+def test_a_countrys_law_that_names_the_instrument_asked_about_is_searched_with_it(corpus_assistant):
+    """'When did the UAE join the Outer Space Treaty': the answer is in the UAE law's brief, which names the treaty;
+    the treaty's own passages, boosted as the instrument named, had filled all five places."""
+    found = corpus_assistant.engine.search("when did the UAE join the outer space treaty")
+    assert any(p.doc_id == "uae-space-law" and "Outer Space Treaty" in p.text for p in found.passages), found.passages
+    answer = corpus_assistant.ask("when did the emirates join the outer space treaty")
+    assert not answer.abstained and "4 October 2000" in answer.text, answer.text
+    # a country with no law in the corpus changes nothing
+    assert {p.doc_id for p in corpus_assistant.engine.search("when did Senegal join the outer space treaty").passages} == {"ost"}
