@@ -77,7 +77,8 @@ def asked_slot(doc) -> list[str]:
     vote count; 'how many parties' -> parties): the first common noun that is the subject, object or attribute
     of the question, not of a clause inside it ('how long do I have to claim compensation' asks for a time, not
     about compensation), with its compound modifiers. Empty when the question has no wh-word or no such noun."""
-    wh = [t for t in doc if t.tag_ in WH_TAGS]
+    # not a relative pronoun ('a country that's a party to the Moon Agreement'): it asks nothing
+    wh = [t for t in doc if t.tag_ in WH_TAGS and t.head.dep_ != "relcl"]
     if not wh:
         return []
     # the sentence that asks: 'A startup that mines an asteroid … . What penalty can it face?' asks about a penalty

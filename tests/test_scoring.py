@@ -123,6 +123,8 @@ def test_being_in_force_is_one_term_whatever_the_verb():
     ("A startup in Luxembourg that mines an asteroid has no authorisation. What penalty can it face?", ["penalty"]),
     # 'the number of X' asks about X
     ("what's the number of parties to the liability convention", ["parties"]),
+    # a relative pronoun asks nothing: a story with one and a yes-no question has no thing asked about
+    ("A mining startup from a country that's a party to the Moon Agreement wants to dig up ice. Can it own the ice?", []),
 ])
 def test_the_thing_a_question_asks_about(question, slot):
     from assistant.question import asked_slot
