@@ -13,7 +13,7 @@ from .text import TIME_UNIT, cited_sentences, parse, sentences
 from .vocab import REF, QueryAnalysis, Vocabulary
 
 FOLLOW_UP = re.compile(
-    r"^\s*(and|also|what about|how about|but|so|then)\b"
+    r"^\s*(and|also|what about|how about|what if|but|so|then)\b"
     r"|\b(it|its|it's|they|them|their|this|that|these|those|there|he|she|him|her|his)\b"
     r"|\bwhich (one|ones|of)\b|\bthe (former|latter)\b",
     re.IGNORECASE,

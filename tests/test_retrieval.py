@@ -445,3 +445,14 @@ def test_a_countrys_law_that_names_the_instrument_asked_about_is_searched_with_i
     assert not answer.abstained and "4 October 2000" in answer.text, answer.text
     # a country with no law in the corpus changes nothing
     assert {p.doc_id for p in corpus_assistant.engine.search("when did Senegal join the outer space treaty").passages} == {"ost"}
+
+
+def test_a_turn_opening_with_what_if_continues_the_last_question(corpus_assistant):
+    """'what if we didn't find out about the damage until much later', after a question on the Liability
+    Convention's deadline, asks of that Convention: it borrows its name like a turn with a pronoun."""
+    history = [{"role": "user", "content": "whats the deadline to file a liability convention claim"},
+               {"role": "assistant", "content": "Article X gives one year from the date of the damage. [1]"}]
+    later = corpus_assistant.analyse("what if we didnt even find out about the damage til much later", history)
+    assert later.query.startswith("what if we didn't even find out") and "Liability Convention" in later.query, later.query
+    # not a turn of its own
+    assert corpus_assistant.analyse("what if a satellite hits a plane", []).query == "what if a satellite hits a plane"
