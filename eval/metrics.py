@@ -281,6 +281,6 @@ def failures(records: list[dict]) -> list[dict]:
         if r.get("hit_at_5") == 0:
             reasons.append("retrieval miss")
         if reasons:
-            keep = ("id", "kind", "question", "abstain_expected", "must_contain", "gold", "answer", "confidence", "top5")
+            keep = ("id", "split", "kind", "question", "abstain_expected", "must_contain", "gold", "answer", "confidence", "top5")
             out.append({"reasons": reasons, **{k: r.get(k) for k in keep}})
     return out

@@ -203,7 +203,8 @@ def _place(gold: dict) -> str:
 
 
 def _failure_lines(f: dict) -> list[str]:
-    lines = [f"### {f['id']} ({f['kind']}): {', '.join(f['reasons'])}", "", f"- **Question:** {f['question']}",
+    head = f"### {f['id']} ({f.get('split') or 'dev'}, {f['kind']}): {', '.join(f['reasons'])}"
+    lines = [head, "", f"- **Question:** {f['question']}",
              f"- **Expected:** {_expected(f)}",
              "- **Gold:** " + (", ".join(_place(g) for g in f["gold"]) or "—"),
              f"- **Our answer:** {f['answer']}"]

@@ -175,9 +175,9 @@ def test_the_test_and_holdout_splits_are_frozen():
     for split in ("test", "holdout"):
         assert hashlib.sha256((REPO / "eval" / f"{split}.jsonl").read_bytes()).hexdigest() == frozen[f"{split}_sha256"]
     asked = {split: {json.loads(line)["question"].lower() for line in (REPO / "eval" / f"{split}.jsonl").read_text().splitlines()
-                     if line} for split in ("dev", "test", "holdout")}
-    assert not asked["dev"] & asked["test"], "a question is in dev and test"
-    assert not asked["holdout"] & (asked["dev"] | asked["test"]), "a holdout question is in dev or test"
+                     if line} for split in ("dev", "dev2", "test", "holdout")}
+    assert not (asked["dev"] | asked["dev2"]) & asked["test"], "a question is in dev and test"
+    assert not asked["holdout"] & (asked["dev"] | asked["dev2"] | asked["test"]), "a holdout question is in dev or test"
 
 
 def test_questions_typed_as_people_type_them_are_made_from_the_eval_s_own(tmp_path, small_corpus, embedder):
