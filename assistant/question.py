@@ -107,11 +107,16 @@ def asks_the_reader(verb) -> bool:
     return verb.dep_ == "ROOT" and not any(c.dep_ in ("nsubj", "nsubjpass") for c in verb.children)
 
 
+CONDITION_MODALS = {"can", "could", "may", "might", "must", "should", "shall"}
+
+
 def asks_when(token) -> bool:
     """Whether this 'when' asks for a date ('When was it adopted?', 'do you know when it entered into force')
     rather than joins a condition to another question ('What happens when debris falls?', 'Is a State liable
     when its satellite hits a plane?')."""
     clause, doc = token.head, token.doc
+    if token.i + 1 < len(doc) and doc[token.i + 1].lower_ in CONDITION_MODALS:
+        return False  # 'when can a State withdraw', 'when could Canada take the case': on what conditions
     inverted = token.i + 1 < len(doc) and doc[token.i + 1].pos_ == "AUX"  # 'and when was it created?'
     if inverted or clause.dep_ not in ("advcl", "ccomp") or asks_the_reader(clause.head):
         return True

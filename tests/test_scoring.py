@@ -52,6 +52,9 @@ def test_a_sloppy_question_is_never_refused_for_its_words(corpus_assistant, ques
     ("do countries have to tell the UN when they launch something", None), ("what did NASA say when Chang'e 6 landed", None),
     ("what did china say when the wolf amendment passed", None),
     ("I wonder when the Moon Agreement entered into force", "date"), ("tell me when the OST was signed", "date"),
+    # 'when' before 'can', 'could', 'may', 'must' asks on what conditions; before 'will', for a date
+    ("when can a State withdraw from the Moon Agreement", None), ("and when could Canada take the case itself?", None),
+    ("when will the ILRS be finished", "date"),
     # 'who' asks for a person when the copula's noun or the verb itself is a person's role
     ("who chaired the legal subcommittee in 1966", "person"), ("Who is chairing COPUOS this year?", "person"),
     ("who heads UNOOSA", "person"), ("Who maintains the UN register?", None), ("who is responsible for private rockets", None),
