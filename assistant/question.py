@@ -336,7 +336,7 @@ def analyse(asked: str, history: list[dict] | None, vocabulary: Vocabulary, spel
     said = text if query.startswith(text) else query
     doc = parse(said)
     return Question(asked=asked, text=text, query=query, corrections=corrections, analysis=vocabulary.analyse(query),
-                    answer_type=answer_type(said, doc), slot=asked_slot(doc), countries=vocabulary.countries(query),
+                    answer_type=answer_type(said, doc), slot=asked_slot(doc), countries=vocabulary.countries(said),
                     scenario=tells_a_story(said, doc),
                     numbers=asked_numbers(said), future=asks_future(doc),
                     unknown=list(dict.fromkeys(unknown)))

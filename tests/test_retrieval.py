@@ -456,3 +456,15 @@ def test_a_turn_opening_with_what_if_continues_the_last_question(corpus_assistan
     assert later.query.startswith("what if we didn't even find out") and "Liability Convention" in later.query, later.query
     # not a turn of its own
     assert corpus_assistant.analyse("what if a satellite hits a plane", []).query == "what if a satellite hits a plane"
+
+
+def test_a_follow_up_is_about_the_countries_it_names_not_those_it_borrows(corpus_assistant):
+    """'what does it say about space debris' after 'what is the artemis accords' borrows the names of the answer
+    ('NASA', 'the U.S. Department of State') for retrieval; read as a question about the United States, every
+    passage not naming it counted against the answer, and it was refused."""
+    first = "what is the artemis accords"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": corpus_assistant.ask(first).text}]
+    later = corpus_assistant.analyse("what does it say about space debris", history)
+    assert "Artemis Accords" in later.query and later.countries == [], (later.query, later.countries)
+    answer = corpus_assistant.ask("what does it say about space debris", history)
+    assert not answer.abstained and answer.citations[0].section.startswith("Section 12"), answer.text
