@@ -139,12 +139,7 @@ class HybridSearch:
             ranked.append(self._lexical(lexical, filters, snap))
         if by_sentence is not None:
             ranked.append(by_sentence.result())
-        # A country whose national laws the corpus holds, named with an instrument ('when did the UAE join the
-        # Outer Space Treaty'): the passages of its laws that name the instrument count as the instrument's own.
-        laws = {d for c in self.vocabulary.countries(query) for i in self.vocabulary.laws_of(c) for d in i.docs} \
-            - analysis.doc_ids if steps.topic and analysis.instruments else set()
-        speaking = frozenset(pid for pid, p in snap.passages.items() if p.doc_id in laws
-                             and any(i.pattern.search(p.text) for i in analysis.instruments)) if laws else frozenset()
+        speaking = self._speaking(query, analysis, snap) if steps.topic else frozenset()
         plain = len(ranked)
         if named:
             ranked += self._within(named, topic_vector, filters, snap, speaking)
@@ -163,6 +158,14 @@ class HybridSearch:
         if basis:
             found.plain = Retrieved(basis[0], query_vector, analysis, dense, basis[3], basis[1], basis[2], snap)
         return found
+
+    def _speaking(self, query: str, analysis: QueryAnalysis, snap: Snapshot) -> frozenset[str]:
+        """A country whose national laws the corpus holds, named with an instrument ('when did the UAE join the
+        Outer Space Treaty'): the passages of its laws that name the instrument, which count as the instrument's own."""
+        laws = {d for c in self.vocabulary.countries(query) for i in self.vocabulary.laws_of(c) for d in i.docs} \
+            - analysis.doc_ids if analysis.instruments else set()
+        return frozenset(pid for pid, p in snap.passages.items() if p.doc_id in laws
+                         and any(i.pattern.search(p.text) for i in analysis.instruments)) if laws else frozenset()
 
     def _results(self, ranked: list[list[str]], analysis: QueryAnalysis, snap: Snapshot, k: int, steps: Steps,
                  english: bool, speaking: frozenset[str]) -> tuple[list[Passage], list[Passage], dict[str, str], bool]:
