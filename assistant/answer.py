@@ -114,8 +114,7 @@ def score(candidates_: list[Candidate], question: Question, retrieved: Retrieved
 
 
 def quotable(sentences: list[Candidate]) -> list[Candidate]:
-    """Sentences that may be quoted: not off-topic (those answer only questions aimed at them, handled before),
-    never instruction-like text."""
+    """Sentences that may be quoted: not off-topic (those answer only questions aimed at them), not instructions."""
     return [s for s in sentences if not s.passage.offtopic and not looks_like_injection(s.text)]
 
 
@@ -126,8 +125,7 @@ class ExtractiveAnswerer(Answerer):
 
     def __init__(self, store: Store, settings: Settings, scorer: Scorer | None = None,
                  rules: frozenset[str] = frozenset(RULES)) -> None:
-        unknown = set(rules) - set(RULES)
-        if unknown:
+        if unknown := set(rules) - set(RULES):
             raise ValueError(f"unknown rules {sorted(unknown)}; known: {', '.join(RULES)}")
         self.store, self.settings, self.rules = store, settings, rules
         self._scorer = scorer
@@ -192,7 +190,7 @@ class ExtractiveAnswerer(Answerer):
         limit = max(self.settings.max_answer_sentences, len(chosen))  # the rules below swap quotes, keeping the count
         if "cover_named" in self.rules:
             chosen = cover_named(chosen, sentences, retrieved, limit)
-        if retrieved.analysis.whole:
+        if retrieved.analysis.whole or retrieved.analysis.whole_provision:
             chosen = opening_first(chosen, sentences, retrieved, limit)
         kind = question.answer_type
         future = question.future
@@ -211,11 +209,14 @@ class ExtractiveAnswerer(Answerer):
 
 
 def opening_first(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retrieved, limit: int) -> list[Candidate]:
-    """'What is the Registration Convention?', 'tell me about the Wolf Amendment': the answer opens with the sentence
-    that opens the instrument's overview, which says what it is."""
-    docs = retrieved.analysis.doc_ids
-    opening = min((s for s in sentences if s.passage.doc_id in docs), key=lambda s: s.passage.start + s.start, default=None)
-    if opening is None or opening.passage.section is not None:
+    """'What is the Registration Convention?': the answer opens with the sentence that opens the instrument's overview,
+    which says what it is; 'explain art 6 of the OST', with the one that opens the provision."""
+    analysis, best = retrieved.analysis, chosen[0].passage
+    key = None if analysis.whole else section_key(best.section)
+    own = [s for s in sentences if s.passage.doc_id in analysis.doc_ids] if analysis.whole else [
+        s for s in sentences if key in analysis.refs and (s.passage.doc_id, section_key(s.passage.section)) == (best.doc_id, key)]
+    opening = min(own, key=lambda s: s.passage.start + s.start, default=None)
+    if opening is None or (analysis.whole and opening.passage.section is not None):
         return chosen
     return [opening] + [s for s in chosen if s is not opening][: limit - 1]
 
@@ -315,8 +316,7 @@ def same_provision(official: Passage, brief: Passage) -> bool:
     key = section_key(brief.section)
     if key is None or section_key(official.section) != key:
         return False
-    groups = Vocabulary.default().instruments
-    return any(official.doc_id in i.docs and brief.doc_id in i.docs for i in groups)
+    return any(official.doc_id in i.docs and brief.doc_id in i.docs for i in Vocabulary.default().instruments)
 
 
 def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retrieved, source_claims: set[str],

@@ -176,6 +176,8 @@ class QueryAnalysis:
     # "What is the Liability Convention?": the question asks about the instrument as a whole, not one of its
     # provisions (nothing but asking words besides its name).
     whole: bool = False
+    # "What does Article VI of the OST say?", "explain art 6": one provision asked about as a whole.
+    whole_provision: bool = False
 
     @property
     def doc_ids(self) -> set[str]:
@@ -241,8 +243,11 @@ class Vocabulary:
         rest = text
         for start, end in sorted((span for found_spans in spans.values() for span in found_spans), reverse=True):
             rest = rest[:start] + " " + rest[end:]
-        whole = len(compared) == 1 and not refs and all(w.lower() in ASKING_WORDS for w in re.findall(r"[\w']+", rest))
-        return QueryAnalysis(found, refs, compared, whole)
+        asking = all(w.lower() in ASKING_WORDS for w in re.findall(r"[\w']+", rest))
+        whole = len(compared) == 1 and not refs and asking
+        provision = len(compared) <= 1 and len(set(refs)) == 1 and all(
+            w.lower() in ASKING_WORDS for w in re.findall(r"[\w']+", REF.sub(" ", rest)))
+        return QueryAnalysis(found, refs, compared, whole, provision)
 
     def _national_laws(self, text: str) -> list[tuple[Instrument, tuple[int, int]]]:
         """The national laws a text names by their country and a word for a law, however worded ('the Japanese

@@ -195,6 +195,19 @@ def test_a_question_about_an_instrument_as_a_whole_is_answered_from_its_overview
     assert (first.doc_id, first.section) == (doc_id, None), answer.text
 
 
+@pytest.mark.parametrize(("question", "opening"), [
+    ("explain article 6 of the outer space treaty", "Article VI of the Outer Space Treaty makes States Parties internationally"),
+    ("What does Article 11 of the Moon Agreement say?", "Article 11 of the Moon Agreement is its central"),
+])
+def test_a_question_about_one_provision_as_a_whole_opens_with_what_the_provision_does(corpus_assistant, question, opening):
+    """'explain article 6 of the outer space treaty' had opened with the article's rule for international
+    organisations, the sentence closest to 'explain'; it opens with the provision's own first sentence."""
+    assert Vocabulary.default().analyse(question).whole_provision
+    assert not Vocabulary.default().analyse("what does article 6 of the outer space treaty say about companies").whole_provision
+    answer = corpus_assistant.ask(question)
+    assert answer.text.startswith(opening), answer.text
+
+
 def test_the_dense_cosines_of_a_search_are_those_of_the_stored_vectors(small_assistant):
     found = small_assistant.engine.search("Who is liable for damage caused by a space object on the ground?", k=3)
     stored = small_assistant.store.passage_vectors([p.id for p in found.passages], lambda pid: "")
