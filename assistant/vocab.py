@@ -161,7 +161,9 @@ ASKING_WORDS = {"what", "what's", "whats", "is", "are", "was", "the", "a", "an",
                 "plain", "english", "terms", "simple", "words", "it", "so", "ok", "hey", "hi", "s", "do", "does", "say", "says",
                 "cover", "covers", "mean", "means", "require", "requires", "provide", "provides", "establish",
                 "establishes", "regulate", "regulates", "govern", "governs", "states", "countries", "parties", "must",
-                "have", "has", "impose", "imposes", "oblige", "obliges", "under", "signatories"}
+                "have", "has", "impose", "imposes", "oblige", "obliges", "under", "signatories",
+                # asking for a summary in chat words: 'what's the deal with…', 'sum up…', 'the key points of…'
+                "deal", "story", "sum", "up", "main", "key", "points", "outline", "rundown", "with"}
 
 
 @dataclass

@@ -186,7 +186,11 @@ def test_the_chain_ranks_a_rewritten_follow_up_by_the_question_itself(corpus_ass
 
 
 @pytest.mark.parametrize(("question", "doc_id"), [("what is the liability convention", "liability-convention"),
-                                                  ("tell me about the rescue agreement", "rescue-agreement")])
+                                                  ("tell me about the rescue agreement", "rescue-agreement"),
+                                                  # a summary asked for in chat words
+                                                  ("whats the deal with the moon treaty", "moon-agreement"),
+                                                  ("sum up the rescue agreement", "rescue-agreement"),
+                                                  ("give me the key points of the artemis accords", "artemis-accords")])
 def test_a_question_about_an_instrument_as_a_whole_is_answered_from_its_overview(corpus_assistant, question, doc_id):
     assert Vocabulary.default().analyse(question).whole
     assert not Vocabulary.default().analyse("what does the liability convention say about aircraft").whole
