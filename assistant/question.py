@@ -335,8 +335,11 @@ def analyse(asked: str, history: list[dict] | None, vocabulary: Vocabulary, spel
     # A question asked again of another instrument ('And the Rescue Agreement?') asks what the one before it asked.
     said = text if query.startswith(text) else query
     doc = parse(said)
-    return Question(asked=asked, text=text, query=query, corrections=corrections, analysis=vocabulary.analyse(query),
-                    answer_type=answer_type(said, doc), slot=asked_slot(doc), countries=vocabulary.countries(said),
+    analysis = vocabulary.analyse(query)
+    kind = answer_type(said, doc)
+    kind = None if kind == "article" and analysis.refs else kind  # 'what is article 2 of the OST about' names it
+    return Question(asked=asked, text=text, query=query, corrections=corrections, analysis=analysis,
+                    answer_type=kind, slot=asked_slot(doc), countries=vocabulary.countries(said),
                     scenario=tells_a_story(said, doc),
                     numbers=asked_numbers(said), future=asks_future(doc),
                     unknown=list(dict.fromkeys(unknown)))

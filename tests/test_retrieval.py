@@ -212,6 +212,12 @@ def test_a_question_about_one_provision_as_a_whole_opens_with_what_the_provision
     assert answer.text.startswith(opening), answer.text
 
 
+def test_a_question_naming_its_article_does_not_ask_for_one(corpus_assistant):
+    """'what is article 2 of the ost about' opened with 'Outer Space Treaty, Article II.', the article it named."""
+    assert corpus_assistant.analyse("what is article 2 of the ost about").answer_type is None
+    assert corpus_assistant.analyse("which article of the ost bans nukes").answer_type == "article"
+
+
 def test_the_dense_cosines_of_a_search_are_those_of_the_stored_vectors(small_assistant):
     found = small_assistant.engine.search("Who is liable for damage caused by a space object on the ground?", k=3)
     stored = small_assistant.store.passage_vectors([p.id for p in found.passages], lambda pid: "")
