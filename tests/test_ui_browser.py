@@ -59,9 +59,21 @@ def page(chromium, app_url):
 
 
 def ask(page, question: str) -> None:
+    """Type a question and send it. Gradio ignores a submit while the last answer is still being sent (its events
+    run once at a time), and the box then keeps the text: send again until the box is cleared, which the answer's
+    first update does."""
+    from playwright.sync_api import expect
+
     box = page.locator("#question textarea")
     box.fill(question)
-    box.press("Enter")
+    for _ in range(TIMEOUT // 2000):
+        box.press("Enter")
+        try:
+            expect(box).to_have_value("", timeout=2000)
+            return
+        except AssertionError:
+            continue
+    expect(box).to_have_value("")
 
 
 def test_cited_answer_with_sources_panel(page):
