@@ -164,8 +164,8 @@ class HybridSearch:
         Outer Space Treaty'): the passages of its laws that name the instrument, which count as the instrument's own."""
         laws = {d for c in self.vocabulary.countries(query) for i in self.vocabulary.laws_of(c) for d in i.docs} \
             - analysis.doc_ids if analysis.instruments else set()
-        return frozenset(pid for pid, p in snap.passages.items() if p.doc_id in laws
-                         and any(i.pattern.search(p.text) for i in analysis.instruments)) if laws else frozenset()
+        return frozenset(pid for d in laws for pid in snap.by_doc.get(d, [])
+                         if any(i.pattern.search(snap.passages[pid].text) for i in analysis.instruments))
 
     def _results(self, ranked: list[list[str]], analysis: QueryAnalysis, snap: Snapshot, k: int, steps: Steps,
                  english: bool, speaking: frozenset[str]) -> tuple[list[Passage], list[Passage], dict[str, str], bool]:

@@ -245,11 +245,9 @@ class Vocabulary:
         rest = text
         for start, end in sorted((span for found_spans in spans.values() for span in found_spans), reverse=True):
             rest = rest[:start] + " " + rest[end:]
-        asking = all(w.lower() in ASKING_WORDS for w in re.findall(r"[\w']+", rest))
-        whole = len(compared) == 1 and not refs and asking
-        provision = len(compared) <= 1 and len(set(refs)) == 1 and all(
-            w.lower() in ASKING_WORDS for w in re.findall(r"[\w']+", REF.sub(" ", rest)))
-        return QueryAnalysis(found, refs, compared, whole, provision)
+        asking = all(w.lower() in ASKING_WORDS for w in re.findall(r"[\w']+", REF.sub(" ", rest)))
+        return QueryAnalysis(found, refs, compared, whole=len(compared) == 1 and not refs and asking,
+                             whole_provision=len(compared) <= 1 and len(set(refs)) == 1 and asking)
 
     def _national_laws(self, text: str) -> list[tuple[Instrument, tuple[int, int]]]:
         """The national laws a text names by their country and a word for a law, however worded ('the Japanese
