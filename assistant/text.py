@@ -36,13 +36,14 @@ SENTENCE_RULES = "2"  # the version of the splitting rules: part of every passag
 CITATIONS_FIRST = re.compile(r"(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
 
 
-# A negative contraction is no index term ('not' is a stopword): bm25s alone keeps "doesn't" as 'doesn', which no
-# passage holds, so it weighed as the rarest word of the question and read as a sign that the corpus lacks the answer.
-CONTRACTION = re.compile(r"\b\w+n['’]t\b", re.I)
+# A contraction is no index term ('not', 'are', 'have', 'will' are stopwords): bm25s alone keeps "doesn't" as 'doesn'
+# and "we're" as 're', which no passage holds, so they weighed as the rarest word of the question and read as a sign
+# that the corpus lacks the answer.
+CONTRACTION = re.compile(r"\b\w+n['’]t\b|['’](?:re|ve|ll)\b", re.I)
 # Being in force is one term, whatever verb brings it ('entered into force', 'came into force', 'is in force', 'took
 # effect'): 'force' alone matched 'the use of force' and 'enter' matched nothing where a text says 'came into force'.
 IN_FORCE = re.compile(r"\b(?:in|into)\s+force\b|\b(?:take|takes|took|taken|taking)\s+effect\b", re.I)
-TOKENS = "3"  # the version of the rules above: part of the key of every saved BM25 index
+TOKENS = "4"  # the version of the rules above: part of the key of every saved BM25 index
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
