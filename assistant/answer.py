@@ -175,9 +175,10 @@ class ExtractiveAnswerer(Answerer):
             own = sorted((s for s in sentences if s.passage.id == first.passage.id), key=lambda s: s.start)
             return compose(own[: self.settings.max_answer_sentences], sentences, retrieved, set(), self.name)
         sentences = quotable(sentences)
-        # The confidence is read from the plain search's sentences (see Retrieved.plain), the quotes from all.
+        # The confidence is read from the plain search's sentences (see Retrieved.plain), the quotes from all; for a
+        # follow-up ('are they binding'), whose plain search reads its own words alone, from all too when surer.
         plain = sentences if retrieved.plain is None else quotable(self.scored(question, retrieved.plain, read=sentences))
-        confidence = self.confidence(plain)
+        confidence = max(self.confidence(plain), self.confidence(sentences) if question.focus else 0.0)
         if confidence < self.threshold:
             return Answer(text=ABSTAIN_TEXT, abstained=True, answerer=self.name, retrieved=ids,
                           confidence=round(confidence, 3))
@@ -192,8 +193,7 @@ class ExtractiveAnswerer(Answerer):
             chosen = cover_named(chosen, sentences, retrieved, limit)
         if retrieved.analysis.whole or retrieved.analysis.whole_provision:
             chosen = opening_first(chosen, sentences, retrieved, limit)
-        kind = question.answer_type
-        future = question.future
+        kind, future = question.answer_type, question.future
         if "typed_join" in self.rules and kind and kind != "article" and not any(holds(c, kind, future) for c in chosen):
             # The quotes lack the date / number / name asked for: a close sentence that holds it joins them.
             typed = next((s for s in sentences if holds(s, kind, future) and s.score >= TYPED_SHARE * chosen[0].score), None)

@@ -67,6 +67,16 @@ def test_follow_up_uses_the_conversation(small_assistant, small_settings):
     assert eager.ask("And what happened with Cosmos 954?", history=history).citations[0].doc_id == "liability"
 
 
+def test_a_follow_up_pointing_back_is_read_within_the_instrument_it_points_to(corpus_assistant):
+    """'are they binding' after the LTS Guidelines: its own words searched alone find nothing sure; searched within
+    the Guidelines they find 'not legally binding'. A follow-up the instrument does not answer is still refused."""
+    first = "what are the LTS guidelines"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": corpus_assistant.ask(first).text}]
+    answer = corpus_assistant.ask("are they binding", history=history)
+    assert not answer.abstained and "not legally binding" in answer.text
+    assert corpus_assistant.ask("how much did they cost to draft", history=history).abstained
+
+
 def test_cli_ask_json(small_settings, small_assistant):
     env = {"SGA_DATA_DIR": str(small_settings.data_dir), "SGA_CORPUS_DIRS": str(small_settings.corpus_dirs[0]),
            "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
