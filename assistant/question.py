@@ -178,7 +178,8 @@ def standalone_query(question: str, history: list[dict] | None, vocabulary: Voca
     the instrument the previous turns were about (one naming a provision borrows only instruments that have it,
     when `held`, Snapshot.provisions, says which do); one with a pronoun ("who signed for them") also borrows the
     names of the last turn: the people, countries, organisations and missions spaCy finds in its question and in
-    the first sentence of its answer ('Thailand', 'Senegal')."""
+    the first sentence of its answer ('Thailand', 'Senegal'); one that only adds a place or a case ('what about on
+    the moon?') also borrows the last question."""
     if not history:
         return question
     swapped = _swap_named(question, history, vocabulary, held)
@@ -189,6 +190,11 @@ def standalone_query(question: str, history: list[dict] | None, vocabulary: Voca
     if not (pointing or len(question.split()) <= 8 or analysis.refs):
         return question
     names = [] if analysis.instruments else _instrument_names(analysis, history, vocabulary, held, question)
+    elliptic = ELLIPSIS.fullmatch(question.strip().rstrip("?.! "))
+    turns = [t for t in history if t.get("role") == "user"]
+    if elliptic and not ASKING.match(elliptic.group(1)) and turns:
+        # 'what about on the moon?' after 'what does the OST say about nuclear weapons': the last question, there
+        names = [str(turns[-1].get("content") or "").rstrip("?.! "), *names]
     said = " ".join([question, *names]).lower()
     own_country = bool(vocabulary.countries(question))  # 'And the UAE?' borrows no other country from the last turn
     others = [n for n in _named_in_last_turn(history, vocabulary) if n.lower() not in said
@@ -201,6 +207,8 @@ ELLIPSIS = re.compile(r"(?:(?:and|but|also|so|ok|okay)[\s,]+)?(?:(?:what|how)\s+
                       r"|(?:is|was|would)\s+(?:that|it|this)\s+(?:also\s+)?(?:the\s+)?same\s+(?:for|with|in|under)"
                       r"|(?:does|do|would)\s+(?:that|it|this|the\s+same)\s+(?:also\s+)?(?:apply|hold|go)\s+(?:to|for|in|under)"
                       r"|and)\s+(.+)", re.IGNORECASE)
+ASKING = re.compile(r"(?:what|when|where|who|whom|whose|which|why|how|is|are|was|were|do|does|did|can|could|will|would|"
+                    r"should|shall|must|may|has|have|had)\b", re.IGNORECASE)  # 'and when did it…' asks its own question
 FILLER = {"the", "a", "an", "in", "for", "of", "under", "with", "to", "on", "then", "instead", "too", "one", "ones"}
 
 

@@ -459,6 +459,20 @@ def test_a_question_asked_again_of_another_instrument_or_country_is_the_last_one
     assert answer.lead and "98" in answer.lead and answer.citations[0].doc_id == "rescue-agreement", answer.text
 
 
+def test_a_turn_that_adds_a_place_or_case_to_the_last_question_asks_it_there(corpus_assistant):
+    """'what about on the moon?' after 'what does the Outer Space Treaty say about nuclear weapons' asks about them
+    on the Moon (Article IV, which bars them there too), not about the Moon (it had quoted Article I). A turn that
+    asks its own question ('and when did it enter into force?') borrows the instrument only."""
+    first = "what does the outer space treaty say about nuclear weapons"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": corpus_assistant.ask(first).text}]
+    question = corpus_assistant.analyse("what about on the moon", history)
+    assert first in question.query and question.focus == "what about on the moon", question.query
+    answer = corpus_assistant.ask("what about on the moon", history)
+    assert answer.citations[0].doc_id == "ost" and answer.citations[0].section.startswith("Article IV"), answer.text
+    own = corpus_assistant.analyse("and when did it enter into force?", history)
+    assert first not in own.query and "Outer Space Treaty" in own.query, own.query
+
+
 def test_a_countrys_law_that_names_the_instrument_asked_about_is_searched_with_it(corpus_assistant):
     """'When did the UAE join the Outer Space Treaty': the answer is in the UAE law's brief, which names the treaty;
     the treaty's own passages, boosted as the instrument named, had filled all five places."""
