@@ -175,7 +175,7 @@ def _said(i: int, text: str, score: float):
 def test_past_the_best_sentences_only_one_holding_a_word_of_the_question_they_lack_joins():
     """Five sentences are quoted by score; a sixth joins only when it holds a word of the question none of them
     holds (the second part of a question), so that answers grow only by what they were missing."""
-    from assistant.answer import select
+    from assistant.quoting import select
     from assistant.text import terms
 
     best = [_said(i, f"The launching State is liable for damage caused on the surface of the Earth ({i}).", 0.9 - i / 100)
@@ -191,7 +191,7 @@ def test_past_the_best_sentences_only_one_holding_a_word_of_the_question_they_la
 def test_an_answer_quotes_the_six_best_sentences_by_default():
     """Six close sentences by default (five before 2026-12-05: dev 0.845 -> 0.849, test 0.825 -> 0.831, holdout
     0.732 -> 0.746; seven and eight did not move dev); a seventh only when it holds a word of the question."""
-    from assistant.answer import select
+    from assistant.quoting import select
     from assistant.settings import Settings
 
     close = [_said(i, f"The launching State is liable for damage caused on the surface of the Earth ({i}).", 0.9 - i / 100)
