@@ -174,7 +174,9 @@ class ExtractiveAnswerer(Answerer):
         # The confidence is read from the plain search's sentences (see Retrieved.plain), the quotes from all; for a
         # follow-up ('are they binding'), whose plain search reads its own words alone, from all too when surer.
         plain = sentences if retrieved.plain is None else quotable(self.scored(question, retrieved.plain, read=sentences))
-        confidence = max(self.confidence(plain), self.confidence(sentences) if question.focus else 0.0)
+        confidence = self.confidence(plain)
+        if question.focus and plain is not sentences:
+            confidence = max(confidence, self.confidence(sentences))
         if confidence < self.threshold:
             return Answer(text=ABSTAIN_TEXT, abstained=True, answerer=self.name, retrieved=ids,
                           confidence=round(confidence, 3))

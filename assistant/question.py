@@ -191,10 +191,12 @@ def standalone_query(question: str, history: list[dict] | None, vocabulary: Voca
         return question
     names = [] if analysis.instruments else _instrument_names(analysis, history, vocabulary, held, question)
     elliptic = ELLIPSIS.fullmatch(question.strip().rstrip("?.! "))
-    turns = [t for t in history if t.get("role") == "user"]
+    turns = [i for i, t in enumerate(history) if t.get("role") == "user"]
     if elliptic and not ASKING.match(elliptic.group(1)) and turns:
-        # 'what about on the moon?' after 'what does the OST say about nuclear weapons': the last question, there
-        names = [str(turns[-1].get("content") or "").rstrip("?.! "), *names]
+        # 'what about on the moon?' after 'what does the OST say about nuclear weapons': the last question (itself
+        # read in its own context, so that 'and in orbit?' after that still asks about nuclear weapons), there
+        last = standalone_query(str(history[turns[-1]].get("content") or ""), history[: turns[-1]], vocabulary, held)
+        names = [last.rstrip("?.! "), *names]
     said = " ".join([question, *names]).lower()
     own_country = bool(vocabulary.countries(question))  # 'And the UAE?' borrows no other country from the last turn
     others = [n for n in _named_in_last_turn(history, vocabulary) if n.lower() not in said

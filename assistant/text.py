@@ -36,9 +36,8 @@ SENTENCE_RULES = "2"  # the version of the splitting rules: part of every passag
 CITATIONS_FIRST = re.compile(r"(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
 
 
-# A contraction is no index term ('not', 'are', 'have', 'will' are stopwords): bm25s alone keeps "doesn't" as 'doesn'
-# and "we're" as 're', which no passage holds, so they weighed as the rarest word of the question and read as a sign
-# that the corpus lacks the answer.
+# A contraction is no index term: bm25s alone keeps "doesn't" as 'doesn' and "we're" as 're', which no passage
+# holds, so they weighed as the rarest words of the question and read as a sign that the corpus lacks the answer.
 CONTRACTION = re.compile(r"\b\w+n['’]t\b|['’](?:re|ve|ll)\b", re.I)
 # Being in force is one term, whatever verb brings it ('entered into force', 'came into force', 'is in force', 'took
 # effect'): 'force' alone matched 'the use of force' and 'enter' matched nothing where a text says 'came into force'.

@@ -471,6 +471,9 @@ def test_a_turn_that_adds_a_place_or_case_to_the_last_question_asks_it_there(cor
     assert answer.citations[0].doc_id == "ost" and answer.citations[0].section.startswith("Article IV"), answer.text
     own = corpus_assistant.analyse("and when did it enter into force?", history)
     assert first not in own.query and "Outer Space Treaty" in own.query, own.query
+    # the last question read in its own context: 'and in orbit?' after that still asks about nuclear weapons
+    moon = history + [{"role": "user", "content": "what about on the moon"}, {"role": "assistant", "content": answer.text}]
+    assert first in corpus_assistant.analyse("and in orbit?", moon).query
 
 
 def test_a_countrys_law_that_names_the_instrument_asked_about_is_searched_with_it(corpus_assistant):
