@@ -88,6 +88,14 @@ def irregular_forms() -> dict[str, set[str]]:
     return forms
 
 
+@functools.lru_cache(maxsize=1)
+def function_terms() -> frozenset[str]:
+    """The index terms of English function words ('who', 'what', 'how', 'it'; NLTK's list, as bm25s ships it)."""
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    return frozenset(t for w in STOPWORDS_EN_PLUS for t in tokenize([w])[0])
+
+
 def _covered(terms: list[str], weights: dict[str, float], have: frozenset[str]) -> float:
     total = sum(weights[t] for t in terms)
     return sum(weights[t] for t in terms if alternatives(t) & have) / total if total else 0.0
@@ -150,6 +158,8 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
     snapshot = retrieved.snapshot
     # A follow-up's own words: the names it borrowed from the history are the instrument features' business.
     own = question.focus or question.query
+    if not set(tokenize([own])[0]) - function_terms():  # 'who is in it': nothing of its own but what it points to
+        own = question.query
     terms = list(dict.fromkeys(tokenize([own])[0])) if own.strip() else []
     weights = {t: snapshot.idf(t) if snapshot else 1.0 for t in terms}
     top = snapshot.idf("\x00") if snapshot else 1.0  # the weight of a word no passage uses: the rarest there is

@@ -77,6 +77,16 @@ def test_a_follow_up_pointing_back_is_read_within_the_instrument_it_points_to(co
     assert corpus_assistant.ask("how much did they cost to draft", history=history).abstained
 
 
+def test_a_follow_up_of_function_words_only_is_read_with_what_it_points_to(corpus_assistant):
+    """'who is in it' after the ILRS has no word of its own but 'who' (an index term, which no answer repeats): its
+    sentences are scored against the names it borrowed, and the ILRS's participants answer it (it was refused)."""
+    first = "what is the ILRS"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": corpus_assistant.ask(first).text}]
+    answer = corpus_assistant.ask("who is in it", history=history)
+    assert not answer.abstained and answer.citations[0].doc_id == "ilrs", answer.text
+    assert re.search(r"\b(joined|members?|participants?|partners?)\b", answer.text), answer.text
+
+
 def test_cli_ask_json(small_settings, small_assistant):
     env = {"SGA_DATA_DIR": str(small_settings.data_dir), "SGA_CORPUS_DIRS": str(small_settings.corpus_dirs[0]),
            "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
