@@ -182,7 +182,9 @@ def standalone_query(question: str, history: list[dict] | None, vocabulary: Voca
     the moon?') also borrows the last question."""
     if not history:
         return question
-    swapped = _swap_named(question, history, vocabulary, held)
+    elliptic = ELLIPSIS.fullmatch(question.strip().rstrip("?.! "))
+    rest = elliptic.group(1) if elliptic else None
+    swapped = _swap_named(rest, history, vocabulary, held) if rest else None
     if swapped:
         return swapped
     analysis = vocabulary.analyse(question)
@@ -190,12 +192,8 @@ def standalone_query(question: str, history: list[dict] | None, vocabulary: Voca
     if not (pointing or len(question.split()) <= 8 or analysis.refs):
         return question
     names = [] if analysis.instruments else _instrument_names(analysis, history, vocabulary, held, question)
-    elliptic = ELLIPSIS.fullmatch(question.strip().rstrip("?.! "))
-    turns = [i for i, t in enumerate(history) if t.get("role") == "user"]
-    if elliptic and not ASKING.match(elliptic.group(1)) and turns:
-        # 'what about on the moon?' after 'what does the OST say about nuclear weapons': the last question (itself
-        # read in its own context, so that 'and in orbit?' after that still asks about nuclear weapons), there
-        last = standalone_query(str(history[turns[-1]].get("content") or ""), history[: turns[-1]], vocabulary, held)
+    # 'what about on the moon?' after 'what does the OST say about nuclear weapons': the last question, there
+    if rest and not ASKING.match(rest) and (last := _last_question(history, vocabulary, held)) is not None:
         names = [last.rstrip("?.! "), *names]
     said = " ".join([question, *names]).lower()
     own_country = bool(vocabulary.countries(question))  # 'And the UAE?' borrows no other country from the last turn
@@ -214,24 +212,29 @@ ASKING = re.compile(r"(?:what|when|where|who|whom|whose|which|why|how|is|are|was
 FILLER = {"the", "a", "an", "in", "for", "of", "under", "with", "to", "on", "then", "instead", "too", "one", "ones"}
 
 
-def _swap_named(question: str, history: list[dict], vocabulary: Vocabulary, held: dict | None) -> str | None:
-    """'And the Moon Agreement?', 'what about Japan?', 'is that the same for the OST?': the last question asked
-    again of another instrument or country, named in its place ('when did Luxembourg pass its space resources law'
-    -> 'when did Japan pass its space resources law'). None unless the turn names one instrument or country and
-    nothing else, and the last question named one of the same kind."""
-    found = ELLIPSIS.fullmatch(question.strip().rstrip("?.! "))
+def _last_question(history: list[dict], vocabulary: Vocabulary, held: dict | None) -> str | None:
+    """The last question asked, read in its own context (so that 'and in orbit?' after 'what about on the moon?'
+    still asks what the question before that asked); None before any."""
     turns = [i for i, t in enumerate(history) if t.get("role") == "user"]
-    if not found or not turns:
+    if not turns:
         return None
-    rest = found.group(1)
+    return standalone_query(str(history[turns[-1]].get("content") or ""), history[: turns[-1]], vocabulary, held)
+
+
+def _swap_named(rest: str, history: list[dict], vocabulary: Vocabulary, held: dict | None) -> str | None:
+    """'And the Moon Agreement?', 'what about Japan?', 'is that the same for the OST?' (`rest`: what follows the
+    elliptic opening): the last question asked again of another instrument or country, named in its place ('when
+    did Luxembourg pass its space resources law' -> 'when did Japan pass its space resources law'). None unless
+    the turn names one instrument or country and nothing else, and the last question named one of the same kind."""
     instruments = [i for i in vocabulary.analyse(rest).instruments if not i.source_claims]
     countries = vocabulary.countries(rest)
     spans = [m for i in instruments[:1] for m in i.pattern.finditer(rest)] or \
             [m for c in countries[:1] for m in c.in_question.finditer(rest)]
     if not spans or {w.lower() for w in re.findall(r"[\w']+", rest[: spans[0].start()] + rest[spans[0].end():])} - FILLER:
         return None
-    last = turns[-1]
-    before = standalone_query(str(history[last].get("content") or ""), history[:last], vocabulary, held)
+    before = _last_question(history, vocabulary, held)
+    if before is None:
+        return None
     said = [i for i in vocabulary.analyse(before).instruments if not i.source_claims] if instruments else []
     old = [said[0].pattern] if len({i.name for i in said}) == 1 else []
     if not old and countries:

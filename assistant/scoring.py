@@ -158,9 +158,10 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
     snapshot = retrieved.snapshot
     # A follow-up's own words: the names it borrowed from the history are the instrument features' business.
     own = question.focus or question.query
-    if not set(tokenize([own])[0]) - function_terms():  # 'who is in it': nothing of its own but what it points to
-        own = question.query
     terms = list(dict.fromkeys(tokenize([own])[0])) if own.strip() else []
+    if not set(terms) - function_terms() and own != question.query:  # 'who is in it': only what it points to
+        own = question.query
+        terms = list(dict.fromkeys(tokenize([own])[0]))
     weights = {t: snapshot.idf(t) if snapshot else 1.0 for t in terms}
     top = snapshot.idf("\x00") if snapshot else 1.0  # the weight of a word no passage uses: the rarest there is
     docs, refs = retrieved.analysis.doc_ids, set(retrieved.analysis.refs)
