@@ -191,10 +191,11 @@ class ExtractiveAnswerer(Answerer):
             chosen = cover_named(chosen, sentences, retrieved, limit)
         if retrieved.analysis.whole or retrieved.analysis.whole_provision:
             chosen = opening_first(chosen, sentences, retrieved, limit)
-        kind, future = question.answer_type, question.future
-        if "typed_join" in self.rules and kind and kind != "article" and not any(holds(c, kind, future) for c in chosen):
+        kind, future, given = question.answer_type, question.future, question.focus or question.query
+        if "typed_join" in self.rules and kind and kind != "article" and not any(holds(c, kind, future, given) for c in chosen):
             # The quotes lack the date / number / name asked for: a close sentence that holds it joins them.
-            typed = next((s for s in sentences if holds(s, kind, future) and s.score >= TYPED_SHARE * chosen[0].score), None)
+            close = TYPED_SHARE * chosen[0].score
+            typed = next((s for s in sentences if holds(s, kind, future, given) and s.score >= close), None)
             if typed is not None:
                 chosen = chosen[: limit - 1] + [typed]
         claims = question.source_claims
@@ -260,7 +261,8 @@ def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retr
     claimed = conflict is not None and lead.passage.doc_id in source_claims  # what the named source says leads
     # The asked-for thing first (from the newest source when sources disagree), cited to the sentence it comes from.
     found = None if claimed or asked is None else lead_span(
-        asked.answer_type, [newer] if conflict else chosen, asked.focus or asked.query, asked.slot, asked.future)
+        asked.answer_type, [newer] if conflict else chosen, asked.focus or asked.query, asked.slot, asked.future,
+        retrieved.snapshot.idf if retrieved.snapshot else lambda _: 1.0)
     lead_text = found[0][:1].upper() + found[0][1:] if found else None  # 'between 2026…' opens a sentence
     parts = [f"{lead_text.rstrip('.')}. {cite(found[1])}"] if found and lead_text else []
     if conflict is None:

@@ -3,6 +3,8 @@ measurement, a person's name, or the article that provides it), taken from the q
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .scoring import Candidate, alternatives, asked_spans
 from .text import tokenize
 from .vocab import section_key
@@ -11,13 +13,15 @@ LEAD_WINDOW = 40  # characters either side of a date or number that say what it 
 
 
 def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
-              slot: list[str] | None = None, future: bool = False) -> tuple[str, Candidate] | None:
+              slot: list[str] | None = None, future: bool = False,
+              weight: Callable[[str], float] = lambda _: 1.0) -> tuple[str, Candidate] | None:
     """The asked-for thing from the quotes (a date, a length of time, a count, an amount of money, a measurement,
     a person's name, or the article that provides it): of the spans of that kind, the one with the most question
     words just before it (English says what a date is of first: 'opened for signature on 22 April 1968 and entered
-    into force on 3 December 1968'), then just after it, the earlier quote first; never one the question gives
-    itself ('1963' in 'when did the 1963 declaration's principle become binding'); for 'when will…', none before
-    the text was written."""
+    into force on 3 December 1968'), then just after it, the earlier quote first; each word counts as much as
+    `weight` says (the index's IDF: 'Dominican' says which signature a date is of, 'Accords' does not); never one
+    the question gives itself ('1963' in 'when did the 1963 declaration's principle become binding'); for 'when
+    will…', none before the text was written."""
     if kind is None:
         return None
     if kind == "article":
@@ -27,14 +31,15 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
         return None
     asked = set(tokenize([question])[0]) if question.strip() else set()
 
-    def near(surface: str, s: Candidate) -> tuple[int, int]:  # question words before it (what it is the date of), after
+    def near(surface: str, s: Candidate) -> tuple[float, float]:  # question words before it (what it is the date of), after
         at = max(s.text.find(surface), 0)
         sides = (s.text[max(0, at - LEAD_WINDOW) : at], s.text[at : at + len(surface) + LEAD_WINDOW])
-        return len(asked & set(tokenize([sides[0]])[0])), len(asked & set(tokenize([sides[1]])[0]))
+        before, after = (sum((weight(t) for t in asked & set(tokenize([side])[0])), 0.0) for side in sides)
+        return before, after
 
-    spans = [(near(x, s), -i, x, s) for i, s in enumerate(chosen) for x in asked_spans(s, kind, future)
-             if (kind != "count" or not slot or counts(x, s.text, slot)) and x.lower() not in question.lower()]
-    best = max(spans, key=lambda found: found[:2], default=None)  # the most question words nearby, then the earliest quote
+    spans = [(near(x, s), -i, x, s) for i, s in enumerate(chosen) for x in asked_spans(s, kind, future, question)
+             if kind != "count" or not slot or counts(x, s.text, slot)]
+    best = max(spans, key=lambda found: found[:2], default=None)  # the most weight nearby, then the earliest quote
     return (best[2], best[3]) if best else None
 
 

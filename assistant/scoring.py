@@ -119,11 +119,13 @@ def of_kind(kinds: dict[str, list[str]], kind: str) -> list[str]:
     return kinds.get("duration", []) + kinds.get("date", []) if kind == "deadline" else kinds.get(kind, [])
 
 
-def asked_spans(c: Candidate, kind: str, future: bool = False) -> list[str]:
-    """The spans of a sentence that can be the thing asked for: its entities of that kind (for 'when will…', no
-    date before its text was written; for 'who', a name in mixed case, not words of the document's title). The
-    scorer's type feature, the typed join and the lead all read this."""
-    found = of_kind(c.kinds, kind)
+def asked_spans(c: Candidate, kind: str, future: bool = False, given: str = "") -> list[str]:
+    """The spans of a sentence that can be the thing asked for: its entities of that kind, never one the question
+    gives itself (`given`: '1963' in 'when did the 1963 declaration's principle become binding', 'May 2025' in
+    'what day in May 2025 did Latvia accede'; for 'when will…', no date before its text was written; for 'who', a
+    name in mixed case, not words of the document's title). The scorer's type feature, the typed join and the lead
+    all read this."""
+    found = [x for x in of_kind(c.kinds, kind) if x.lower() not in given.lower()]
     if kind == "person":  # a name is written in mixed case ('XXIX' is a number) and is not the document's title's
         title = f"{c.passage.title} {c.passage.short_title or ''}".lower()
         found = [x for x in found if x.lower() not in title and any(ch.islower() for ch in x)
@@ -131,9 +133,9 @@ def asked_spans(c: Candidate, kind: str, future: bool = False) -> list[str]:
     return yet_to_come(found, c.passage) if kind == "date" and future else found
 
 
-def holds(c: Candidate, kind: str, future: bool = False) -> bool:
-    """Whether the sentence holds the kind of thing asked for."""
-    return bool(asked_spans(c, kind, future))
+def holds(c: Candidate, kind: str, future: bool = False, given: str = "") -> bool:
+    """Whether the sentence holds the kind of thing asked for (not one the question gives)."""
+    return bool(asked_spans(c, kind, future, given))
 
 
 def off_country(question: Question, p: Passage, vocabulary: Vocabulary) -> bool:
@@ -180,11 +182,12 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
             if kind == "date" and question.future:
                 kinds = {"date": yet_to_come(kinds.get("date", []), p)}
             missing = [weights[t] for t in terms if not alternatives(t) & have]
-            per_passage[p.id] = (have, missing, bool(kind and of_kind(kinds, kind)), off_country(question, p, vocabulary), naming)
+            given = [x for x in of_kind(kinds, kind) if x.lower() not in own.lower()] if kind else []
+            per_passage[p.id] = (have, missing, bool(given), off_country(question, p, vocabulary), naming)
         have_p, missing, kind_in_passage, mismatch, naming = per_passage[p.id]
         have_s = index_terms(c.text) | naming
         if kind and kind != "article":
-            typed = holds(c, kind, question.future)
+            typed = holds(c, kind, question.future, own)
         else:
             typed = bool(kind == "article" and section_key(p.section))
         in_passage = typed or kind_in_passage

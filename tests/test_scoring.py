@@ -156,6 +156,10 @@ def test_a_date_before_its_text_was_written_does_not_answer_when_something_will_
     met = Candidate(written_2025, 0, text, 0, np.zeros(3), 0.5, {"date": ["19 September 2022"], "count": ["21"]})
     assert holds(met, "date") and not holds(met, "date", future=True)
     assert holds(met, "count", future=True) and not holds(met, "person")
+    # a date the question gives itself is not the thing it asks for
+    acceded = Candidate(written_2025, 0, "Latvia acceded in May 2025.", 0, np.zeros(3), 0.5, {"date": ["May 2025"]})
+    assert not holds(acceded, "date", given="what exact day in may 2025 did latvia accede")
+    assert holds(acceded, "date", given="when did latvia accede")
 
 
 def test_a_person_asked_for_is_a_name_not_a_title_or_a_numeral():
@@ -319,6 +323,25 @@ def test_the_lead_is_the_date_the_question_asks_about_even_in_a_later_quote():
         "1 September 1972", declared)
     assert lead_span("date", [Candidate(p, 0, "The 1963 Declaration was adopted unanimously.", 0, np.zeros(3), 0.9,
                                         {"date": ["1963"]})], "what did the 1963 declaration say") is None
+
+
+def test_the_lead_weighs_the_question_words_near_a_date_by_how_rare_they_are():
+    """Both quotes have three of the question's words before a date; the one whose words are rare in the corpus
+    ('Dominican') says what the date is of, not the one whose words every passage of the Accords has."""
+    import numpy as np
+
+    from assistant.lead import lead_span
+    from assistant.scoring import Candidate
+    from assistant.types import Passage
+
+    p = Passage(id="p", doc_id="artemis-accords", title="Artemis Accords", text="...")
+    founders = Candidate(p, 0, "The founding signatories of the Artemis Accords signed on 13 October 2020.", 0,
+                         np.zeros(3), 0.9, {"date": ["13 October 2020"]})
+    dominican = Candidate(p, 1, "The Dominican Republic signed on 4 October 2024.", 0,
+                          np.zeros(3), 0.8, {"date": ["4 October 2024"]})
+    question = "When did the Dominican Republic sign the Artemis Accords?"
+    rarity = {"dominican": 6.0, "republ": 3.0}.get  # BM25's IDF: the Accords' own words weigh little
+    assert lead_span("date", [founders, dominican], question, weight=lambda t: rarity(t, 0.5)) == ("4 October 2024", dominican)
 
 
 def test_a_future_date_leads_as_a_sentence(corpus_assistant):
