@@ -18,7 +18,7 @@ from assistant.vocab import section_key
 # Our name -> ranx metric. ranx's "hits@k" counts relevant results; "hit_rate@k" is the 0/1 hit we want.
 RETRIEVAL = {"hit_at_1": "hit_rate@1", "hit_at_5": "hit_rate@5", "mrr": "mrr@5", "ndcg_at_5": "ndcg@5"}
 QUALITY = ["answer_correctness", "abstention_precision", "abstention_recall", "citation_precision", "citation_recall",
-           "quotes_on_gold"]
+           "quotes_on_gold", "lead_precision"]
 LATENCY = ["latency_p50_ms", "latency_p95_ms"]
 METRICS = [*RETRIEVAL, *QUALITY, *LATENCY]
 SUPPORT_COSINE = 0.6
@@ -181,6 +181,15 @@ def quotes_on_gold(cited: list[tuple[str, str | None]], gold: Iterable[dict]) ->
     return sum(is_relevant(doc, section, gold) for doc, section in cited) / len(cited)
 
 
+def lead_right(lead: str, must_contain: list[str], abstain_expected: bool) -> bool:
+    """Whether the thing an answer opens with (the asked-for date, number, name or article) holds one of the
+    asked-for items: '15 June 2021' for '15 June 2021', not 'June 2021'; any lead to a question the corpus does
+    not answer is wrong. Correctness cannot see a wrong lead above quotes that hold the fact; this can."""
+    low = lead.lower()
+    return not abstain_expected and any(alt.strip().lower() in low for item in must_contain
+                                        for alt in item.split("|") if alt.strip())
+
+
 # -- aggregation -----------------------------------------------------------------------------------
 def _mean(values: list) -> float | None:
     values = [v for v in values if v is not None]
@@ -203,6 +212,7 @@ def aggregate(records: list[dict]) -> dict:
     out["citation_precision"] = _mean([r.get("citation_precision") for r in records])
     out["citation_recall"] = _mean([r.get("citation_recall") for r in records])
     out["quotes_on_gold"] = _mean([r.get("quotes_on_gold") for r in records])
+    out["lead_precision"] = _mean([r.get("lead_right") for r in records])
     out["latency_p50_ms"] = float(np.percentile(latencies, 50)) if latencies else None
     out["latency_p95_ms"] = float(np.percentile(latencies, 95)) if latencies else None
     return out

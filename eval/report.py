@@ -14,6 +14,7 @@ from eval.metrics import METRICS, RETRIEVAL
 LABELS = {"hit_at_1": "hit@1", "hit_at_5": "hit@5", "mrr": "MRR@5", "ndcg_at_5": "nDCG@5",
           "answer_correctness": "correct", "abstention_precision": "abstain P", "abstention_recall": "abstain R",
           "citation_precision": "cite P", "citation_recall": "cite R", "quotes_on_gold": "quotes on gold",
+          "lead_precision": "lead right",
           "latency_p50_ms": "p50 ms", "latency_p95_ms": "p95 ms", "n": "questions", "n_retrieval": "with gold (retrieval)"}
 CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
 table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}

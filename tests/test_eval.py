@@ -129,6 +129,9 @@ def test_metric_rules():
              ("moon-agreement", "Article 11")]
     assert metrics.quotes_on_gold(cited, gold) == 0.5 and metrics.quotes_on_gold(cited, []) is None
     assert metrics.quotes_on_gold([], gold) is None
+    # The lead holds an asked-for item, as precise as asked; any lead to an unanswerable question is wrong.
+    assert metrics.lead_right("15 June 2021", ["15 June 2021"], False) and not metrics.lead_right("June 2021", ["15 June 2021"], False)
+    assert metrics.lead_right("Three", ["three|3"], False) and not metrics.lead_right("12 May 2020", [], True)
     sentences = metrics.answer_sentences("The U.S. Congress acted. It passed a law [1][2]. Note: [3] is not about "
                                          "space governance; the ingest flagged it.")
     assert sentences == [("The U.S. Congress acted.", []), ("It passed a law", [1, 2])]
