@@ -260,9 +260,8 @@ def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retr
     newer, older = sorted([lead, conflict], key=lambda s: effective_date(s.passage), reverse=True) if conflict else (lead, lead)
     claimed = conflict is not None and lead.passage.doc_id in source_claims  # what the named source says leads
     # The asked-for thing first (from the newest source when sources disagree), cited to the sentence it comes from.
-    found = None if claimed or asked is None else lead_span(
-        asked.answer_type, [newer] if conflict else chosen, asked.focus or asked.query, asked.slot, asked.future,
-        retrieved.snapshot.idf if retrieved.snapshot else lambda _: 1.0)
+    found = None if claimed or asked is None else lead_span(asked.answer_type, [newer] if conflict else chosen,
+        asked.focus or asked.query, asked.slot, asked.future, getattr(retrieved.snapshot, "idf", None))
     lead_text = found[0][:1].upper() + found[0][1:] if found else None  # 'between 2026…' opens a sentence
     parts = [f"{lead_text.rstrip('.')}. {cite(found[1])}"] if found and lead_text else []
     if conflict is None:

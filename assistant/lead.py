@@ -14,7 +14,7 @@ LEAD_WINDOW = 40  # characters either side of a date or number that say what it 
 
 def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
               slot: list[str] | None = None, future: bool = False,
-              weight: Callable[[str], float] = lambda _: 1.0) -> tuple[str, Candidate] | None:
+              weight: Callable[[str], float] | None = None) -> tuple[str, Candidate] | None:
     """The asked-for thing from the quotes (a date, a length of time, a count, an amount of money, a measurement,
     a person's name, or the article that provides it): of the spans of that kind, the one with the most question
     words just before it (English says what a date is of first: 'opened for signature on 22 April 1968 and entered
@@ -30,11 +30,12 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
                 return f"{s.passage.short_title or s.passage.title}, {(s.passage.section or '').split(':')[0].strip()}", s
         return None
     asked = set(tokenize([question])[0]) if question.strip() else set()
+    weigh = weight or (lambda _: 1.0)
 
     def near(surface: str, s: Candidate) -> tuple[float, float]:  # question words before it (what it is the date of), after
         at = max(s.text.find(surface), 0)
         sides = (s.text[max(0, at - LEAD_WINDOW) : at], s.text[at : at + len(surface) + LEAD_WINDOW])
-        before, after = (sum((weight(t) for t in asked & set(tokenize([side])[0])), 0.0) for side in sides)
+        before, after = (sum((weigh(t) for t in asked & set(tokenize([side])[0])), 0.0) for side in sides)
         return before, after
 
     spans = [(near(x, s), -i, x, s) for i, s in enumerate(chosen) for x in asked_spans(s, kind, future, question)

@@ -113,10 +113,11 @@ def yet_to_come(dates: list[str], passage: Passage) -> list[str]:
 IN_A_LONGER_NAME = re.compile(r" [A-Z][a-z]")  # 'Outer Space' of 'Office for Outer Space Affairs'
 
 
-def of_kind(kinds: dict[str, list[str]], kind: str) -> list[str]:
+def of_kind(kinds: dict[str, list[str]], kind: str, given: str = "") -> list[str]:
     """The spans that can answer a kind of question: a deadline is a length of time ('within one year') or a date
-    ('by the end of 2026')."""
-    return kinds.get("duration", []) + kinds.get("date", []) if kind == "deadline" else kinds.get(kind, [])
+    ('by the end of 2026'); never one the question gives itself (`given`)."""
+    found = kinds.get("duration", []) + kinds.get("date", []) if kind == "deadline" else kinds.get(kind, [])
+    return [x for x in found if x.lower() not in given.lower()]
 
 
 def asked_spans(c: Candidate, kind: str, future: bool = False, given: str = "") -> list[str]:
@@ -125,7 +126,7 @@ def asked_spans(c: Candidate, kind: str, future: bool = False, given: str = "") 
     'what day in May 2025 did Latvia accede'; for 'when will…', no date before its text was written; for 'who', a
     name in mixed case, not words of the document's title). The scorer's type feature, the typed join and the lead
     all read this."""
-    found = [x for x in of_kind(c.kinds, kind) if x.lower() not in given.lower()]
+    found = of_kind(c.kinds, kind, given)
     if kind == "person":  # a name is written in mixed case ('XXIX' is a number) and is not the document's title's
         title = f"{c.passage.title} {c.passage.short_title or ''}".lower()
         found = [x for x in found if x.lower() not in title and any(ch.islower() for ch in x)
@@ -181,9 +182,8 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
             kinds = span_kinds(p.text, decode_spans(p.entities)) if kind and kind != "article" else {}
             if kind == "date" and question.future:
                 kinds = {"date": yet_to_come(kinds.get("date", []), p)}
-            missing = [weights[t] for t in terms if not alternatives(t) & have]
-            given = [x for x in of_kind(kinds, kind) if x.lower() not in own.lower()] if kind else []
-            per_passage[p.id] = (have, missing, bool(given), off_country(question, p, vocabulary), naming)
+            missing, typed_p = [weights[t] for t in terms if not alternatives(t) & have], bool(kind and of_kind(kinds, kind, own))
+            per_passage[p.id] = (have, missing, typed_p, off_country(question, p, vocabulary), naming)
         have_p, missing, kind_in_passage, mismatch, naming = per_passage[p.id]
         have_s = index_terms(c.text) | naming
         if kind and kind != "article":
