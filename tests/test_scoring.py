@@ -309,16 +309,19 @@ def test_the_lead_is_the_date_the_question_asks_about_even_in_a_later_quote():
                         {"date": ["29 November 1971"]})
     in_force = Candidate(p, 0, "The Convention entered into force on 1 September 1972.", 70, np.zeros(3), 0.8,
                          {"date": ["1 September 1972"]})
+    adopted.score, in_force.score = 0.9, 0.8  # the scorer's probabilities: the first quote is the surer
     assert lead_span("date", [adopted, in_force], "When did the Convention enter into force?") == ("1 September 1972", in_force)
     assert lead_span("date", [adopted, in_force], "When was it adopted by the General Assembly?") == ("29 November 1971", adopted)
     # two dates in one sentence: the one the question's words come before
     both = Candidate(p, 0, "It was opened for signature on 22 April 1968 and entered into force on 3 December 1968.", 0,
                      np.zeros(3), 0.9, {"date": ["22 April 1968", "3 December 1968"]})
+    both.score = 0.9
     assert lead_span("date", [both], "when did it enter into force") == ("3 December 1968", both)
     assert lead_span("date", [both], "when was it opened for signature") == ("22 April 1968", both)
     # a date the question gives itself is not its answer
     declared = Candidate(p, 0, "Principle 8 of the 1963 Declaration became the Liability Convention, in force on 1 September 1972.",
                          0, np.zeros(3), 0.9, {"date": ["1963", "1 September 1972"]})
+    declared.score = 0.9
     assert lead_span("date", [declared], "The 1963 declaration's principle 8 became a treaty: when did it enter into force?") == (
         "1 September 1972", declared)
     assert lead_span("date", [Candidate(p, 0, "The 1963 Declaration was adopted unanimously.", 0, np.zeros(3), 0.9,
@@ -341,7 +344,26 @@ def test_the_lead_weighs_the_question_words_near_a_date_by_how_rare_they_are():
                           np.zeros(3), 0.8, {"date": ["4 October 2024"]})
     question = "When did the Dominican Republic sign the Artemis Accords?"
     rarity = {"dominican": 6.0, "republ": 3.0}.get  # BM25's IDF: the Accords' own words weigh little
+    founders.score, dominican.score = 0.6, 0.6
     assert lead_span("date", [founders, dominican], question, weight=lambda t: rarity(t, 0.5)) == ("4 October 2024", dominican)
+
+
+def test_the_lead_comes_from_the_surer_sentence_when_the_words_near_its_spans_say_as_little():
+    """Only the Accords' common words are near either date (the country's name is further back): the words weigh
+    as much as the scorer is sure their sentence answers, and it is surer of the one about the Dominican Republic."""
+    import numpy as np
+
+    from assistant.lead import lead_span
+    from assistant.scoring import Candidate
+    from assistant.types import Passage
+
+    p = Passage(id="p", doc_id="artemis-accords", title="Artemis Accords", text="...")
+    founders = Candidate(p, 0, "The eight founding signatories of the Artemis Accords signed on 13 October 2020.", 0,
+                         np.zeros(3), 0.7, {"date": ["13 October 2020"]}, score=0.4)
+    dominican = Candidate(p, 1, "The Dominican Republic became the 44th signatory of the Artemis Accords on 4 October 2024.",
+                          0, np.zeros(3), 0.7, {"date": ["4 October 2024"]}, score=0.9)
+    question = "When did the Dominican Republic sign the Artemis Accords?"
+    assert lead_span("date", [founders, dominican], question, weight=lambda t: 0.5) == ("4 October 2024", dominican)
 
 
 def test_a_future_date_leads_as_a_sentence(corpus_assistant):
