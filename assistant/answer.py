@@ -191,7 +191,7 @@ class ExtractiveAnswerer(Answerer):
             chosen = cover_named(chosen, sentences, retrieved, limit)
         if retrieved.analysis.whole or retrieved.analysis.whole_provision:
             chosen = opening_first(chosen, sentences, retrieved, limit)
-        kind, future, given = question.answer_type, question.future, question.focus or question.query
+        kind, future, given = question.answer_type, question.future, question.own
         if "typed_join" in self.rules and kind and kind != "article" and not any(holds(c, kind, future, given) for c in chosen):
             # The quotes lack the date / number / name asked for: a close sentence that holds it joins them.
             close = TYPED_SHARE * chosen[0].score
@@ -261,7 +261,7 @@ def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retr
     claimed = conflict is not None and lead.passage.doc_id in source_claims  # what the named source says leads
     # The asked-for thing first (from the newest source when sources disagree), cited to the sentence it comes from.
     found = None if claimed or asked is None else lead_span(asked.answer_type, [newer] if conflict else chosen,
-        asked.focus or asked.query, asked.slot, asked.future, getattr(retrieved.snapshot, "idf", None))
+        asked.own, asked.slot, asked.future, getattr(retrieved.snapshot, "idf", None))
     lead_text = found[0][:1].upper() + found[0][1:] if found else None  # 'between 2026…' opens a sentence
     parts = [f"{lead_text.rstrip('.')}. {cite(found[1])}"] if found and lead_text else []
     if conflict is None:

@@ -63,6 +63,11 @@ class Question:
         return self.text if self.query != self.text and self.query.startswith(self.text) else None
 
     @property
+    def own(self) -> str:
+        """The words the question itself says: a follow-up's focus, else the standalone query."""
+        return self.focus or self.query
+
+    @property
     def source_claims(self) -> set[str]:
         """Documents the question asks about as a source ('according to the article')."""
         return {d for i in self.analysis.instruments if i.source_claims for d in i.docs}

@@ -160,7 +160,7 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
     """The feature matrix (one row per candidate, columns FEATURES)."""
     snapshot = retrieved.snapshot
     # A follow-up's own words: the names it borrowed from the history are the instrument features' business.
-    own = question.focus or question.query
+    own = question.own
     terms = list(dict.fromkeys(tokenize([own])[0])) if own.strip() else []
     if not set(terms) - function_terms() and own != question.query:  # 'who is in it': only what it points to
         own = question.query
