@@ -148,7 +148,7 @@ def run_ours(assistant, questions: list[dict], checker, steps=None, detail: bool
             sources = {c.n: c.text for c in ans.citations}
             rec = make_record(q, ans.text, ans.abstained, ans.retrieved, lookup, sources,
                               ans.timings.get("total_ms"), checker, [(c.doc_id, c.section) for c in ans.citations])
-            rec["lead"] = ans.lead
+            rec["lead"], rec["notes"] = ans.lead, list(ans.notes)
             rec["lead_right"] = None if ans.abstained or not ans.lead else \
                 float(metrics.lead_right(ans.lead, q["must_contain"], q["abstain"]))
             if detail and recorder.last:  # confidence, and the answer it would give, for the sweep
