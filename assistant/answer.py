@@ -13,6 +13,7 @@ from typing import Protocol
 import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from . import acronyms
 from .dating import effective_date, find_conflict, probe_older_sources
 from .lead import lead_span
 from .question import Question
@@ -22,7 +23,7 @@ from .safety import looks_like_injection
 from .scoring import Candidate, Scorer, default_scorer, featurize, holds
 from .settings import Settings
 from .store import Store
-from .text import cited_sentences, decode_spans, format_date, span_kinds
+from .text import cited_sentences, decode_spans, format_date, sentences, span_kinds
 from .text import terms as index_terms
 from .types import Answer, Citation, Passage
 from .vocab import absent_provisions, section_key
@@ -35,6 +36,7 @@ TYPED_SHARE = 0.5  # a sentence holding the asked-for thing joins the answer if 
 # test goes. (The scorer's features are ablated the same way: scoring.FEATURES.)
 RULES = {
     "absent_provision": "a question naming a provision its instrument does not have ('Guideline 8' of seven) is refused",
+    "acronym": "a question asking what an acronym stands for opens with the words the corpus spells it out in",
     "offtopic_target": "a question aimed at a passage flagged off-topic is answered from it, with a note",
     "official_first": "the official text of the provision a brief sentence summarises is quoted first",
     "cover_named": "a question naming two or more instruments quotes each of them",
@@ -163,6 +165,9 @@ class ExtractiveAnswerer(Answerer):
             ref, name = absent[0]
             return Answer(text=f"{ABSTAIN_TEXT} It holds no {ref} of the {name}.", abstained=True, answerer=self.name,
                           retrieved=ids, confidence=0.0, notes=[f"{name} has no {ref} in the corpus"])
+        spelled = spelled_out(question, retrieved) if "acronym" in self.rules and retrieved.snapshot else []
+        if spelled:
+            return named(spelled, retrieved, self.name)
         sentences = self.scored(question, retrieved)
         if ("offtopic_target" in self.rules and retrieved.targeted_offtopic and any(s.passage.offtopic for s in sentences)
                 and self.confident(sentences)):
@@ -205,6 +210,42 @@ class ExtractiveAnswerer(Answerer):
                          asked=question if "lead" in self.rules else None)
         answer.confidence = round(confidence, 3)
         return answer
+
+
+def spelled_out(question: Question, retrieved: Retrieved) -> list[tuple[str, str, str, str]]:
+    """What a question asking a name means asks for ('what does COPUOS stand for', 'the full name of the Moon
+    Agreement'): each (acronym or '', the words it stands for, passage id, the sentence saying so); the full name of
+    an instrument is its document's title, said in its overview."""
+    snapshot, analysis = retrieved.snapshot, retrieved.analysis
+    if snapshot is None or analysis.refs:
+        return []
+    full = bool(acronyms.FULL_NAME.search(question.text))
+    english = snapshot.speller.english
+    found = [(a, *snapshot.acronyms[a]) for a in acronyms.asked(question.text, snapshot.acronyms, lambda w: w in english)]
+    if full and not found and len(analysis.compared) == 1:  # 'the full name of the Moon Agreement'
+        said = [(pid, text) for doc in analysis.compared[0].docs for pid in snapshot.by_doc.get(doc, [])
+                for text in sentences(snapshot.passages[pid].text)]
+        own = [(pid, text) for pid, text in said if snapshot.passages[pid].title.lower() in text.lower()]
+        found = [("", analysis.compared[0].name, pid, text) for pid, text in (own or said)[:1]]
+    out = []
+    for acronym, words, pid, sentence in found:
+        p = snapshot.passages[pid]
+        title = full and p.short_title and words.lower() in (p.short_title.lower(), p.title.lower())
+        out.append((acronym, p.title if title else words, pid, sentence))  # the OST's full name is its title
+    return out
+
+
+def named(found: list[tuple[str, str, str, str]], retrieved: Retrieved, answerer: str) -> Answer:
+    """The answer to `spelled_out`'s question: the words first, then the sentences that say them."""
+    assert retrieved.snapshot is not None
+    numbers = {pid: n for n, pid in enumerate(dict.fromkeys(pid for *_, pid, _ in found), start=1)}
+    lead = found[0][1] if len(found) == 1 else "; ".join(f"{a.upper()}: {words}" for a, words, _, _ in found)
+    quotes = list(dict.fromkeys(f"{sentence} [{numbers[pid]}]" for *_, pid, sentence in found))
+    text = f"{lead[:1].upper() + lead[1:]}. [{numbers[found[0][2]]}] " + " ".join(quotes)
+    said = {pid: sentence for *_, pid, sentence in reversed(found)}  # each passage's first sentence quoted
+    citations = [citation(n, retrieved.snapshot.passages[pid], said[pid]) for pid, n in numbers.items()]
+    return Answer(text=text, citations=citations, answerer=answerer, lead=lead, confidence=1.0,
+                  retrieved=[p.id for p in retrieved.passages])
 
 
 def official_companions(answerer: ExtractiveAnswerer, question: Question, sentences: list[Candidate],

@@ -15,10 +15,11 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from .acronyms import Definition, definitions
 from .ingest.index import embed_text
 from .spelling import Speller
 from .store import Store, passage_from_record
-from .text import TOKENS, tokenize
+from .text import TOKENS, sentences, tokenize
 from .types import Passage
 from .vocab import Vocabulary, provisions_held, section_key
 
@@ -88,6 +89,13 @@ class Snapshot:
         """Per document, the units it is numbered in and the provisions it labels or mentions (vocab.provisions_held)."""
         return {d: provisions_held([self.passages[pid].section for pid in ids], [self.passages[pid].text for pid in ids])
                 for d, ids in self.by_doc.items()}
+
+    @functools.cached_property
+    def acronyms(self) -> dict[str, Definition]:
+        """What the acronyms the passages spell out stand for ('ilrs' -> International Lunar Research Station;
+        acronyms.py), read once per index version."""
+        return definitions((pid, p.title, s) for pid, p in ((pid, self.passages[pid]) for pid in self.ids)
+                           if not p.offtopic for s in sentences(p.text))  # not the seed's reference list
 
     @functools.cached_property
     def speller(self) -> Speller:
