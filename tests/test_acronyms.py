@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import acronyms
-from assistant.answer import ExtractiveAnswerer, RULES
+from assistant.answer import RULES, ExtractiveAnswerer
 from assistant.spelling import english
 
 # Sentences as the corpus writes them (corpus/lunar-time.md, copuos.md, iss-iga.md, ost.md, registration-convention.md)
