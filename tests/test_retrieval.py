@@ -422,6 +422,17 @@ def test_within_a_named_instrument_the_section_on_the_asked_topic_ranks_first(co
     assert corpus_assistant.engine.search("Who pays when debris falls on a house?").plain is None
 
 
+@pytest.mark.parametrize("question, section", [("liability convention article II", "Article II:"),
+                                               ("outer space treaty art 4", "Article IV:"),
+                                               ("explain article 6 of the outer space treaty", "Article VI:")])
+def test_a_provision_asked_about_as_a_whole_is_found_first(corpus_assistant, question, section):
+    """Without its instrument's name, such a question is 'article II' alone, which ranks the instrument's passages
+    at random within it (Articles XXII, XXIII and XVIII came first): it gets no rankings within the instrument."""
+    found = corpus_assistant.engine.search(question)
+    assert found.passages[0].section.startswith(section), [p.section for p in found.passages]
+    assert found.plain is None
+
+
 def test_a_named_documents_vectors_are_read_once_per_index_version(corpus_assistant):
     """The rankings within a named instrument read its stored passage and sentence vectors from the snapshot's
     cache, not with a filtered Chroma query per question."""
