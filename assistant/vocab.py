@@ -165,6 +165,10 @@ ASKING_WORDS = {"what", "what's", "whats", "is", "are", "was", "the", "a", "an",
                 # asking for a summary in chat words: 'what's the deal with…', 'sum up…', 'the key points of…'
                 "deal", "story", "sum", "up", "main", "key", "points", "outline", "rundown", "with"}
 
+BOUND = {"states", "countries", "parties", "signatories"}  # asking words only beside a verb of what binds them
+BINDING = {"require", "requires", "provide", "provides", "establish", "establishes", "regulate", "regulates", "govern",
+           "governs", "must", "have", "has", "impose", "imposes", "oblige", "obliges", "do", "say", "says", "mean", "means"}
+
 
 @dataclass
 class QueryAnalysis:
@@ -245,7 +249,9 @@ class Vocabulary:
         rest = text
         for start, end in sorted((span for found_spans in spans.values() for span in found_spans), reverse=True):
             rest = rest[:start] + " " + rest[end:]
-        asking = all(w.lower() in ASKING_WORDS for w in re.findall(r"[\w']+", REF.sub(" ", rest)))
+        words = {w.lower() for w in re.findall(r"[\w']+", REF.sub(" ", rest))}
+        # 'what does it require States Parties to do' asks what it contains; 'moon agreement parties' asks who they are
+        asking = words <= ASKING_WORDS and (not words & BOUND or bool(words & BINDING))
         return QueryAnalysis(found, refs, compared, whole=len(compared) == 1 and not refs and asking,
                              whole_provision=len(compared) <= 1 and len(set(refs)) == 1 and asking)
 

@@ -199,6 +199,19 @@ def test_a_question_about_an_instrument_as_a_whole_is_answered_from_its_overview
     assert (first.doc_id, first.section) == (doc_id, None), answer.text
 
 
+@pytest.mark.parametrize(("question", "asks"), [("what does the registration convention require states to do", True),
+                                               ("what must signatories do under the artemis accords", True),
+                                               ("moon agreement parties", False), ("artemis accords signatories", False),
+                                               ("who are the parties to the moon agreement", False)])
+def test_the_states_an_instrument_binds_ask_about_the_whole_only_beside_what_binds_them(question, asks):
+    assert Vocabulary.default().analyse(question).whole is asks
+
+
+def test_an_instruments_parties_asked_in_two_words_are_listed(corpus_assistant):
+    answer = corpus_assistant.ask("moon agreement parties")  # it had opened with the Agreement's overview
+    assert answer.citations[0].section is not None and "17" in answer.text.split("[1]")[0], answer.text
+
+
 @pytest.mark.parametrize(("question", "opening"), [
     ("explain article 6 of the outer space treaty", "Article VI of the Outer Space Treaty makes States Parties internationally"),
     ("What does Article 11 of the Moon Agreement say?", "Article 11 of the Moon Agreement is its central"),
