@@ -18,7 +18,8 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
     """The asked-for thing from the quotes (a date, a length of time, a count, an amount of money, a measurement,
     a person's name, or the article that provides it): of the spans of that kind, the one with the most question
     words just before it (English says what a date is of first: 'opened for signature on 22 April 1968 and entered
-    into force on 3 December 1968'), then just after it, the earlier quote first; each word counts as much as
+    into force on 3 December 1968'), then just after it, the earlier quote first; a question word is found where
+    the scorer's coverage finds it ('deadline' in 'time limit', `scoring.alternatives`); each word counts as much as
     `weight` says (the index's IDF: 'Dominican' says which signature a date is of, 'Accords' does not) times the
     scorer's probability that its sentence answers; never one the question gives itself ('1963' in 'when did the
     1963 declaration's principle become binding'); for 'when will…', none before the text was written."""
@@ -35,7 +36,8 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
     def near(surface: str, s: Candidate) -> tuple[float, float]:  # question words before it (what it is the date of), after
         at = max(s.text.find(surface), 0)
         sides = (s.text[max(0, at - LEAD_WINDOW) : at], s.text[at : at + len(surface) + LEAD_WINDOW])
-        before, after = (sum((weigh(t) for t in asked & set(tokenize([side])[0])), 0.0) for side in sides)
+        before, after = (sum((weigh(t) for t in asked if alternatives(t) & terms), 0.0)
+                         for terms in (set(tokenize([side])[0]) for side in sides))
         return before * s.score, after * s.score
 
     spans = [(near(x, s), -i, x, s) for i, s in enumerate(chosen) for x in asked_spans(s, kind, future, question)

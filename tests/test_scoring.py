@@ -348,6 +348,25 @@ def test_the_lead_weighs_the_question_words_near_a_date_by_how_rare_they_are():
     assert lead_span("date", [founders, dominican], question, weight=lambda t: rarity(t, 0.5)) == ("4 October 2024", dominican)
 
 
+def test_the_lead_reads_the_question_words_as_the_scorer_does():
+    """'deadline' is the corpus's 'time limit' (the vocabulary's expansion, which the scorer's coverage reads): the
+    length of time it comes before leads, not the date of a claim with 'claim' and 'presented' before it."""
+    import numpy as np
+
+    from assistant.lead import lead_span
+    from assistant.scoring import Candidate
+    from assistant.types import Passage
+
+    p = Passage(id="p", doc_id="liability-convention", title="Liability Convention", text="...")
+    claim = Candidate(p, 0, "Canada presented its Cosmos 954 claim on 23 January 1979, within the time allowed.", 0,
+                      np.zeros(3), 0.9, {"deadline": [], "date": ["23 January 1979"]})
+    limit = Candidate(p, 1, "Article X(1) sets a time limit of one year for presenting a claim.", 0, np.zeros(3), 0.9,
+                      {"duration": ["one year"]})
+    claim.score, limit.score = 0.9, 0.9
+    question = "what's the deadline to present a claim under article X of the liability convention"
+    assert lead_span("deadline", [claim, limit], question) == ("one year", limit)
+
+
 def test_the_lead_comes_from_the_surer_sentence_when_the_words_near_its_spans_say_as_little():
     """Only the Accords' common words are near either date (the country's name is further back): the words weigh
     as much as the scorer is sure their sentence answers, and it is surer of the one about the Dominican Republic."""
