@@ -165,9 +165,9 @@ class ExtractiveAnswerer(Answerer):
             ref, name = absent[0]
             return Answer(text=f"{ABSTAIN_TEXT} It holds no {ref} of the {name}.", abstained=True, answerer=self.name,
                           retrieved=ids, confidence=0.0, notes=[f"{name} has no {ref} in the corpus"])
-        spelled = spelled_out(question, retrieved) if "acronym" in self.rules and retrieved.snapshot else []
+        spelled = names_asked(question, retrieved) if "acronym" in self.rules and retrieved.snapshot else []
         if spelled:
-            return named(spelled, retrieved, self.name)
+            return name_answer(spelled, retrieved, self.name)
         sentences = self.scored(question, retrieved)
         if ("offtopic_target" in self.rules and retrieved.targeted_offtopic and any(s.passage.offtopic for s in sentences)
                 and self.confident(sentences)):
@@ -212,7 +212,7 @@ class ExtractiveAnswerer(Answerer):
         return answer
 
 
-def spelled_out(question: Question, retrieved: Retrieved) -> list[tuple[str, str, str, str]]:
+def names_asked(question: Question, retrieved: Retrieved) -> list[tuple[str, str, str, str]]:
     """What a question asking a name means asks for ('what does COPUOS stand for', 'the full name of the Moon
     Agreement'): each (acronym or '', the words it stands for, passage id, the sentence saying so); the full name of
     an instrument is its document's title, said in its overview."""
@@ -235,8 +235,8 @@ def spelled_out(question: Question, retrieved: Retrieved) -> list[tuple[str, str
     return out
 
 
-def named(found: list[tuple[str, str, str, str]], retrieved: Retrieved, answerer: str) -> Answer:
-    """The answer to `spelled_out`'s question: the words first, then the sentences that say them."""
+def name_answer(found: list[tuple[str, str, str, str]], retrieved: Retrieved, answerer: str) -> Answer:
+    """The answer to `names_asked`'s question: the words first, then the sentences that say them."""
     assert retrieved.snapshot is not None
     numbers = {pid: n for n, pid in enumerate(dict.fromkeys(pid for *_, pid, _ in found), start=1)}
     lead = found[0][1] if len(found) == 1 else "; ".join(f"{a.upper()}: {words}" for a, words, _, _ in found)
