@@ -112,11 +112,9 @@ class HybridSearch:
         expand = self.vocabulary.dense_expand if steps.vocabulary else (lambda text, _: text)
         focused = bool(focus and focus != query)
         ranking_text = expand(focus, self.vocabulary.analyse(focus)) if focus and focused else None
-        # The instruments named (within the filters) get two rankings of their own, by the question without the names;
-        # not a question about a whole instrument or provision, where that leaves nothing but 'article II' to rank by
-        # ('liability convention article II' quoted Articles XXII, XXIII and XVIII; the structure boost finds it).
-        asks_whole = analysis.whole or analysis.whole_provision
-        named = sorted(analysis.doc_ids & set(filters.doc_id or analysis.doc_ids)) if steps.topic and not asks_whole else []
+        # The named instruments' two rankings by the question without the names; none for a whole one or one provision
+        whole = analysis.whole or analysis.whole_provision  # ('liability convention article II' leaves 'article II' alone)
+        named = sorted(analysis.doc_ids & set(filters.doc_id or analysis.doc_ids)) if steps.topic and not whole else []
         topic = _without_names(focus if focus and focused else query, analysis) if named else None
         topic = None if topic == ranking_text else topic  # a follow-up's own words name nothing: its vector is the ranking's
         texts = ([expand(query, analysis)] if query_vector is None else []) + [t for t in (ranking_text, topic) if t]
