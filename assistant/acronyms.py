@@ -18,7 +18,10 @@ MORE_WORDS = 5  # words an expansion may have beyond one per letter ('Committee 
 ASKS = re.compile(r"\b(?:stands?|short)\s+for\b|\bacronym\b|\babbreviation\b|\bfull\s+(?:name|form|title)\b|\bspelled?\s+out\b",
                   re.IGNORECASE)
 FULL_NAME = re.compile(r"\bfull\s+(?:name|form|title)\b", re.IGNORECASE)
-ASKS_MEANING = re.compile(r"\W*what(?:['’]?s|\s+is|\s+does|\s+do)\s+(?:the\s+)?([A-Z][A-Za-z&]*[A-Z]s?)\s+mean\W*")
+# the whole question asks what one word means: 'what does CNSA mean', 'the meaning of ILRS?', 'copuos meaning'
+ASKS_MEANING = [re.compile(r"\W*what(?:['’]?s|\s+is|\s+does|\s+do)\s+(?:the\s+)?([A-Z][A-Za-z&]*[A-Z]s?)\s+mean\W*"),
+                re.compile(r"\W*(?:what(?:['’]?s|\s+is)\s+)?the\s+meaning\s+of\s+(?:the\s+)?([\w&-]+)\W*", re.IGNORECASE),
+                re.compile(r"\W*([\w&-]+)\s+meaning\W*", re.IGNORECASE)]
 
 Definition = tuple[str, str, str]  # the words spelled out, the passage's id, the sentence that spells them out
 
@@ -74,7 +77,7 @@ def in_order(letters: str, text: str) -> bool:
 def asked(question: str, known: dict[str, Definition], english: Callable[[str], bool] = lambda _: False) -> list[str]:
     """The acronyms a question asks the meaning of ('what do ILRS and CNSA stand for'), those `known` only; in
     lower case ('copuos'), not a word of `english` ('the full name of the moon agreement' asks of no MOON)."""
-    meaning = ASKS_MEANING.fullmatch(question)
+    meaning = next((m for pattern in ASKS_MEANING if (m := pattern.fullmatch(question))), None)
     if not (ASKS.search(question) or meaning):
         return []
     words = [re.sub(r"['’]s$", "", w) for w in WORD.findall(meaning.group(1) if meaning else question)]

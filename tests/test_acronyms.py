@@ -37,6 +37,9 @@ def test_acronyms_are_read_from_the_words_before_them():
     ("whats copuos short for?", ["copuos"]),  # typed in lower case
     ("What do ILRS and OSTP stand for?", ["ilrs", "ostp"]),
     ("what does LTC mean", ["ltc"]),
+    ("copuos meaning", ["copuos"]), ("what is the meaning of ILRS?", ["ilrs"]),
+    ("what is the meaning of 'launching State'", []),  # no acronym in it
+    ("what is the meaning of appropriation in the ILRS agreement", []),  # asks a word's meaning, not the ILRS's
     ("what are MOUs", []),  # asks what they are, not what the letters stand for
     ("what's the full name of the moon agreement", []),  # 'moon' is an English word, not the corpus's '(MOON)'
     ("what does the ILRS plan to build", []),
