@@ -15,9 +15,9 @@ OPENING = {"of", "the", "and", "for", "on", "in", "to", "a", "an", "at", "by", "
 WORD = re.compile(r"[\w'’&-]+")
 MORE_WORDS = 5  # words an expansion may have beyond one per letter ('Committee on the Peaceful Uses of Outer Space')
 # 'what does COPUOS stand for', 'ILRS is short for what', 'the full name of the OST', 'what does CNSA mean'
-ASKS = re.compile(r"\b(?:stands?|short)\s+for\b|\bacronym\b|\babbreviation\b|\bfull\s+(?:name|form|title)\b|\bspelled?\s+out\b",
-                  re.IGNORECASE)
 FULL_NAME = re.compile(r"\bfull\s+(?:name|form|title)\b", re.IGNORECASE)
+ASKS = re.compile(r"\b(?:stands?|short)\s+for\b|\bacronym\b|\babbreviation\b|\bspelled?\s+out\b|" + FULL_NAME.pattern,
+                  re.IGNORECASE)
 # the whole question asks what one word means: 'what does CNSA mean', 'the meaning of ILRS?', 'copuos meaning'
 ASKS_MEANING = [re.compile(r"\W*what(?:['’]?s|\s+is|\s+does|\s+do)\s+(?:the\s+)?([A-Z][A-Za-z&]*[A-Z]s?)\s+mean\W*"),
                 re.compile(r"\W*(?:what(?:['’]?s|\s+is)\s+)?the\s+meaning\s+of\s+(?:the\s+)?([\w&-]+)\W*", re.IGNORECASE),
@@ -49,9 +49,10 @@ def definitions(sentences: Iterable[tuple[str, str, str]]) -> dict[str, Definiti
                 continue
             words = WORD.findall(sentence[: match.start()])[-(len(letters) + MORE_WORDS):]
             spelled = spelled_out(letters, words)
-            if spelled and (letters not in out or spelled.lower() in title.lower()):
+            titled = spelled is not None and spelled.lower() in title.lower()
+            if spelled and (letters not in out or titled):
                 out[letters] = (spelled, pid, sentence)
-                own |= {letters} if spelled.lower() in title.lower() else set()
+                own |= {letters} if titled else set()
     return out
 
 
