@@ -173,6 +173,10 @@ FULL_DATE = re.compile(rf"\b(\d{{1,2}}) ({_MONTHS}) (\d{{4}})\b|\b({_MONTHS}) (\
 AS_OF = re.compile(r"\b(as of|as at)\s*$", re.IGNORECASE)
 NAMED_NUMBER = re.compile(r"(\b[A-Z][\w'’]*\s|-)$")
 REFERENCE = re.compile(r"\b(Article|Section|Principle|Guideline|Paragraph|Chapter|Resolution|No\.|§)\s*\(?$", re.IGNORECASE)
+# A year in a name says which text, not when something happened: 'the 1979 Moon Agreement', 'Law No. 12 of 2019'.
+DETERMINER = re.compile(r"\b(the|its|their|this|that|an?)\s$", re.IGNORECASE)
+NAME_FOLLOWS = re.compile(r" [A-Z]")
+LAW_YEAR = re.compile(r"\bNo\. \(?\d+\)? of $")
 NUMBER_CONTEXT = 12  # characters before a number that say whose number it is ('Article ', 'Luna ')
 
 
@@ -205,6 +209,9 @@ def span_kinds(text: str, spans: list[Span], offset: int = 0) -> dict[str, list[
             continue  # 'Iridium 33', 'Cosmos 954', 'helium-3': part of a name
         if label in ("DATE", "TIME") and AS_OF.search(before):
             continue  # 'As of November 2025, …': when the source speaks, not when something happened
+        if YEAR.fullmatch(surface) and (LAW_YEAR.search(before) or DETERMINER.search(before)
+                                        and NAME_FOLLOWS.match(text, e - offset)):
+            continue  # 'the 1979 Moon Agreement', 'Federal Law No. 12 of 2019': a year in a name
         if label in ("DATE", "TIME"):
             dated, lasting = YEAR.search(surface) or MONTH.search(surface), TIME_UNIT.search(surface) and HOW_MANY.search(surface)
             # a bare number the model took for a date ('As of February 2022, 72 States …') is a count

@@ -496,3 +496,19 @@ def test_the_forms_of_an_irregular_verb_count_as_one_word(corpus_assistant):
                {"role": "assistant", "content": corpus_assistant.ask("what's the ILRS").text}]
     answer = corpus_assistant.ask("who leads it", history)
     assert not answer.abstained and "led by China" in answer.text, answer.text
+
+
+def test_a_year_in_a_name_is_no_date():
+    """'the 1979 Moon Agreement' and 'Law No. 12 of 2019' say which text; they do not date what the sentence tells."""
+    from assistant.text import span_kinds
+
+    text = ("UAE Federal Law No. 12 of 2019 was issued on 19 December 2019; the UAE is not a party to the 1979 Moon "
+            "Agreement. In 2021 China and Russia published the roadmap, and the 2017 draft followed.")
+    spans = [(text.index(w), text.index(w) + len(w), "DATE") for w in ("2019 ", "19 December 2019", "1979", "2021", "2017")]
+    spans = [(s, e - (text[e - 1] == " "), label) for s, e, label in spans]
+    assert span_kinds(text, spans) == {"date": ["19 December 2019", "2021", "2017"]}
+
+
+def test_the_lead_is_no_year_that_names_an_instrument(corpus_assistant):
+    answer = corpus_assistant.ask("Who issued UAE Federal Law No. 12 of 2019, and on what date?")
+    assert answer.lead and "19 December 2019" in answer.lead, answer.text
