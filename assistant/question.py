@@ -128,15 +128,16 @@ def asks_when(token) -> bool:
     return not (doc[0].pos_ == "AUX" or any(t.tag_ in WH_TAGS for t in doc[: token.i]))
 
 
-FUTURE_TO = {"going", "supposed", "expected", "scheduled", "planned", "due", "set", "meant"}
+FUTURE_TO = {"go", "suppose", "expect", "schedule", "plan", "aim", "intend", "due", "set", "mean"}  # lemmas
 
 
 def asks_future(doc) -> bool:
     """Whether the question asks about something still to come: a 'will' modal, or 'going to', 'supposed to',
-    'expected to', 'scheduled to' … + verb ('shall', in a legal question, is an obligation, not a time)."""
+    'expected to', 'planning to', 'aims to' … + verb ('shall', in a legal question, is an obligation, not a time)."""
     return any((t.tag_ == "MD" and t.lower_ in ("will", "'ll", "’ll", "wo"))
-               or (t.lower_ in FUTURE_TO and t.i + 2 < len(doc) and doc[t.i + 1].lower_ == "to" and doc[t.i + 2].tag_ == "VB"
-                   and not any(a.lower_ in ("was", "were") for a in t.children))  # 'was it supposed to' looks back
+               or (t.lemma_.lower() in FUTURE_TO and t.i + 2 < len(doc) and doc[t.i + 1].lower_ == "to"
+                   and doc[t.i + 2].tag_ == "VB"  # 'was it supposed to', 'did they plan to' look back
+                   and not any(a.dep_ in ("aux", "auxpass") and a.tag_ == "VBD" for a in t.children))
                for t in doc)
 
 

@@ -88,6 +88,8 @@ def test_what_a_question_asks_for(question, kind):
     ("Is a State liable when its satellite hits an aircraft?", False),
     ("when is the ILRS supposed to be finished", True), ("When is Artemis III scheduled to land?", True),
     ("when is the station expected to open", True), ("when was it supposed to be signed", False),  # a past plan
+    ("when is china planning to finish the lunar research station", True), ("when does NASA plan to land again", True),
+    ("when do they aim to finish it", True), ("when did they plan to launch it", False),
 ])
 def test_a_question_about_something_still_to_come(question, future):
     from assistant.question import asks_future
