@@ -18,9 +18,9 @@ from .ingest.index import embed_text
 from .ordering import each_compared, specific_first
 from .snapshot import Snapshot, build_snapshot
 from .store import Store, passage_of
-from .text import tokenize
+from .text import function_terms, tokenize
 from .types import Filters, Passage, Steps  # noqa: F401  Filters and Steps are part of retrieval's interface
-from .vocab import QueryAnalysis, Vocabulary
+from .vocab import UNIT_WORDS, QueryAnalysis, Vocabulary
 
 # k is 60 as in Cormack et al. (2009), "Reciprocal rank fusion outperforms Condorcet and individual
 # rank learning methods"; a structure match counts like a first place in one more ranked list.
@@ -101,10 +101,9 @@ class HybridSearch:
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None, steps: Steps | None = None,
                query_vector: np.ndarray | None = None, focus: str | None = None) -> Retrieved:
-        """The top k passages for a query. `focus`: for a follow-up rewritten with names from the history ('Has
-        anyone used it? (Liability Convention)'), the question itself. The dense ranking embeds the focus alone,
-        since the names would pull its vector towards the instrument's overview; the names still steer the
-        structure boost and BM25, and the answerer scores sentences against the whole query."""
+        """The top k passages for a query. `focus`: a follow-up's own words, when it was rewritten with names from the
+        history ('Has anyone used it? (Liability Convention)'). The dense ranking embeds the focus alone (the names
+        would pull its vector towards the overview); the names still steer the structure boost, BM25 and the answerer."""
         steps = steps or Steps()
         filters = filters or Filters()
         snap = self.snapshot()
@@ -116,7 +115,8 @@ class HybridSearch:
         whole = analysis.whole or analysis.whole_provision  # ('liability convention article II' leaves 'article II' alone)
         named = sorted(analysis.doc_ids & set(filters.doc_id or analysis.doc_ids)) if steps.topic and not whole else []
         topic = _without_names(focus if focus and focused else query, analysis) if named else None
-        topic = None if topic == ranking_text else topic  # a follow-up's own words name nothing: its vector is the ranking's
+        # 'how many articles are in the OST': nothing to rank by; a follow-up naming nothing: its vector is the ranking's
+        named, topic = (named, None if topic == ranking_text else topic) if topic else ([], None)
         texts = ([expand(query, analysis)] if query_vector is None else []) + [t for t in (ranking_text, topic) if t]
         vectors = list(self.embedder.encode(texts)) if texts else []  # one model call for all
         query_vector = vectors.pop(0) if query_vector is None else query_vector
@@ -314,15 +314,22 @@ class HybridSearch:
         return {pid: float(vec @ vector) for pid, vec in vectors.items()}
 
 
+# Words that tell no passage of an instrument from another: how much of it is asked for, and the names of its units
+# without a number ('how many articles are in the OST' asks about the treaty, not about one of its articles).
+UNSPECIFIC = frozenset(tokenize(["many much number total " + " ".join(w for w in UNIT_WORDS if " " not in w)])[0])
+
+
 def _without_names(text: str, analysis: QueryAnalysis) -> str | None:
     """The question without the names of the instruments it names ('what do the Artemis Accords say about the
     Apollo landing sites' -> 'what do the say about the Apollo landing sites'); None when it names none or nothing
-    else is left."""
+    else is left, or nothing but function words and `UNSPECIFIC` ones ('how many articles are in')."""
     if not analysis.instruments:
         return None
     for instrument in analysis.instruments:
         text = instrument.pattern.sub(" ", text)
-    return text if tokenize([text])[0] else None
+    left = tokenize([text])[0]
+    words = set(left) - function_terms()
+    return text if left and not (words and words <= UNSPECIFIC) else None
 
 
 def _jaccard(a: str, b: str) -> float:

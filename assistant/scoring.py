@@ -28,7 +28,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from .question import NUMBER as NUMBER_RE
 from .question import Question
 from .retrieval import Retrieved, tokenize
-from .text import YEAR, decode_spans, span_kinds
+from .text import YEAR, decode_spans, function_terms, span_kinds
 from .text import terms as index_terms
 from .types import Passage
 from .vocab import Vocabulary, section_key
@@ -86,14 +86,6 @@ def irregular_forms() -> dict[str, set[str]]:
         for stem in stems if len(stems) > 1 else ():
             forms.setdefault(stem, set()).update(stems - {stem})
     return forms
-
-
-@functools.lru_cache(maxsize=1)
-def function_terms() -> frozenset[str]:
-    """The index terms of English function words ('who', 'what', 'how', 'it'; NLTK's list, as bm25s ships it)."""
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-    return frozenset(t for w in STOPWORDS_EN_PLUS for t in tokenize([w])[0])
 
 
 def _covered(terms: list[str], weights: dict[str, float], have: frozenset[str]) -> float:

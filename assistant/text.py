@@ -52,6 +52,14 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 
 
 @functools.lru_cache(maxsize=16384)
+@functools.lru_cache(maxsize=1)
+def function_terms() -> frozenset[str]:
+    """The index terms of English function words ('who', 'what', 'how', 'it'; NLTK's list, as bm25s ships it)."""
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    return frozenset(t for w in STOPWORDS_EN_PLUS for t in tokenize([w])[0])
+
+
 def terms(text: str) -> frozenset[str]:
     """The index terms of one text, as a set; cached, since the corpus's sentences recur from question to question."""
     return frozenset(tokenize([text])[0])

@@ -514,3 +514,13 @@ def test_a_year_in_a_name_is_no_date():
 def test_the_lead_is_no_year_that_names_an_instrument(corpus_assistant):
     answer = corpus_assistant.ask("Who issued UAE Federal Law No. 12 of 2019, and on what date?")
     assert answer.lead and "19 December 2019" in answer.lead, answer.text
+
+
+@pytest.mark.parametrize(("question", "count"), [
+    ("how many articles are in the outer space treaty", "17"), ("how many guidelines are in the LTS guidelines", "21"),
+])
+def test_how_many_units_an_instrument_has_is_asked_of_the_whole_instrument(corpus_assistant, question, count):
+    """Ranked within the treaty by 'how many articles', every article matched and the overview that counts them
+    fell out of the results."""
+    answer = corpus_assistant.ask(question)
+    assert answer.lead == count, answer.text
