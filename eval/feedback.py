@@ -1,4 +1,5 @@
-"""Eval cases: reading eval/dev.jsonl, test.jsonl and holdout.jsonl, and turning thumbs-down feedback into new cases to review.
+"""Eval cases: reading the question splits (eval/dev.jsonl, test.jsonl, holdout.jsonl, test2.jsonl…), and turning
+thumbs-down feedback into new cases to review.
 
 `python -m assistant eval --from-feedback data/feedback.jsonl [--out eval/dev.jsonl]`
 Each feedback line: {"question", "answer", "citations", "vote": "down"|"up", "timestamp"}. A thumbs-down
@@ -15,7 +16,7 @@ import re
 from pathlib import Path
 
 REVIEW_KEYS = ("needs review", "needs_review")
-BLIND = {"test", "holdout"}  # splits never trained or tuned on: their failures are counted, never listed
+BLIND = {"test", "holdout", "test2"}  # splits never trained or tuned on: their failures are counted, never listed
 
 
 def needs_review(case: dict) -> bool:

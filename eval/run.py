@@ -3,8 +3,8 @@
 Indexes the corpus into a fresh temporary data dir (never the user's index unless --data-dir says so),
 asks every question of eval/dev.jsonl (for tuning and training the scorer), eval/dev2.jsonl (for tuning, not
 training), eval/test.jsonl (frozen: the gate and the README's figures; its failures are counted, never listed) and
-eval/holdout.jsonl (written blind to the assistant and to test, never trained on: how it does on questions nobody
-fitted it to), scores retrieval, answers, abstention,
+eval/holdout.jsonl and eval/test2.jsonl (written blind to the assistant and to test, never trained on: how it does
+on questions nobody fitted it to), scores retrieval, answers, abstention,
 citations and latency (eval/metrics.py), optionally against the plain LangChain baseline (eval/baseline.py), the retrieval
 ablation, the abstention-threshold sweep and the official texts; writes eval/reports (eval/report.py) and
 gates on eval/thresholds.toml (exit 1 when a metric falls below its minimum).
@@ -38,14 +38,14 @@ K = 5
 SPACE_LAW = REPO.parent / "shared" / "space-law"
 KINDS = {"seed", "fact", "multi-doc", "abstain", "follow-up", "adversarial", "dated", "official", "colloquial", "feedback",
          "sloppy", "scenario"}
-# dev: tune rules, thresholds, the scorer; dev2: tune rules; test: frozen, gated; holdout: reported
-SPLITS = ("dev", "dev2", "test", "holdout")
+# dev: tune rules, thresholds, the scorer; dev2: tune rules; test: frozen, gated; holdout, test2: reported
+SPLITS = ("dev", "dev2", "test", "holdout", "test2")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m assistant eval", description=__doc__.split("\n\n")[0])
     p.add_argument("--questions", type=Path, action="append",
-                   help="Question file (repeatable); its name is its split. Default: eval/dev.jsonl, dev2, test, holdout.")
+                   help="Question file (repeatable); its name is its split. Default: eval/dev.jsonl, dev2, test, holdout, test2.")
     p.add_argument("--data-dir", type=Path, help="Index here (reused); default: a fresh temp dir, deleted after.")
     p.add_argument("--corpus", type=Path, action="append", help="Corpus folder (repeatable); default: corpus/.")
     p.add_argument("--official", action="store_true", help="Also ingest ../shared/space-law (official texts).")

@@ -6,7 +6,7 @@ question and it holds one of the question's must_contain items (any gold sentenc
 candidate of an unanswerable question is a negative. scoring.fit trains the model and calibrates it on held-out
 folds; the abstention threshold is the one that answers most dev questions right; the result goes to
 assistant/data/scorer.json with the hash of the dev file, so a test can tell when it is stale. Nothing here reads
-eval/test.jsonl or eval/holdout.jsonl.
+eval/test.jsonl, eval/holdout.jsonl or eval/test2.jsonl.
 """
 
 from __future__ import annotations

@@ -168,19 +168,20 @@ def test_retrieval_counts_places_not_pieces():
     assert official["ndcg_at_5"] == 1.0 and official["mrr"] == 1.0
 
 
-def test_the_test_and_holdout_splits_are_frozen():
-    """eval/test.jsonl and eval/holdout.jsonl only change on purpose: their hashes are recorded beside the gate,
-    and no question is in two splits."""
+def test_the_blind_splits_are_frozen():
+    """eval/test.jsonl, holdout.jsonl and test2.jsonl only change on purpose: their hashes are recorded beside the
+    gate, and no question is in two splits."""
     import hashlib
     import tomllib
 
     frozen = tomllib.loads((REPO / "eval" / "thresholds.toml").read_text())["frozen"]
-    for split in ("test", "holdout"):
+    for split in ("test", "holdout", "test2"):
         assert hashlib.sha256((REPO / "eval" / f"{split}.jsonl").read_bytes()).hexdigest() == frozen[f"{split}_sha256"]
     asked = {split: {json.loads(line)["question"].lower() for line in (REPO / "eval" / f"{split}.jsonl").read_text().splitlines()
-                     if line} for split in ("dev", "dev2", "test", "holdout")}
+                     if line} for split in ("dev", "dev2", "test", "holdout", "test2")}
     assert not (asked["dev"] | asked["dev2"]) & asked["test"], "a question is in dev and test"
     assert not asked["holdout"] & (asked["dev"] | asked["dev2"] | asked["test"]), "a holdout question is in dev or test"
+    assert not asked["test2"] & (asked["dev"] | asked["dev2"] | asked["test"] | asked["holdout"]), "a test2 question is elsewhere"
 
 
 def test_questions_typed_as_people_type_them_are_made_from_the_eval_s_own(tmp_path, small_corpus, embedder):
