@@ -156,9 +156,9 @@ def answer_type(text: str, doc=None) -> str | None:
             if nxt in ("much", "big", "large", "high") and lemmas & MONEY_WORDS:
                 return "money"  # 'how much did Canada get paid', 'how big is the fine'
             unit = doc[token.i + 2 : token.i + 4]  # the word after 'many' and the one after it ('day-to-day': '-')
-            if (nxt in ("many", "much") and len(unit) and (TIME_UNIT.fullmatch(unit[0].text) or unit[0].lower_ == "time")
-                    and unit[-1].text != "-"):
-                return "duration"  # 'how many days…', 'how much time…': a length of time, not a count
+            if (nxt in ("many", "much") and len(unit) and unit[-1].text != "-"
+                    and (TIME_UNIT.fullmatch(unit[0].text) or unit[0].lower_ in ("time", "notice"))):
+                return "duration"  # 'how many days…', 'how much time/notice…': a length of time, not a count
             return HOW.get(nxt)
         if token.tag_ in ("WDT", "WP") and word in ("what", "which", "whats", "what's"):
             # 'what year…', 'what is the fee…': the noun after it; not in 'what does Article IX require', where

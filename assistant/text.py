@@ -213,8 +213,8 @@ def span_kinds(text: str, spans: list[Span], offset: int = 0) -> dict[str, list[
         before = text[max(0, s - offset - NUMBER_CONTEXT) : s - offset]
         if REFERENCE.search(before):
             continue  # 'Article 4': a provision's number, not a count
-        if label == "CARDINAL" and NAMED_NUMBER.search(before):
-            continue  # 'Iridium 33', 'Cosmos 954', 'helium-3': part of a name
+        if label == "CARDINAL" and (NAMED_NUMBER.search(before) or before.endswith("(") and text[e - offset :].startswith(")")):
+            continue  # 'Iridium 33', 'Cosmos 954', 'helium-3': part of a name; 'Funding (15)': a label
         if label in ("DATE", "TIME") and AS_OF.search(before):
             continue  # 'As of November 2025, …': when the source speaks, not when something happened
         if YEAR.fullmatch(surface) and (LAW_YEAR.search(before) or DETERMINER.search(before)
@@ -229,8 +229,8 @@ def span_kinds(text: str, spans: list[Span], offset: int = 0) -> dict[str, list[
         else:
             kind = {"CARDINAL": "count", "QUANTITY": "measure", "PERCENT": "count", "MONEY": "money",
                     "PERSON": "person", "ORG": "org", "NORP": "org", "GPE": "place", "LOC": "place"}.get(label)
-        if kind:
-            out.setdefault(kind, []).append(surface)
+        if kind:  # "one year's notice": the length is 'one year'
+            out.setdefault(kind, []).append(re.sub(r"['’]s$", "", surface) if kind == "duration" else surface)
     if "money" in out or "measure" in out:
         out.setdefault("count", []).extend(out.get("money", []) + out.get("measure", []))
     return out

@@ -68,6 +68,7 @@ def test_a_sloppy_question_is_never_refused_for_its_words(corpus_assistant, ques
     ("how many days notice does NASA need to give before a Chinese visit", "duration"),
     ("how much time does a clock on Earth lose each day on the Moon", "duration"), ("how many years until withdrawal", "duration"),
     ("how many daysof notice", "count"), ("how many day-to-day tasks", "count"),
+    ("How much notice does it have to give", "duration"),  # notice is given some time ahead
     # the noun may come after a word that qualifies it
     ("What was the total cost of the Apollo-Soyuz Test Project in US dollars?", "money"),
     ("what is the maximum fine under the UAE law", "money"), ("what was the exact date of the docking", "date"),
@@ -524,3 +525,18 @@ def test_how_many_units_an_instrument_has_is_asked_of_the_whole_instrument(corpu
     fell out of the results."""
     answer = corpus_assistant.ask(question)
     assert answer.lead == count, answer.text
+
+
+def test_a_number_in_brackets_after_a_name_labels_it_and_a_length_keeps_no_possessive():
+    """'Funding (15)' numbers an article in a list; "one year's written notice" lasts one year."""
+    from assistant.text import span_kinds
+
+    text = "The other articles are Funding (15) and Customs (18); a State withdraws by giving at least one year's written notice."
+    spans = [(text.index(w), text.index(w) + len(w), label)
+             for w, label in (("15", "CARDINAL"), ("18", "CARDINAL"), ("at least one year's", "DATE"))]
+    assert span_kinds(text, spans) == {"duration": ["at least one year"]}
+
+
+def test_how_much_notice_leads_with_the_length_of_time(corpus_assistant):
+    answer = corpus_assistant.ask("Belgium decides to pull out of the International Space Station. How much notice does it have to give?")
+    assert answer.lead and answer.lead.lower().rstrip(".") == "at least one year", answer.text
