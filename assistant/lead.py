@@ -10,6 +10,7 @@ from .text import tokenize
 from .vocab import section_key
 
 LEAD_WINDOW = 40  # characters either side of a date or number that say what it is the date or number of
+COUNTED_WORDS = 3  # words after a number that say what it counts ('15 numbered paragraphs', '115 States are parties')
 
 
 def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
@@ -40,14 +41,18 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
                          for terms in (set(tokenize([side])[0]) for side in sides))
         return before * s.score, after * s.score
 
-    spans = [(near(x, s), -i, x, s) for i, s in enumerate(chosen) for x in asked_spans(s, kind, future, question)
+    # a count of the thing asked about: one whose noun follows it closely first ('three members: one appointed…')
+    spans = [(kind == "count" and bool(slot) and counts(x, s.text, slot, COUNTED_WORDS), near(x, s), -i, x, s)
+             for i, s in enumerate(chosen) for x in asked_spans(s, kind, future, question)
              if kind != "count" or not slot or counts(x, s.text, slot)]
-    best = max(spans, key=lambda found: found[:2], default=None)  # the most weight nearby, then the earliest quote
-    return (best[2], best[3]) if best else None
+    best = max(spans, key=lambda found: found[:3], default=None)  # the most weight nearby, then the earliest quote
+    return (best[3], best[4]) if best else None
 
 
-def counts(surface: str, text: str, slot: list[str]) -> bool:
-    """Whether a number counts the thing asked about ('115 States are parties'; not '12 November', 'two bases')."""
+def counts(surface: str, text: str, slot: list[str], words: int | None = None) -> bool:
+    """Whether a number counts the thing asked about ('115 States are parties', '1,935.3 grams'; not '12 November',
+    'two bases'): the span and what follows it within LEAD_WINDOW characters, or within the next `words` words."""
     at = max(text.find(surface), 0)
-    after = set(tokenize([text[at : at + len(surface) + LEAD_WINDOW]])[0])
+    rest = text[at + len(surface) :]
+    after = set(tokenize([surface + " " + (" ".join(rest.split()[:words]) if words else rest[:LEAD_WINDOW])])[0])
     return all(alternatives(t) & after for t in tokenize([" ".join(slot)])[0])

@@ -540,3 +540,17 @@ def test_a_number_in_brackets_after_a_name_labels_it_and_a_length_keeps_no_posse
 def test_how_much_notice_leads_with_the_length_of_time(corpus_assistant):
     answer = corpus_assistant.ask("Belgium decides to pull out of the International Space Station. How much notice does it have to give?")
     assert answer.lead and answer.lead.lower().rstrip(".") == "at least one year", answer.text
+
+
+def test_a_count_in_words_the_entity_model_missed_is_a_count():
+    from assistant.text import span_kinds
+
+    text = "It gives the Claims Commission three members: one appointed by each side; Three of the 13 countries agreed."
+    spans = [(text.index("one"), text.index("one") + 3, "CARDINAL"), (text.index("13"), text.index("13") + 2, "CARDINAL")]
+    assert span_kinds(text, spans) == {"count": ["three", "one", "13"]}  # not 'Three of': a part, not a count
+
+
+def test_a_count_is_of_the_noun_right_after_it(corpus_assistant):
+    """'three members: one appointed by the claimant State': the members are three; 'one' is followed by a State."""
+    answer = corpus_assistant.ask("How many members sit on a claims commission under the Liability Convention?")
+    assert answer.lead and answer.lead.lower().rstrip(".") == "three", answer.text
