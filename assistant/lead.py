@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .scoring import Candidate, alternatives, asked_spans
-from .text import tokenize
+from .text import COUNT_WORD, tokenize
 from .vocab import section_key
 
 LEAD_WINDOW = 40  # characters either side of a date or number that say what it is the date or number of
@@ -43,10 +43,18 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
 
     # a count of the thing asked about: one whose noun follows it closely first ('three members: one appointed…')
     spans = [(kind == "count" and bool(slot) and counts(x, s.text, slot, COUNTED_WORDS), near(x, s), -i, x, s)
-             for i, s in enumerate(chosen) for x in asked_spans(s, kind, future, question)
+             for i, s in enumerate(chosen) for x in _spans(s, kind, future, question)
              if kind != "count" or not slot or counts(x, s.text, slot)]
     best = max(spans, key=lambda found: found[:3], default=None)  # the most weight nearby, then the earliest quote
     return (best[3], best[4]) if best else None
+
+
+def _spans(s: Candidate, kind: str, future: bool, question: str) -> list[str]:
+    """The spans of the asked kind in a sentence; for a count, also one in words the entity model missed."""
+    found = asked_spans(s, kind, future, question)
+    if kind == "count":  # read here, not in the scorer's features, whose model learned the entity model's counts
+        found += [m.group() for m in COUNT_WORD.finditer(s.text) if m.group() not in found]
+    return found
 
 
 def counts(surface: str, text: str, slot: list[str], words: int | None = None) -> bool:

@@ -185,6 +185,7 @@ REFERENCE = re.compile(r"\b(Article|Section|Principle|Guideline|Paragraph|Chapte
 DETERMINER = re.compile(r"\b(the|its|their|this|that|an?)\s$", re.IGNORECASE)
 NAME_FOLLOWS = re.compile(r" [A-Z]")
 LAW_YEAR = re.compile(r"\bNo\. \(?\d+\)? of $")
+# A count in words before a noun, which the small entity model sometimes misses ('gives the Commission three members')
 COUNT_WORD = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)(?= (?!of\b)[a-z])",
                         re.IGNORECASE)
 NUMBER_CONTEXT = 12  # characters before a number that say whose number it is ('Article ', 'Luna ')
@@ -203,10 +204,7 @@ def span_kinds(text: str, spans: list[Span], offset: int = 0) -> dict[str, list[
     out: dict[str, list[str]] = {}
     end = offset + len(text)
     dates = [(m.start() + offset, m.end() + offset) for m in FULL_DATE.finditer(text)]
-    # a count in words the small model missed ('gives the Commission three members')
-    missed = [(m.start() + offset, m.end() + offset, "CARDINAL") for m in COUNT_WORD.finditer(text)
-              if not any(a < m.end() + offset and m.start() + offset < b for a, b, _ in spans)]
-    for s, e, label in sorted([*spans, *missed]) if missed else spans:
+    for s, e, label in spans:
         if s < offset or e > end:
             continue
         whole = next(((a, b) for a, b in dates if a < e and s < b), None)
@@ -218,8 +216,7 @@ def span_kinds(text: str, spans: list[Span], offset: int = 0) -> dict[str, list[
         before = text[max(0, s - offset - NUMBER_CONTEXT) : s - offset]
         if REFERENCE.search(before):
             continue  # 'Article 4': a provision's number, not a count
-        if label == "CARDINAL" and surface[:1].isdigit() and (NAMED_NUMBER.search(before) or before.endswith("(")
-                                                              and text[e - offset :].startswith(")")):
+        if label == "CARDINAL" and (NAMED_NUMBER.search(before) or before.endswith("(") and text[e - offset :].startswith(")")):
             continue  # 'Iridium 33', 'Cosmos 954', 'helium-3': part of a name; 'Funding (15)': a label
         if label in ("DATE", "TIME") and AS_OF.search(before):
             continue  # 'As of November 2025, …': when the source speaks, not when something happened
