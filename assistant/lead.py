@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from .scoring import Candidate, alternatives, asked_spans
 from .text import COUNT_WORD, tokenize
-from .vocab import section_key
+from .vocab import UNIT_WORDS, section_key
 
 LEAD_WINDOW = 40  # characters either side of a date or number that say what it is the date or number of
 COUNTED_WORDS = 3  # words after a number that say what it counts ('15 numbered paragraphs', '115 States are parties')
@@ -63,4 +63,5 @@ def counts(surface: str, text: str, slot: list[str], words: int | None = None) -
     at = max(text.find(surface), 0)
     rest = text[at + len(surface) :]
     after = set(tokenize([surface + " " + (" ".join(rest.split()[:words]) if words else rest[:LEAD_WINDOW])])[0])
-    return all(alternatives(t) & after for t in tokenize([" ".join(slot)])[0])
+    asked = [UNIT_WORDS.get(w.lower(), UNIT_WORDS.get(w.lower().rstrip("s"), w)) for w in slot]  # 'paras', 'arts'
+    return all(alternatives(t) & after for t in tokenize([" ".join(asked)])[0])

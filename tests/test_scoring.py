@@ -519,6 +519,7 @@ def test_the_lead_is_no_year_that_names_an_instrument(corpus_assistant):
 
 @pytest.mark.parametrize(("question", "count"), [
     ("how many articles are in the outer space treaty", "17"), ("how many guidelines are in the LTS guidelines", "21"),
+    ("dbs principles how many paras + sections", "15"),  # 'paras' counts the '15 numbered paragraphs'
 ])
 def test_how_many_units_an_instrument_has_is_asked_of_the_whole_instrument(corpus_assistant, question, count):
     """Ranked within the treaty by 'how many articles', every article matched and the overview that counts them
