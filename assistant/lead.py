@@ -42,6 +42,7 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
         return before * s.score, after * s.score
 
     # a count of the thing asked about: one whose noun follows it closely first ('three members: one appointed…')
+    slot = slot or []
     spans = [(kind == "count" and bool(slot) and counts(x, s.text, slot, COUNTED_WORDS), near(x, s), -i, x, s)
              for i, s in enumerate(chosen) for x in _spans(s, kind, future, question)
              if kind != "count" or not slot or counts(x, s.text, slot)]
