@@ -51,7 +51,6 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     return bm25s.tokenize(texts, stopwords="en", stemmer=STEMMER, return_ids=False, show_progress=False)
 
 
-@functools.lru_cache(maxsize=16384)
 @functools.lru_cache(maxsize=1)
 def function_terms() -> frozenset[str]:
     """The index terms of English function words ('who', 'what', 'how', 'it'; NLTK's list, as bm25s ships it)."""
@@ -60,6 +59,7 @@ def function_terms() -> frozenset[str]:
     return frozenset(t for w in STOPWORDS_EN_PLUS for t in tokenize([w])[0])
 
 
+@functools.lru_cache(maxsize=16384)
 def terms(text: str) -> frozenset[str]:
     """The index terms of one text, as a set; cached, since the corpus's sentences recur from question to question."""
     return frozenset(tokenize([text])[0])
