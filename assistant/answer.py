@@ -302,7 +302,7 @@ def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retr
     claimed = conflict is not None and lead.passage.doc_id in source_claims  # what the named source says leads
     # The asked-for thing first (from the newest source when sources disagree), cited to the sentence it comes from.
     found = None if claimed or asked is None else lead_span(asked.answer_type, [newer] if conflict else chosen,
-        asked.own, asked.slot, asked.future, getattr(retrieved.snapshot, "idf", None))
+       asked.own, asked.slot, asked.future, getattr(retrieved.snapshot, "idf", None), retrieved.analysis.without_names(asked.own))
     lead_text = found[0][:1].upper() + found[0][1:] if found else None  # 'between 2026…' opens a sentence
     parts = [f"{lead_text.rstrip('.')}. {cite(found[1])}"] if found and lead_text else []
     if conflict is None:

@@ -6,24 +6,28 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .scoring import Candidate, alternatives, asked_spans
-from .text import COUNT_WORD, tokenize
+from .text import COUNT_WORD, function_terms, tokenize
 from .vocab import UNIT_WORDS, section_key
 
 LEAD_WINDOW = 40  # characters either side of a date or number that say what it is the date or number of
+LEAD_REACH = 100  # characters before a date, back to the last date before it, that say what event it dates
+EVENT_WORDS = 3  # 'when was the Rescue Agreement adopted': a question naming an instrument and at most this many words
 COUNTED_WORDS = 3  # words after a number that say what it counts ('15 numbered paragraphs', '115 States are parties')
 
 
 def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
               slot: list[str] | None = None, future: bool = False,
-              weight: Callable[[str], float] | None = None) -> tuple[str, Candidate] | None:
+              weight: Callable[[str], float] | None = None, unnamed: str | None = None) -> tuple[str, Candidate] | None:
     """The asked-for thing from the quotes (a date, a length of time, a count, an amount of money, a measurement,
     a person's name, or the article that provides it): of the spans of that kind, the one with the most question
     words just before it (English says what a date is of first: 'opened for signature on 22 April 1968 and entered
     into force on 3 December 1968'), then just after it, the earlier quote first; a question word is found where
     the scorer's coverage finds it ('deadline' in 'time limit', `scoring.alternatives`); each word counts as much as
     `weight` says (the index's IDF: 'Dominican' says which signature a date is of, 'Accords' does not) times the
-    scorer's probability that its sentence answers; never one the question gives itself ('1963' in 'when did the
-    1963 declaration's principle become binding'); for 'when will…', none before the text was written."""
+    scorer's probability that its sentence answers (for a date asked of an instrument in a few words, its event's
+    words first: `unnamed` is the question without the instrument's name); never one the question gives itself
+    ('1963' in 'when did the 1963 declaration's principle become binding'); for 'when will…', none before the text
+    was written."""
     if kind is None:
         return None
     if kind == "article":
@@ -41,13 +45,30 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
                          for terms in (set(tokenize([side])[0]) for side in sides))
         return before * s.score, after * s.score
 
+    # 'when was the Rescue Agreement adopted': the instrument's name is in most sentences of its document, so the
+    # date is the one the event's words ('adopted') come before, back to the date before it, however far
+    event = set(tokenize([unnamed])[0]) - function_terms() if unnamed is not None and unnamed != question else set()
+    event = event if kind == "date" and len(event) <= EVENT_WORDS else set()
+
+    def dates(surface: str, s: Candidate) -> float:
+        at = max(s.text.find(surface), 0)
+        terms = set(tokenize([s.text[_reach(s, kind, at) : at]])[0])
+        return sum((weigh(t) for t in event if alternatives(t) & terms), 0.0) * s.score
+
     # a count of the thing asked about: one whose noun follows it closely first ('three members: one appointed…')
     slot = slot or []
-    spans = [(kind == "count" and bool(slot) and counts(x, s.text, slot, COUNTED_WORDS), near(x, s), -i, x, s)
+    spans = [(kind == "count" and bool(slot) and counts(x, s.text, slot, COUNTED_WORDS), dates(x, s), near(x, s), -i, x, s)
              for i, s in enumerate(chosen) for x in _spans(s, kind, future, question)
              if kind != "count" or not slot or counts(x, s.text, slot)]
-    best = max(spans, key=lambda found: found[:3], default=None)  # the most weight nearby, then the earliest quote
-    return (best[3], best[4]) if best else None
+    best = max(spans, key=lambda found: found[:4], default=None)  # the most weight nearby, then the earliest quote
+    return (best[4], best[5]) if best else None
+
+
+def _reach(s: Candidate, kind: str, at: int) -> int:
+    """Where the words that say what a span is of begin: LEAD_REACH characters back, or the end of the last span of
+    its kind before it, whichever is nearer (the words before that one are its own)."""
+    ends = [i + len(x) for x in s.kinds.get(kind, []) if 0 <= (i := s.text.find(x)) and i + len(x) <= at]
+    return max([at - LEAD_REACH, 0, *ends])
 
 
 def _spans(s: Candidate, kind: str, future: bool, question: str) -> list[str]:

@@ -325,8 +325,7 @@ def _without_names(text: str, analysis: QueryAnalysis) -> str | None:
     else is left, or nothing but function words and `UNSPECIFIC` ones ('how many articles are in')."""
     if not analysis.instruments:
         return None
-    for instrument in analysis.instruments:
-        text = instrument.pattern.sub(" ", text)
+    text = analysis.without_names(text)
     left = tokenize([text])[0]
     words = set(left) - function_terms()
     return text if left and not (words and words <= UNSPECIFIC) else None

@@ -190,6 +190,12 @@ class QueryAnalysis:
         """The documents of the instruments named."""
         return {d for i in self.instruments for d in i.docs}
 
+    def without_names(self, text: str) -> str:
+        """The text with the names of the instruments named taken out."""
+        for instrument in self.instruments:
+            text = instrument.pattern.sub(" ", text)
+        return text
+
 
 class Vocabulary:
     """The space-law vocabulary: instruments, countries, query expansions and broader terms."""

@@ -564,3 +564,39 @@ def test_a_count_is_of_the_noun_right_after_it(corpus_assistant):
     """'three members: one appointed by the claimant State': the members are three; 'one' is followed by a State."""
     answer = corpus_assistant.ask("How many members sit on a claims commission under the Liability Convention?")
     assert answer.lead and answer.lead.lower().rstrip(".") == "three", answer.text
+
+
+def test_a_date_asked_of_an_instrument_is_the_one_its_event_words_come_before():
+    """'when was the Rescue Agreement adopted': the name is in every sentence of its document, and right before the
+    date it entered into force; 'adopted' is the event, far from its date but with no other date between them."""
+    import numpy as np
+
+    from assistant.lead import lead_span
+    from assistant.scoring import Candidate
+    from assistant.types import Passage
+
+    p = Passage(id="p", doc_id="rescue-agreement", title="Rescue Agreement", text="...")
+    history = Candidate(p, 0, "The Rescue Agreement was adopted by the United Nations General Assembly in resolution 2345 "
+                        "(XXII) of 19 December 1967, opened for signature on 22 April 1968 and entered into force on "
+                        "3 December 1968.", 0, np.zeros(3), 0.9,
+                        {"date": ["19 December 1967", "22 April 1968", "3 December 1968"]}, score=0.7)
+    in_force = Candidate(p, 1, "The Rescue Agreement entered into force on 3 December 1968.", 0, np.zeros(3), 0.9,
+                         {"date": ["3 December 1968"]}, score=0.5)
+    question = "when was the rescue agreement adopted"
+    rarity = {"rescu": 5.0, "agreement": 1.0, "adopt": 1.5}.get
+    weight = lambda t: rarity(t, 0.5)  # noqa: E731
+    chosen = [history, in_force]
+    assert lead_span("date", chosen, question, weight=weight) == ("3 December 1968", in_force)  # the name wins
+    assert lead_span("date", chosen, question, weight=weight, unnamed="when was the adopted") == ("19 December 1967", history)
+    for asked, date in (("when did the rescue agreement enter into force", "3 December 1968"),
+                        ("when was the rescue agreement opened for signature", "22 April 1968")):
+        assert lead_span("date", chosen, asked, weight=weight, unnamed=asked.replace("rescue agreement", ""))[0] == date
+
+
+@pytest.mark.parametrize(("question", "date"), [
+    ("When was the Rescue Agreement adopted?", "19 December 1967"),
+    ("when was the benefits declaration adopted", "13 December 1996"),
+])
+def test_when_an_instrument_was_adopted_leads_with_its_adoption_date(corpus_assistant, question, date):
+    answer = corpus_assistant.ask(question)
+    assert answer.lead and date in answer.lead, answer.text
