@@ -11,6 +11,7 @@ from .text import (
     format_date,  # noqa: F401  dates are formatted in text.py; the faces import it from here
     number_counts,
 )
+from .vocab import Vocabulary
 
 if TYPE_CHECKING:
     from .retrieval import Retrieved
@@ -67,9 +68,16 @@ def find_conflict(lead: Candidate, sentences: list[Candidate]) -> Candidate | No
             continue
         if "official" in (s.passage.source_type, lead.passage.source_type):
             continue  # the text of the law is not a dated status report
-        if disagree(s.text, lead.text, float(s.vector @ lead.vector)):
+        if disagree(s.text, lead.text, float(s.vector @ lead.vector)) and subject(s.text) in (None, subject(lead.text)):
             return s
     return None
+
+
+def subject(sentence: str) -> str | None:
+    """The instrument a sentence names first, which its count is about ('72 States were parties to the Registration
+    Convention, fewer than … the Liability Convention' counts the Registration Convention's parties)."""
+    named = [(m.start(), i.name) for i in Vocabulary.default().instruments if (m := i.pattern.search(sentence))]
+    return min(named)[1] if named else None
 
 
 def probe_older_sources(store: Store, lead: Candidate, retrieved: Retrieved) -> list[Candidate]:

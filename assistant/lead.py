@@ -3,6 +3,7 @@ measurement, a person's name, or the article that provides it), taken from the q
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from .scoring import Candidate, alternatives, asked_spans
@@ -12,6 +13,7 @@ from .vocab import UNIT_WORDS, section_key
 LEAD_WINDOW = 40  # characters either side of a date or number that say what it is the date or number of
 LEAD_REACH = 100  # characters before a date, back to the last date before it, that say what event it dates
 EVENT_WORDS = 3  # 'when was the Rescue Agreement adopted': a question naming an instrument and at most this many words
+PART_OF = re.compile(r" of (?:the|its|their|them|these|those|all)\b", re.IGNORECASE)
 COUNTED_WORDS = 3  # words after a number that say what it counts ('15 numbered paragraphs', '115 States are parties')
 
 
@@ -76,6 +78,8 @@ def _spans(s: Candidate, kind: str, future: bool, question: str) -> list[str]:
     found = asked_spans(s, kind, future, question)
     if kind == "count":  # read here, not in the scorer's features, whose model learned the entity model's counts
         found += [m.group() for m in COUNT_WORD.finditer(s.text) if m.group() not in found]
+        # 'one third of the parties', 'Three of the 13': a part of a whole is not how many there are
+        found = [x for x in found if not PART_OF.match(s.text, max(s.text.find(x), 0) + len(x))]
     return found
 
 

@@ -109,3 +109,31 @@ def test_counts_of_different_things_in_loosely_related_sentences_do_not_disagree
          "The Lunar Research Base will be built in three phases."))  # cosine 0.57: loosely related
     answer = assistant.ask("What is the Lunar Research Base?")
     assert "older source" not in answer.text and not any("disagree" in n for n in answer.notes), answer.text
+
+
+def test_another_instruments_count_is_no_disagreement():
+    """'72 States were parties to the Registration Convention, fewer than … the Liability Convention' counts the
+    Registration Convention's parties: it does not contradict the 98 of the Liability Convention (it led the answer
+    to 'how many parties does the liability convention have' as the newer source). A count of the same instrument
+    from another, newer source still does."""
+    import numpy as np
+
+    from assistant.dating import find_conflict
+    from assistant.scoring import Candidate
+    from assistant.types import Passage
+
+    def said(doc_id: str, as_of: str, text: str) -> Candidate:
+        p = Passage(id=doc_id, doc_id=doc_id, title=doc_id, text=text, kind="treaty", as_of=as_of)
+        return Candidate(p, 0, text, 0, np.ones(3) / np.sqrt(3), 0.8, score=0.8)
+
+    lead = said("liability-convention", "2021-01-01", "As of January 2021, 98 States were parties to the Liability Convention.")
+    other = said("registration-convention", "2022-02-01", "As of February 2022, 72 States were parties to the Registration "
+                 "Convention, fewer than the Outer Space Treaty, the Rescue Agreement or the Liability Convention.")
+    same = said("copuos", "2024-06-01", "As of June 2024, 99 States were parties to the Liability Convention.")
+    assert find_conflict(lead, [lead, other]) is None
+    assert find_conflict(lead, [lead, other, same]) is same
+
+
+def test_how_many_parties_an_instrument_has_leads_with_its_own_count(corpus_assistant):
+    answer = corpus_assistant.ask("how many parties does the liability convention have")
+    assert answer.lead and "98" in answer.lead and not answer.notes, answer.text

@@ -600,3 +600,20 @@ def test_a_date_asked_of_an_instrument_is_the_one_its_event_words_come_before():
 def test_when_an_instrument_was_adopted_leads_with_its_adoption_date(corpus_assistant, question, date):
     answer = corpus_assistant.ask(question)
     assert answer.lead and date in answer.lead, answer.text
+
+
+def test_a_part_of_a_whole_is_no_count_of_it():
+    """'at the request of one third of the parties' says what share asks, not how many parties there are."""
+    import numpy as np
+
+    from assistant.lead import lead_span
+    from assistant.scoring import Candidate
+    from assistant.types import Passage
+
+    p = Passage(id="p", doc_id="liability-convention", title="Liability Convention", text="...")
+    review = Candidate(p, 0, "A review conference of the States Parties is convened at the request of one third of the "
+                       "parties.", 0, np.zeros(3), 0.9, {"count": ["one third"]}, score=0.5)
+    status = Candidate(p, 1, "As of January 2021, 98 States were parties to the Liability Convention.", 0, np.zeros(3), 0.9,
+                       {"count": ["98"]}, score=0.4)
+    assert lead_span("count", [review, status], "how many parties does the liability convention have", ["parties"]) == (
+        "98", status)
