@@ -144,7 +144,7 @@ def off_country(question: Question, p: Passage, vocabulary: Vocabulary) -> bool:
 def naming_words(own: str, analysis, p: Passage) -> frozenset[str]:
     """The question's words that name the passage's instrument ('UN space committee', 'OST'), which its text need
     not repeat. (Crediting an article reference, 'art 2', to the provision's passages too cost dev a question.)"""
-    words = [m.group() for i in analysis.instruments if p.doc_id in i.docs for m in i.pattern.finditer(own)]
+    words = [m.group() for i in analysis.instruments if p.doc_id in i.docs for m in i.name_pattern.finditer(own)]
     return frozenset(tokenize([" ".join(words)])[0]) if words else frozenset()
 
 

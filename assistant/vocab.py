@@ -106,10 +106,15 @@ class Instrument:
     aliases: list[str]
     docs: list[str]
     source_claims: bool = False
-    pattern: re.Pattern = field(init=False, repr=False)
+    # Names of its parts or of what it sets up ('legal subcommittee' of COPUOS, 'IADC'): they lead to its documents,
+    # but a question naming one asks about that part, not about the instrument as a whole.
+    parts: list[str] = field(default_factory=list)
+    pattern: re.Pattern = field(init=False, repr=False)  # its names and its parts'
+    name_pattern: re.Pattern = field(init=False, repr=False)  # its names alone
 
     def __post_init__(self) -> None:
-        self.pattern = names_pattern([self.name, *self.aliases])
+        self.pattern = names_pattern([self.name, *self.aliases, *self.parts])
+        self.name_pattern = names_pattern([self.name, *self.aliases])
 
 
 @dataclass
@@ -191,9 +196,10 @@ class QueryAnalysis:
         return {d for i in self.instruments for d in i.docs}
 
     def without_names(self, text: str) -> str:
-        """The text with the names of the instruments named taken out."""
+        """The text with the names of the instruments named taken out; the names of their parts stay ('what is the
+        legal subcommittee' asks about the subcommittee, within COPUOS)."""
         for instrument in self.instruments:
-            text = instrument.pattern.sub(" ", text)
+            text = instrument.name_pattern.sub(" ", text)
         return text
 
 
@@ -252,8 +258,10 @@ class Vocabulary:
                        for other, found_spans in spans.items() for s, _ in found_spans)
 
         compared = [i for i in found if not i.source_claims and not all(modifier(e, i.name) for _, e in spans[i.name])]
-        rest = text
-        for start, end in sorted((span for found_spans in spans.values() for span in found_spans), reverse=True):
+        rest = text  # the words besides the names (a part's name is what the question asks about)
+        parts = {i.name: i for i in found if i.parts}
+        for start, end in sorted((span for name, found_spans in spans.items() for span in found_spans
+                                  if name not in parts or parts[name].name_pattern.fullmatch(text, *span)), reverse=True):
             rest = rest[:start] + " " + rest[end:]
         words = {w.lower() for w in re.findall(r"[\w']+", REF.sub(" ", rest))}
         # 'what does it require States Parties to do' asks what it contains; 'moon agreement parties' asks who they are
@@ -296,7 +304,7 @@ class Vocabulary:
 
     def words(self) -> set[str]:
         """Every word the vocabulary spells: names, aliases, lay words and what they expand to, measures."""
-        texts = [i.name for i in self.instruments] + [a for i in self.instruments for a in i.aliases]
+        texts = [i.name for i in self.instruments] + [a for i in self.instruments for a in [*i.aliases, *i.parts]]
         texts += [n for j in self.jurisdictions for n in [j.name, *j.aliases, *j.adjectives]]
         texts += list(self.raw_expansions) + [e for extra in self.raw_expansions.values() for e in extra]
         texts += [*self.chat_words, *self.measures]

@@ -199,6 +199,20 @@ def test_a_question_about_an_instrument_as_a_whole_is_answered_from_its_overview
     assert (first.doc_id, first.section) == (doc_id, None), answer.text
 
 
+@pytest.mark.parametrize(("question", "doc_id", "said"), [
+    ("what is the legal subcommittee", "copuos", "Legal Subcommittee"),
+    ("who is frank wolf", "wolf-amendment", "Frank Wolf"),
+])
+def test_a_part_of_an_instrument_asked_about_is_no_question_about_the_whole(corpus_assistant, question, doc_id, said):
+    """'legal subcommittee' leads to COPUOS's brief, but the question asks about the subcommittee: not COPUOS's
+    overview (which it was answered from while the name was one of COPUOS's aliases)."""
+    analysis = Vocabulary.default().analyse(question)
+    assert doc_id in analysis.doc_ids and not analysis.whole
+    assert Vocabulary.default().analyse("what is COPUOS").whole
+    answer = corpus_assistant.ask(question)
+    assert answer.citations[0].doc_id == doc_id and said in answer.citations[0].quote, answer.text
+
+
 @pytest.mark.parametrize(("question", "asks"), [("what does the registration convention require states to do", True),
                                                ("what must signatories do under the artemis accords", True),
                                                ("moon agreement parties", False), ("artemis accords signatories", False),
