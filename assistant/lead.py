@@ -63,7 +63,23 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
              for i, s in enumerate(chosen) for x in _spans(s, kind, future, question)
              if kind != "count" or not slot or counts(x, s.text, slot)]
     best = max(spans, key=lambda found: found[:4], default=None)  # the most weight nearby, then the earliest quote
+    if best and best[0]:  # '28 articles', 'three members': the count with its noun
+        return _with_noun(best[4], best[5].text, slot), best[5]
     return (best[4], best[5]) if best else None
+
+
+def _with_noun(surface: str, text: str, slot: list[str]) -> str:
+    """A count with the noun of what it counts when that noun follows within two words ('28 articles', '15 numbered
+    paragraphs'); the count alone otherwise."""
+    noun = slot[-1].lower() if slot else ""
+    stem = tokenize([UNIT_WORDS.get(noun, UNIT_WORDS.get(noun.rstrip("s"), noun))])[0]
+    at = max(text.find(surface), 0) + len(surface)
+    for w in list(re.finditer(r"[\w'’-]+", text[at:]))[:2]:
+        if stem and tokenize([w.group()])[0] == stem:
+            return text[at - len(surface) : at + w.end()]
+        if w.group().lower() in function_terms():  # '115 States were parties': a clause, not a noun phrase
+            break
+    return surface
 
 
 def _reach(s: Candidate, kind: str, at: int) -> int:

@@ -88,8 +88,11 @@ def asked_slot(doc) -> list[str]:
         return []
     # the sentence that asks: 'A startup that mines an asteroid … . What penalty can it face?' asks about a penalty
     asking = next((t.sent for t in wh if t.sent.text.rstrip().endswith("?")), wh[0].sent)
-    noun = next((t for t in asking if t.pos_ == "NOUN" and t.dep_ in SLOT_DEPS
-                 and not any(a.dep_ in EMBEDDED for a in t.ancestors)), None)
+    # 'how many arts does the iss iga have': the noun 'many' counts, however the rest of the question parses
+    counted = next((t.head for t in asking if t.lower_ == "many" and t.i and doc[t.i - 1].lower_ == "how"
+                    and t.head.pos_ == "NOUN"), None)
+    noun = counted or next((t for t in asking if t.pos_ == "NOUN" and t.dep_ in SLOT_DEPS
+                            and not any(a.dep_ in EMBEDDED for a in t.ancestors)), None)
     if noun is None:
         return []
     if noun.lemma_.lower() in ("number", "total", "count"):  # 'the number of parties' asks about parties
