@@ -53,6 +53,8 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
     event = event if kind == "date" and len(event) <= EVENT_WORDS else set()
 
     def dates(surface: str, s: Candidate) -> float:
+        if not event:
+            return 0.0
         at = max(s.text.find(surface), 0)
         terms = set(tokenize([s.text[_reach(s, kind, at) : at]])[0])
         return sum((weigh(t) for t in event if alternatives(t) & terms), 0.0) * s.score
