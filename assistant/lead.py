@@ -65,16 +65,16 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
              for i, s in enumerate(chosen) for x in _spans(s, kind, future, question)
              if kind != "count" or not slot or counts(x, s.text, slot)]
     best = max(spans, key=lambda found: found[:4], default=None)  # the most weight nearby, then the earliest quote
-    if best and best[0]:  # '28 articles', 'three members': the count with its noun
-        return _with_noun(best[4], best[5].text, slot), best[5]
-    return (best[4], best[5]) if best else None
+    if best is None:
+        return None
+    noun_follows, *_, surface, sentence = best  # '28 articles', 'three members': a count with its noun
+    return (_with_noun(surface, sentence.text, slot) if noun_follows else surface), sentence
 
 
 def _with_noun(surface: str, text: str, slot: list[str]) -> str:
     """A count with the noun of what it counts when that noun follows within two words ('28 articles', '15 numbered
     paragraphs'); the count alone otherwise."""
-    noun = slot[-1].lower() if slot else ""
-    stem = tokenize([UNIT_WORDS.get(noun, UNIT_WORDS.get(noun.rstrip("s"), noun))])[0]
+    stem = tokenize([_unit(slot[-1])])[0] if slot else []
     at = max(text.find(surface), 0) + len(surface)
     for w in list(re.finditer(r"[\w'’-]+", text[at:]))[:2]:
         if stem and tokenize([w.group()])[0] == stem:
@@ -107,5 +107,9 @@ def counts(surface: str, text: str, slot: list[str], words: int | None = None) -
     at = max(text.find(surface), 0)
     rest = text[at + len(surface) :]
     after = set(tokenize([surface + " " + (" ".join(rest.split()[:words]) if words else rest[:LEAD_WINDOW])])[0])
-    asked = [UNIT_WORDS.get(w.lower(), UNIT_WORDS.get(w.lower().rstrip("s"), w)) for w in slot]  # 'paras', 'arts'
-    return all(alternatives(t) & after for t in tokenize([" ".join(asked)])[0])
+    return all(alternatives(t) & after for t in tokenize([" ".join(map(_unit, slot))])[0])
+
+
+def _unit(word: str) -> str:
+    """A counted noun typed short, as the unit it names ('paras' -> paragraphs, 'arts' -> articles)."""
+    return UNIT_WORDS.get(word.lower(), UNIT_WORDS.get(word.lower().rstrip("s"), word))
