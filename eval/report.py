@@ -9,6 +9,8 @@ import io
 import json
 from pathlib import Path
 
+from eval.compare import changes_markdown
+from eval.compare import table as comparison_table
 from eval.metrics import METRICS, RETRIEVAL
 
 LABELS = {"hit_at_1": "hit@1", "hit_at_5": "hit@5", "mrr": "MRR@5", "ndcg_at_5": "nDCG@5",
@@ -111,6 +113,8 @@ def tables(results: dict) -> list[tuple[str, list[str], list[list[str]]]]:
         rows = [[f"{c['threshold']:.2f}", fmt(c["precision"]), fmt(c["recall"]), fmt(c["f1"]),
                  fmt(c["answer_correctness"]), marks.get(c["threshold"], "")] for c in sweep["curve"]]
         out.append(("Abstention threshold sweep", ["threshold", "abstain P", "abstain R", "F1", "correct", ""], rows))
+    if results.get("comparison"):  # last: the terminal shows it just above the reports' paths
+        out.append(comparison_table(results["comparison"], results.get("against") or "the earlier run"))
     return out
 
 
@@ -231,6 +235,10 @@ def markdown(results: dict) -> str:
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows] + [""]
         if title.startswith("Abstention") and results.get("sweep"):
             lines += [sweep_sentence(results["sweep"]), ""]
+    if results.get("comparison"):
+        n = sum(len(c["changes"]) for c in results["comparison"].values())
+        lines += [f"## Changed answers against the earlier run, tuning splits ({n})", ""]
+        lines += changes_markdown(results["comparison"])
     lines += [f"## Failed questions ({len(results['failures'])})", ""]
     for f in results["failures"]:
         lines += _failure_lines(f)

@@ -6,8 +6,9 @@ training), eval/test.jsonl (frozen: the gate and the README's figures; its failu
 eval/holdout.jsonl and eval/test2.jsonl (written blind to the assistant and to test, never trained on: how it does
 on questions nobody fitted it to), scores retrieval, answers, abstention,
 citations and latency (eval/metrics.py), optionally against the plain LangChain baseline (eval/baseline.py), the retrieval
-ablation, the abstention-threshold sweep and the official texts; writes eval/reports (eval/report.py) and
-gates on eval/thresholds.toml (exit 1 when a metric falls below its minimum).
+ablation, the abstention-threshold sweep and the official texts, and against an earlier run (eval/compare.py);
+writes eval/reports (eval/report.py) and gates on eval/thresholds.toml (exit 1 when a metric falls below its
+minimum).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ if str(REPO) not in sys.path:
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+from eval import compare as compare_runs  # noqa: E402
 from eval import metrics, report  # noqa: E402
 from eval.feedback import BLIND, feedback_to_cases, load_questions  # noqa: E402
 from eval.perturb import TYPINGS, perturb  # noqa: E402
@@ -62,6 +64,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--report-dir", type=Path, default=REPO / "eval" / "reports")
     p.add_argument("--gate", action=argparse.BooleanOptionalAction, default=True, help="Exit 1 below thresholds.")
     p.add_argument("--thresholds", type=Path, default=REPO / "eval" / "thresholds.toml")
+    p.add_argument("--against", type=Path, metavar="RESULTS_JSON",
+                   help="Compare with an earlier run's results.json: figures before and after per split, and the "
+                        "changed answers of the tuning splits (a blind split's are counted, not listed).")
     p.add_argument("--from-feedback", type=Path, help="Turn thumbs-down feedback into eval cases, then stop.")
     p.add_argument("--out", type=Path, help="With --from-feedback: file to append to (default: --questions).")
     return p.parse_args(argv)
@@ -280,6 +285,17 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(temp, ignore_errors=True)
 
 
+def read_inputs(args) -> tuple[dict, list[dict] | None]:
+    """The gate's thresholds ({} without the gate) and the earlier run's records (None without --against)."""
+    thresholds = {}
+    if args.gate:
+        try:
+            thresholds = tomllib.loads(args.thresholds.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"cannot read the thresholds {args.thresholds}: {exc}") from exc
+    return thresholds, compare_runs.load(args.against) if args.against else None
+
+
 def evaluate(args, questions: list[dict], unreviewed: int, data_dir: Path) -> int:
     from rich.console import Console
 
@@ -291,13 +307,11 @@ def evaluate(args, questions: list[dict], unreviewed: int, data_dir: Path) -> in
         timings[name] = round(time.perf_counter() - since, 2)
         return time.perf_counter()
 
-    thresholds = {}
-    if args.gate:  # read first: a broken thresholds file should not cost a whole run
-        try:
-            thresholds = tomllib.loads(args.thresholds.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            say(f"[red]error:[/red] cannot read the thresholds {args.thresholds}: {exc}")
-            return 2
+    try:  # read first: a broken thresholds file or a wrong earlier run should not cost a whole run
+        thresholds, earlier = read_inputs(args)
+    except ValueError as exc:
+        say(f"[red]error:[/red] {exc}")
+        return 2
     corpus_dirs = [c.resolve() for c in (args.corpus or [REPO / "corpus"])]
     official = args.official or args.compare_official
     if official and not SPACE_LAW.is_dir():
@@ -380,6 +394,8 @@ def evaluate(args, questions: list[dict], unreviewed: int, data_dir: Path) -> in
         "embedding_dtype": embedder.dtype, "index": assistant.status(), "timings": timings,
     }
     results["records"] = records
+    results["comparison"] = compare_runs.compare(earlier, ours) if earlier is not None else None
+    results["against"] = str(args.against) if earlier is not None else None
     paths = report.write_reports(results, args.report_dir)
     report.print_summary(results, console)
     say(f"reports: {', '.join(str(p) for p in paths)}\ntimings (s): {', '.join(f'{k} {v}' for k, v in timings.items())}")

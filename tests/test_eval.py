@@ -12,6 +12,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from eval import metrics  # noqa: E402
+from eval.compare import compare as compare_runs  # noqa: E402
 from eval.feedback import feedback_to_cases  # noqa: E402
 from eval.run import main  # noqa: E402
 
@@ -76,22 +77,63 @@ def test_run_writes_reports_with_metrics(tmp_path, small_corpus, embedder):
 
 
 def test_deleting_a_key_document_fails_the_gate(tmp_path, small_corpus, embedder, capsys):
-    questions = write_jsonl(tmp_path / "questions.jsonl", [SIGNED, RESOURCES])
+    """And the run against the one before shows what the deletion cost: the tuning split's lost answer listed,
+    the blind split's only counted."""
+    dev = write_jsonl(tmp_path / "dev.jsonl", [SIGNED])
+    test = write_jsonl(tmp_path / "test.jsonl", [RESOURCES])
     thresholds = tmp_path / "thresholds.toml"
     thresholds.write_text("[minimum]\nanswer_correctness = 0.5\n")
     corpus = tmp_path / "corpus-copy"
     shutil.copytree(small_corpus, corpus)
 
-    def run(name: str) -> int:
-        return main(["--questions", str(questions), "--corpus", str(corpus), "--data-dir", str(tmp_path / name),
-                     "--report-dir", str(tmp_path / f"reports-{name}"), "--thresholds", str(thresholds),
-                     "--no-baseline"])
+    def run(name: str, *extra: str) -> int:
+        return main(["--questions", str(dev), "--questions", str(test), "--corpus", str(corpus),
+                     "--data-dir", str(tmp_path / name), "--report-dir", str(tmp_path / f"reports-{name}"),
+                     "--thresholds", str(thresholds), "--no-baseline", *extra])
 
     assert run("with") == 0
     (corpus / "artemis.md").unlink()
     capsys.readouterr()
-    assert run("without") == 1
-    assert "answer_correctness" in capsys.readouterr().out
+    assert run("without", "--against", str(tmp_path / "reports-with" / "results.json")) == 1
+    out = capsys.readouterr().out
+    assert "answer_correctness" in out and "Against" in out
+    comparison = json.loads((tmp_path / "reports-without" / "results.json").read_text())["comparison"]
+    assert comparison["dev"]["lost"] == 1 and [c["id"] for c in comparison["dev"]["changes"]] == ["signed"]
+    assert comparison["dev"]["figures"]["answer_correctness"] == [1.0, 0.0]
+    assert comparison["test"]["lost"] == 1 and comparison["test"]["blind"] and comparison["test"]["changes"] == []
+    md = (tmp_path / "reports-without" / "report.md").read_text()
+    assert "### signed (dev, fact): lost" in md and RESOURCES["question"] not in md
+
+
+def test_a_run_against_an_unreadable_one_stops_before_indexing(tmp_path, capsys):
+    questions = write_jsonl(tmp_path / "dev.jsonl", [SIGNED])
+    (tmp_path / "other.json").write_text('{"ours": {}}')
+    for earlier in (tmp_path / "missing.json", tmp_path / "other.json"):
+        code = main(["--questions", str(questions), "--data-dir", str(tmp_path / "data"), "--no-baseline",
+                     "--report-dir", str(tmp_path / "reports"), "--against", str(earlier)])
+        assert code == 2
+    out = capsys.readouterr().out
+    assert "cannot read the earlier run" in out and "holds no per-question records" in out
+    assert not (tmp_path / "data").exists() and not (tmp_path / "reports").exists()
+
+
+def test_runs_compare_question_by_question():
+    def rec(split, qid, correct, answer, lead=None):
+        return {"split": split, "id": qid, "kind": "fact", "question": f"{qid}?", "correct": correct, "answer": answer,
+                "abstained": answer == "-", "abstain_expected": False, "lead": lead, "lead_right": None,
+                "quotes_on_gold": None, "citation_precision": None, "citation_recall": None, "latency_ms": None}
+
+    old = [rec("dev", "a", False, "x"), rec("dev", "b", True, "y"), rec("dev", "c", True, "z", "1 May"),
+           rec("test", "t", True, "w")]
+    new = [rec("dev", "a", True, "x2"), rec("dev", "b", True, "y"), rec("dev", "c", True, "z", "2 May"),
+           rec("dev", "new", True, "n"), rec("test", "t", False, "-")]
+    got = compare_runs(old, new)
+    dev, test = got["dev"], got["test"]
+    assert (dev["n"], dev["unmatched"], dev["gained"], dev["lost"], dev["answers_changed"]) == (3, 1, 1, 0, 2)
+    assert [c["id"] for c in dev["changes"]] == ["a", "c"] and dev["changes"][1]["lead"] == ["1 May", "2 May"]
+    assert dev["figures"]["answer_correctness"] == [2 / 3, 1.0]
+    assert (test["lost"], test["answers_changed"], test["changes"]) == (1, 1, [])
+    assert test["figures"]["abstention_precision"] == [None, 0.0]
 
 
 def test_thumbs_down_feedback_becomes_a_case(tmp_path):
