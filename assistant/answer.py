@@ -301,8 +301,7 @@ def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retr
     newer, older = sorted([lead, conflict], key=lambda s: effective_date(s.passage), reverse=True) if conflict else (lead, lead)
     claimed = conflict is not None and lead.passage.doc_id in source_claims  # what the named source says leads
     # The asked-for thing first (from the newest source when sources disagree), cited to the sentence it comes from.
-    found = None if claimed or asked is None else lead_span(asked.answer_type, [newer] if conflict else chosen,
-       asked.own, asked.slot, asked.future, getattr(retrieved.snapshot, "idf", None), retrieved.analysis.without_names(asked.own))
+    found = None if claimed or asked is None else asked_span(asked, [newer] if conflict else chosen, retrieved)
     lead_text = found[0][:1].upper() + found[0][1:] if found else None  # 'between 2026…' opens a sentence
     parts = [f"{lead_text.rstrip('.')}. {cite(found[1])}"] if found and lead_text else []
     if conflict is None:
@@ -333,6 +332,12 @@ def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retr
         notes.append("off-topic passage cited because the question asks about it")
     return Answer(text=" ".join(parts), citations=citations, answerer=answerer, notes=notes, lead=lead_text,
                   retrieved=[p.id for p in retrieved.passages])
+
+
+def asked_span(asked: Question, quotes: list[Candidate], retrieved: Retrieved) -> tuple[str, Candidate] | None:
+    """The asked-for span of the quotes and the quote it is in (`lead.lead_span`, told what the analysis found)."""
+    return lead_span(asked.answer_type, quotes, asked.own, asked.slot, asked.future, getattr(retrieved.snapshot, "idf", None),
+                     retrieved.analysis.without_names(asked.own), asked.now)
 
 
 def _dated(p: Passage) -> str:

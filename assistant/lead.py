@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 
 from .scoring import Candidate, alternatives, asked_spans
-from .text import COUNT_WORD, function_terms, tokenize
+from .text import COUNT_WORD, YEAR, function_terms, tokenize
 from .vocab import UNIT_WORDS, section_key
 
 LEAD_WINDOW = 40  # characters either side of a date or number that say what it is the date or number of
@@ -19,7 +19,8 @@ COUNTED_WORDS = 3  # words after a number that say what it counts ('15 numbered 
 
 def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
               slot: list[str] | None = None, future: bool = False,
-              weight: Callable[[str], float] | None = None, unnamed: str | None = None) -> tuple[str, Candidate] | None:
+              weight: Callable[[str], float] | None = None, unnamed: str | None = None,
+              now: bool = False) -> tuple[str, Candidate] | None:
     """The asked-for thing from the quotes (a date, a length of time, a count, an amount of money, a measurement,
     a person's name, or the article that provides it): of the spans of that kind, the one with the most question
     words just before it (English says what a date is of first: 'opened for signature on 22 April 1968 and entered
@@ -61,14 +62,29 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
 
     # a count of the thing asked about: one whose noun follows it closely first ('three members: one appointed…')
     slot = slot or []
-    spans = [(kind == "count" and bool(slot) and counts(x, s.text, slot, COUNTED_WORDS), dates(x, s), near(x, s), -i, x, s)
+    # 'how many members does COPUOS have': the count of the latest year ('to 104 … in late 2024', not '18 members in 1958')
+    spans = [(kind == "count" and now and _year_of(x, s.text),
+              kind == "count" and bool(slot) and counts(x, s.text, slot, COUNTED_WORDS), dates(x, s), near(x, s), -i, x, s)
              for i, s in enumerate(chosen) for x in _spans(s, kind, future, question)
              if kind != "count" or not slot or counts(x, s.text, slot)]
-    best = max(spans, key=lambda found: found[:4], default=None)  # the most weight nearby, then the earliest quote
+    best = max(spans, key=lambda found: found[:5], default=None)  # the most weight nearby, then the earliest quote
     if best is None:
         return None
-    noun_follows, *_, surface, sentence = best  # '28 articles', 'three members': a count with its noun
+    _, noun_follows, *_, surface, sentence = best  # '28 articles', 'three members': a count with its noun
     return (_with_noun(surface, sentence.text, slot) if noun_follows else surface), sentence
+
+
+def _year_of(surface: str, text: str) -> int:
+    """The year a count is of: the first number after it in its clause if that is a year, within LEAD_REACH
+    characters ('18 members in 1958 to 102 by 2022'), else the last number within LEAD_WINDOW characters before it
+    if that is a year ('As of March 2024, 115 States', not '98' in '…115 States, up from 98'); 0 if none."""
+    at = max(text.find(surface), 0)
+    after = re.split(r"[;:]", text[at + len(surface) : at + len(surface) + LEAD_REACH])[0]  # its own clause
+    first = re.search(r"\d+", after)
+    if first and YEAR.fullmatch(first.group()):
+        return int(first.group())
+    before = re.findall(r"\d+", text[max(0, at - LEAD_WINDOW) : at])
+    return int(before[-1]) if before and YEAR.fullmatch(before[-1]) else 0
 
 
 def _with_noun(surface: str, text: str, slot: list[str]) -> str:

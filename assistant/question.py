@@ -19,6 +19,7 @@ FOLLOW_UP = re.compile(
     re.IGNORECASE,
 )
 NUMBER = re.compile(r"(?<![\w.,])\d(?:[\d,.]*\d)?(?!\w)")
+YEAR_RE = re.compile(r"1[89]\d\d|20\d\d")
 ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,5}s?\b")
 
 # The head word of a 'what/which X' or 'how X' phrase -> the kind of answer it asks for. Kinds are what
@@ -51,6 +52,7 @@ class Question:
     unknown: list[str] = field(default_factory=list)  # words neither English nor the corpus's nor a typo of one
     slot: list[str] = field(default_factory=list)  # the words of the thing asked about (asked_slot)
     future: bool = False  # asks about something still to come ('When will Artemis III land?')
+    now: bool = False  # asks how things stand now ('how many members does COPUOS have'): asks_now
 
     @classmethod
     def plain(cls, text: str) -> Question:
@@ -132,6 +134,13 @@ def asks_when(token) -> bool:
 
 
 FUTURE_TO = {"go", "suppose", "expect", "schedule", "plan", "aim", "intend", "due", "set", "mean"}  # lemmas
+
+
+def asks_now(doc) -> bool:
+    """Whether the question asks how things stand now ('how many members does COPUOS have', 'how many countries
+    have signed'): its first verb is in the present, and it names no year ('in 2022', 'did it start with')."""
+    verb = next((t for t in doc if t.pos_ in ("AUX", "VERB")), None)
+    return verb is not None and verb.tag_ in ("VBZ", "VBP") and not any(YEAR_RE.fullmatch(t.text) for t in doc)
 
 
 def asks_future(doc) -> bool:
@@ -363,5 +372,5 @@ def analyse(asked: str, history: list[dict] | None, vocabulary: Vocabulary, spel
     return Question(asked=asked, text=text, query=query, corrections=corrections, analysis=analysis,
                     answer_type=kind, slot=asked_slot(doc), countries=vocabulary.countries(said),
                     scenario=tells_a_story(said, doc),
-                    numbers=asked_numbers(said), future=asks_future(doc),
+                    numbers=asked_numbers(said), future=asks_future(doc), now=asks_now(doc),
                     unknown=list(dict.fromkeys(unknown)))

@@ -134,6 +134,39 @@ def test_another_instruments_count_is_no_disagreement():
     assert find_conflict(lead, [lead, other, same]) is same
 
 
+def test_how_many_there_are_now_leads_with_the_latest_count(corpus_assistant):
+    """A count asked in the present is the one of the latest year the quotes give, not the first one they name
+    ('18 members in 1958', the 21 signatories of 2022); asked of a past year or in the past tense, as before."""
+    from assistant.lead import lead_span
+    from assistant.question import asks_now
+    from assistant.text import parse
+
+    assert asks_now(parse("how many members does COPUOS have")) and asks_now(parse("how many countries have signed it"))
+    assert not asks_now(parse("how many members did COPUOS start with"))
+    assert not asks_now(parse("how many signatories are there in 2022"))
+    members = corpus_assistant.ask("how many members does COPUOS have")
+    assert members.lead and "102" in members.lead, members.text  # not '18 members' (1958)
+    signed = corpus_assistant.ask("how many signatories does the artemis accords have now")
+    assert signed.lead and "59" in signed.lead, signed.text  # not '21 signatories' (2022)
+    assert "18" in (corpus_assistant.ask("how many members did COPUOS start with").lead or "")
+
+    import numpy as np
+
+    from assistant.scoring import Candidate
+    from assistant.types import Passage
+
+    p = Passage(id="p", doc_id="copuos", title="COPUOS", text="...")
+    grew = Candidate(p, 0, "It had 18 members at first; by 2022 it had grown to 102 members.", 0, np.zeros(3), 0.9,
+                     {"count": ["18", "102"]})
+    grew.score = 0.9
+    assert lead_span("count", [grew], "how many members does it have", ["members"])[0] == "18 members"
+    assert lead_span("count", [grew], "how many members does it have", ["members"], now=True)[0] == "102 members"
+    dated = Candidate(p, 0, "As of March 2024, 115 States were parties, up from 98 States.", 0, np.zeros(3), 0.9,
+                      {"count": ["115", "98"]})
+    dated.score = 0.9
+    assert lead_span("count", [dated], "how many States are parties", ["States"], now=True)[0] == "115 States"
+
+
 def test_how_many_parties_an_instrument_has_leads_with_its_own_count(corpus_assistant):
     answer = corpus_assistant.ask("how many parties does the liability convention have")
     assert answer.lead and "98" in answer.lead and not answer.notes, answer.text
