@@ -89,12 +89,16 @@ def _year_of(surface: str, text: str) -> int:
 
 def _with_noun(surface: str, text: str, slot: list[str]) -> str:
     """A count with the noun of what it counts when that noun follows within two words ('28 articles', '15 numbered
-    paragraphs'); the count alone otherwise."""
+    paragraphs', '102 member States'); the count alone otherwise."""
     stem = tokenize([_unit(slot[-1])])[0] if slot else []
     at = max(text.find(surface), 0) + len(surface)
-    for w in list(re.finditer(r"[\w'’-]+", text[at:]))[:2]:
+    words = list(re.finditer(r"[\w'’-]+", text[at:]))
+    for i, w in enumerate(words[:2]):
         if stem and tokenize([w.group()])[0] == stem:
-            return text[at - len(surface) : at + w.end()]
+            # 'member States': the noun a capitalised word after it heads, when nothing comes between them
+            head = words[i + 1] if i + 1 < len(words) and words[i + 1].group()[0].isupper() \
+                and text[at + w.end() : at + words[i + 1].start()] == " " else w
+            return text[at - len(surface) : at + head.end()]
         if w.group().lower() in function_terms():  # '115 States were parties': a clause, not a noun phrase
             break
     return surface
