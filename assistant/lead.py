@@ -62,8 +62,9 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
 
     # a count of the thing asked about: one whose noun follows it closely first ('three members: one appointed…')
     slot = slot or []
-    # 'how many members does COPUOS have': the count of the latest year ('to 104 … in late 2024', not '18 members in 1958')
-    spans = [(kind == "count" and now and _year_of(x, s.text),
+    # asked how things stand now, the count or the person of the latest year: 'how many members does COPUOS have' ->
+    # '102 member States as of 2022', not '18 members in 1958'; 'who is the director of UNOOSA' -> the one appointed in 2023
+    spans = [(kind in ("count", "person") and now and _year_of(x, s.text),
               kind == "count" and bool(slot) and counts(x, s.text, slot, COUNTED_WORDS), dates(x, s), near(x, s), -i, x, s)
              for i, s in enumerate(chosen) for x in _spans(s, kind, future, question)
              if kind != "count" or not slot or counts(x, s.text, slot)]
@@ -75,7 +76,7 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
 
 
 def _year_of(surface: str, text: str) -> int:
-    """The year a count is of: the first number after it in its clause if that is a year, within LEAD_REACH
+    """The year a count (or a person's role) is of: the first number after it in its clause if that is a year, within LEAD_REACH
     characters ('18 members in 1958 to 102 by 2022'), else the last number within LEAD_WINDOW characters before it
     if that is a year ('As of March 2024, 115 States', not '98' in '…115 States, up from 98'); 0 if none."""
     at = max(text.find(surface), 0)

@@ -149,6 +149,9 @@ def test_how_many_there_are_now_leads_with_the_latest_count(corpus_assistant):
     signed = corpus_assistant.ask("how many signatories does the artemis accords have now")
     assert signed.lead and "59" in signed.lead, signed.text  # not '21 signatories' (2022)
     assert "18" in (corpus_assistant.ask("how many members did COPUOS start with").lead or "")
+    # a person's role: the one appointed last ('Earlier Directors of UNOOSA include Mazlan Othman…' came first)
+    assert corpus_assistant.ask("who is the director of UNOOSA").lead == "Aarti Holla-Maini"
+
 
     import numpy as np
 
@@ -165,6 +168,13 @@ def test_how_many_there_are_now_leads_with_the_latest_count(corpus_assistant):
                       {"count": ["115", "98"]})
     dated.score = 0.9
     assert lead_span("count", [dated], "how many States are parties", ["States"], now=True)[0] == "115 States"
+
+
+def test_leaving_a_treaty_is_its_withdrawal(corpus_assistant):
+    """'leave' and 'quit' are the corpus's 'withdrawal': the date is the withdrawal's, not the accession's in the
+    same sentence ('Saudi Arabia acceded … on 18 July 2012 and gave notice of withdrawal on 5 January 2023')."""
+    answer = corpus_assistant.ask("when did saudi arabia leave the moon agreement")
+    assert answer.lead and answer.lead.startswith("5 January 202"), answer.text
 
 
 def test_how_many_parties_an_instrument_has_leads_with_its_own_count(corpus_assistant):
