@@ -68,7 +68,7 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
               kind == "count" and bool(slot) and counts(x, s.text, slot, COUNTED_WORDS), dates(x, s), near(x, s), -i, x, s)
              for i, s in enumerate(chosen) for x in _spans(s, kind, future, question)
              if kind != "count" or not slot or counts(x, s.text, slot)]
-    best = max(spans, key=lambda found: found[:5], default=None)  # the most weight nearby, then the earliest quote
+    best = max(spans, key=lambda found: found[:5], default=None)  # the latest, the most weight nearby, the earliest quote
     if best is None:
         return None
     _, noun_follows, *_, surface, sentence = best  # '28 articles', 'three members': a count with its noun

@@ -9,7 +9,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from .text import TIME_UNIT, cited_sentences, parse, sentences
+from .text import TIME_UNIT, YEAR, cited_sentences, parse, sentences
 from .vocab import REF, QueryAnalysis, Vocabulary
 
 FOLLOW_UP = re.compile(
@@ -19,7 +19,6 @@ FOLLOW_UP = re.compile(
     re.IGNORECASE,
 )
 NUMBER = re.compile(r"(?<![\w.,])\d(?:[\d,.]*\d)?(?!\w)")
-YEAR_RE = re.compile(r"1[89]\d\d|20\d\d")
 ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,5}s?\b")
 
 # The head word of a 'what/which X' or 'how X' phrase -> the kind of answer it asks for. Kinds are what
@@ -140,7 +139,7 @@ def asks_now(doc) -> bool:
     """Whether the question asks how things stand now ('how many members does COPUOS have', 'how many countries
     have signed'): its first verb is in the present, and it names no year ('in 2022', 'did it start with')."""
     verb = next((t for t in doc if t.pos_ in ("AUX", "VERB")), None)
-    return verb is not None and verb.tag_ in ("VBZ", "VBP") and not any(YEAR_RE.fullmatch(t.text) for t in doc)
+    return verb is not None and verb.tag_ in ("VBZ", "VBP") and not any(YEAR.fullmatch(t.text) for t in doc)
 
 
 def asks_future(doc) -> bool:
