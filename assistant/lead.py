@@ -64,7 +64,8 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
     slot = slot or []
     # asked how things stand now, the count or the person of the latest year: 'how many members does COPUOS have' ->
     # '102 member States as of 2022', not '18 members in 1958'; 'who is the director of UNOOSA' -> the one appointed in 2023
-    spans = [(kind in ("count", "person") and now and _year_of(x, s.text),
+    latest = now and kind in ("count", "person")
+    spans = [(_year_of(x, s.text) if latest else 0,
               kind == "count" and bool(slot) and counts(x, s.text, slot, COUNTED_WORDS), dates(x, s), near(x, s), -i, x, s)
              for i, s in enumerate(chosen) for x in _spans(s, kind, future, question)
              if kind != "count" or not slot or counts(x, s.text, slot)]
