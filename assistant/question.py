@@ -127,6 +127,11 @@ def asks_when(token) -> bool:
     if token.i + 1 < len(doc) and doc[token.i + 1].lower_ in CONDITION_MODALS:
         return False  # 'when can a State withdraw', 'when could Canada take the case': on what conditions
     inverted = token.i + 1 < len(doc) and doc[token.i + 1].pos_ == "AUX"  # 'and when was it created?'
+    # 'when a crew lands abroad, who is in charge': a clause before the question it conditions, a verb or a comma
+    # between it and the question's own wh-word (the small parser often takes that clause for the main one)
+    later = next((t for t in doc[token.i + 1 :] if t.tag_ in WH_TAGS), None)
+    if not inverted and later is not None and any(t.pos_ in ("VERB", "AUX") or t.text == "," for t in doc[token.i + 1 : later.i]):
+        return False
     if inverted or clause.dep_ not in ("advcl", "ccomp") or asks_the_reader(clause.head):
         return True
     return not (doc[0].pos_ == "AUX" or any(t.tag_ in WH_TAGS for t in doc[: token.i]))

@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable
 
 import bm25s
+from spacy.lang.en.lex_attrs import like_num
 
 from .vocab import STEMMER
 
@@ -216,8 +217,9 @@ def span_kinds(text: str, spans: list[Span], offset: int = 0) -> dict[str, list[
         before = text[max(0, s - offset - NUMBER_CONTEXT) : s - offset]
         if REFERENCE.search(before):
             continue  # 'Article 4': a provision's number, not a count
-        if label == "CARDINAL" and (NAMED_NUMBER.search(before) or before.endswith("(") and text[e - offset :].startswith(")")):
-            continue  # 'Iridium 33', 'Cosmos 954', 'helium-3': part of a name; 'Funding (15)': a label
+        if label == "CARDINAL" and (NAMED_NUMBER.search(before) or before.endswith("(") and text[e - offset :].startswith(")")
+                                    or not any(like_num(w) or w[:1].isdigit() for w in surface.split())):
+            continue  # 'Iridium 33', 'Cosmos 954', 'helium-3': part of a name; 'Funding (15)': a label; no number at all
         if label in ("DATE", "TIME") and AS_OF.search(before):
             continue  # 'As of November 2025, …': when the source speaks, not when something happened
         if YEAR.fullmatch(surface) and (LAW_YEAR.search(before) or DETERMINER.search(before)

@@ -51,6 +51,10 @@ def test_a_sloppy_question_is_never_refused_for_its_words(corpus_assistant, ques
     ("Who pays when debris hits a plane?", None), ("Is a State liable when its satellite hits an aircraft?", None),
     ("do countries have to tell the UN when they launch something", None), ("what did NASA say when Chang'e 6 landed", None),
     ("what did china say when the wolf amendment passed", None),
+    # ... nor when its clause, with its own subject, comes before the question it conditions
+    ("when a space crew lands in another country, who is in charge of the rescue?", None),
+    ("when debris falls in a country, what must it do?", None), ("when the treaty came into force how many states had ratified it", "count"),
+    ("when and where did the talks start", "date"), ("apollo soyuz docking talks startd when n where", "date"),
     ("I wonder when the Moon Agreement entered into force", "date"), ("tell me when the OST was signed", "date"),
     # 'when' before 'can', 'could', 'may', 'must' asks on what conditions; before 'will', for a date
     ("when can a State withdraw from the Moon Agreement", None), ("and when could Canada take the case itself?", None),
@@ -231,6 +235,14 @@ def test_the_number_of_a_law_or_a_provision_is_no_count():
     text = "Federal Law No. (12) of 2019 and Article 4 name 3 agencies."
     spans = [(text.index(w), text.index(w) + len(w), "CARDINAL") for w in ("12", "4", "3")]
     assert span_kinds(text, spans) == {"count": ["3"]}
+
+
+def test_a_name_the_entity_model_took_for_a_number_is_no_count():
+    from assistant.text import span_kinds
+
+    text = "The law is part of the SpaceResources.lu initiative, one of eight."
+    spans = [(text.index(w), text.index(w) + len(w), "CARDINAL") for w in ("SpaceResources.lu", "one", "eight")]
+    assert span_kinds(text, spans) == {"count": ["one", "eight"]}
 
 
 def test_a_deadline_is_a_length_of_time_or_a_date():
