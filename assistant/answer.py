@@ -15,7 +15,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from . import acronyms
 from .dating import effective_date, find_conflict, probe_older_sources
-from .lead import lead_span
+from .lead import lead_span, rival
 from .question import Question
 from .quoting import cover_named, opening_first, same_provision, select
 from .retrieval import Retrieved
@@ -26,7 +26,7 @@ from .store import Store
 from .text import cited_sentences, decode_spans, format_date, sentences, span_kinds
 from .text import terms as index_terms
 from .types import Answer, Citation, Passage
-from .vocab import absent_provisions, section_key
+from .vocab import Vocabulary, absent_provisions, section_key
 
 ABSTAIN_TEXT = "The corpus does not answer this question."
 TYPED_SHARE = 0.5  # a sentence holding the asked-for thing joins the answer if this close to the best
@@ -44,6 +44,7 @@ RULES = {
     "typed_join": "a close sentence holding the asked-for date, number or name joins quotes that lack it",
     "lead": "the answer opens with the asked-for span",
     "dated_conflict": "when dated sources disagree, the newest leads and the older one is named",
+    "rival": "a lead said of another place, organisation, person or ordinal than the one asked of is refused, naming both",
 }
 
 
@@ -209,7 +210,21 @@ class ExtractiveAnswerer(Answerer):
         answer = compose(chosen, sentences + older, retrieved, claims, self.name, conflicts=conflicts,
                          asked=question if "lead" in self.rules else None)
         answer.confidence = round(confidence, 3)
-        return answer
+        return self.unless_swapped(question, answer, ids) if "rival" in self.rules else answer
+
+    def unless_swapped(self, question: Question, answer: Answer, ids: list[str]) -> Answer:
+        """The answer, or a refusal when its lead's clause says it of another place or ordinal than the question
+        asks of (a near miss: 'the Beijing office opened on…' for the Bonn office), naming both."""
+        lead, quote = answer.lead or "", answer.citations[0].quote if answer.citations else ""
+        clause = next((c for c in quote.split(";") if lead.rstrip(".").lower() in c.lower()), quote)
+        instruments = Vocabulary.default().instruments
+        swapped = rival(question.own, clause, lambda name: any(i.pattern.search(name) for i in instruments)) if lead else None
+        if swapped is None:
+            return answer
+        asked, other = swapped
+        return Answer(text=f"{ABSTAIN_TEXT} The nearest it comes speaks of {_lower_first(other)}, not of {asked}.",
+                      abstained=True, answerer=self.name, retrieved=ids, confidence=answer.confidence,
+                      notes=[f"the lead is said of {other}; the question asks of {asked}"])
 
 
 def names_asked(question: Question, retrieved: Retrieved) -> list[tuple[str, str, str, str]]:

@@ -7,7 +7,8 @@ import re
 from collections.abc import Callable
 
 from .scoring import Candidate, alternatives, asked_spans
-from .text import COUNT_WORD, YEAR, function_terms, tokenize
+from .text import COUNT_WORD, YEAR, function_terms, parse, tokenize
+from .text import terms as index_terms
 from .vocab import UNIT_WORDS, section_key
 
 LEAD_WINDOW = 40  # characters either side of a date or number that say what it is the date or number of
@@ -135,3 +136,31 @@ def counts(surface: str, text: str, slot: list[str], words: int | None = None) -
 def _unit(word: str) -> str:
     """A counted noun typed short, as the unit it names ('paras' -> paragraphs, 'arts' -> articles)."""
     return UNIT_WORDS.get(word.lower(), UNIT_WORDS.get(word.lower().rstrip("s"), word))
+
+
+# The kinds of names a near miss swaps: asked of one place or ordinal, the corpus says it of another. (Not
+# organisations or people: 'the General Assembly' is the UN's, and NASA flew Apollo.)
+RIVAL_KINDS = {"GPE": "place", "LOC": "place", "ORDINAL": "ordinal"}
+ORDINALS = {"1st": "first", "2nd": "second", "3rd": "third", "4th": "fourth", "5th": "fifth", "6th": "sixth"}
+
+
+def rival(question: str, clause: str, is_name: Callable[[str], bool]) -> tuple[str, str] | None:
+    """A name the question asks of and the other name of its kind the lead's clause says it of instead ('when did
+    UN-SPIDER's Bonn office open' -> ('Bonn', 'Beijing'): 'the Beijing office opened on 10 November 2010'), or None.
+    `is_name`: whether a name is an instrument's, never a rival ('the Registration Convention'). The question's name
+    counts as said when the clause holds its words; the rival, only when none of its words is in the question."""
+    asked_terms = frozenset().union(*(alternatives(t) for t in tokenize([question])[0])) - function_terms()
+    have = index_terms(clause)
+    said = [(e.text, RIVAL_KINDS[e.label_]) for e in parse(clause).ents if e.label_ in RIVAL_KINDS and not is_name(e.text)]
+    for e in parse(question).ents:
+        kind, words = RIVAL_KINDS.get(e.label_), set(tokenize([e.text])[0]) - function_terms()
+        if kind is None or is_name(e.text) or not words or all(alternatives(t) & have for t in words):
+            continue
+        if kind == "ordinal":
+            value = ORDINALS.get(e.text.lower(), e.text.lower())
+            other = next((x for x, k in said if k == kind and ORDINALS.get(x.lower(), x.lower()) != value), None)
+        else:
+            other = next((x for x, k in said if k == kind and not set(tokenize([x])[0]) & asked_terms), None)
+        if other:
+            return (f"the {e.text}", f"the {other}") if kind == "ordinal" else (e.text, other)
+    return None

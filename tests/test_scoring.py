@@ -432,6 +432,31 @@ def test_a_count_leads_only_when_it_counts_what_was_asked(corpus_assistant):
         assert corpus_assistant.ask(question).lead is None
 
 
+def test_a_date_said_of_another_place_or_ordinal_is_a_near_miss(corpus_assistant):
+    bonn = corpus_assistant.ask("When did the UN-SPIDER office in Bonn open?")
+    assert bonn.abstained and "Beijing, not of Bonn" in bonn.text, bonn.text
+    beijing = corpus_assistant.ask("When did the UN-SPIDER office in Beijing open?")
+    assert not beijing.abstained and beijing.lead == "10 November 2010", beijing.text
+    fourth = corpus_assistant.ask("when did ispace get its fourth permit under the japanese space resources act")
+    assert fourth.abstained and "the second, not of the fourth" in fourth.text, fourth.text
+    assert not corpus_assistant.ask("when did the UAE join the registration convention").abstained
+
+
+def test_a_rival_is_a_name_of_the_asked_kind_the_question_does_not_use():
+    from assistant.lead import rival
+
+    def no_instrument(name: str) -> bool:
+        return "Convention" in name
+
+    clause = "the Beijing office opened on 10 November 2010"
+    assert rival("when did the Bonn office open", clause, no_instrument) == ("Bonn", "Beijing")
+    assert rival("when did the Beijing office open", clause, no_instrument) is None
+    assert rival("did the Bonn office open before the one in Beijing", clause, no_instrument) is None  # both asked
+    assert rival("when did the 3rd permit come", "a second permit came in 2024", no_instrument) == ("the 3rd", "the second")
+    assert rival("when did the 2nd permit come", "a second permit came in 2024", no_instrument) is None
+    assert rival("when did France join", "France joined the Registration Convention in 1976", no_instrument) is None
+
+
 def test_an_off_corpus_question_is_refused_with_low_confidence(corpus_assistant):
     answer = corpus_assistant.ask("What's the best recipe for banana bread?")
     assert answer.abstained and answer.confidence < corpus_assistant.answerer.threshold
