@@ -15,7 +15,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from . import acronyms
 from .dating import effective_date, find_conflict, probe_older_sources
-from .lead import lead_span, rival
+from .lead import lead_span, rival, unsaid_year
 from .question import Question
 from .quoting import cover_named, opening_first, same_provision, select
 from .retrieval import Retrieved
@@ -44,7 +44,8 @@ RULES = {
     "typed_join": "a close sentence holding the asked-for date, number or name joins quotes that lack it",
     "lead": "the answer opens with the asked-for span",
     "dated_conflict": "when dated sources disagree, the newest leads and the older one is named",
-    "rival": "a lead said of another place, organisation, person or ordinal than the one asked of is refused, naming both",
+    "rival": "a lead said of another place or ordinal than the one asked of is refused, naming both",
+    "asked_year": "a year asked about ('in 2024') that no quote names, or that a lead's date is not of, is refused",
 }
 
 
@@ -210,21 +211,23 @@ class ExtractiveAnswerer(Answerer):
         answer = compose(chosen, sentences + older, retrieved, claims, self.name, conflicts=conflicts,
                          asked=question if "lead" in self.rules else None)
         answer.confidence = round(confidence, 3)
-        return self.unless_swapped(question, answer, ids) if "rival" in self.rules else answer
+        return self.unless_near_miss(question, answer, ids)
 
-    def unless_swapped(self, question: Question, answer: Answer, ids: list[str]) -> Answer:
-        """The answer, or a refusal when its lead's clause says it of another place or ordinal than the question
-        asks of (a near miss: 'the Beijing office opened on…' for the Bonn office), naming both."""
+    def unless_near_miss(self, question: Question, answer: Answer, ids: list[str]) -> Answer:
+        """The answer, or a refusal saying why it misses: its lead's clause says it of another place or ordinal than
+        the question asks of ('the Beijing office opened on…' for the Bonn office), or its quotes miss the year the
+        question asks about."""
         lead, quote = answer.lead or "", answer.citations[0].quote if answer.citations else ""
         clause = next((c for c in quote.split(";") if lead.rstrip(".").lower() in c.lower()), quote)
         instruments = Vocabulary.default().instruments
-        swapped = rival(question.own, clause, lambda name: any(i.pattern.search(name) for i in instruments)) if lead else None
-        if swapped is None:
+        swapped = rival(question.own, clause, lambda name: any(i.pattern.search(name) for i in instruments)) \
+            if lead and "rival" in self.rules else None
+        why = f"The nearest it comes speaks of {_lower_first(swapped[1])}, not of {swapped[0]}." if swapped else \
+            unsaid_year(question.own, answer.text, answer.lead) if "asked_year" in self.rules else None
+        if why is None:
             return answer
-        asked, other = swapped
-        return Answer(text=f"{ABSTAIN_TEXT} The nearest it comes speaks of {_lower_first(other)}, not of {asked}.",
-                      abstained=True, answerer=self.name, retrieved=ids, confidence=answer.confidence,
-                      notes=[f"the lead is said of {other}; the question asks of {asked}"])
+        return Answer(text=f"{ABSTAIN_TEXT} {why}", abstained=True, answerer=self.name, retrieved=ids,
+                      confidence=answer.confidence, notes=[f"a near miss: {why}"])
 
 
 def names_asked(question: Question, retrieved: Retrieved) -> list[tuple[str, str, str, str]]:

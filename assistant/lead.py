@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 
 from .scoring import Candidate, alternatives, asked_spans
-from .text import COUNT_WORD, YEAR, function_terms, parse, tokenize
+from .text import COUNT_WORD, MONTH, YEAR, function_terms, parse, tokenize
 from .text import terms as index_terms
 from .vocab import UNIT_WORDS, section_key
 
@@ -163,4 +163,26 @@ def rival(question: str, clause: str, is_name: Callable[[str], bool]) -> tuple[s
             other = next((x for x, k in said if k == kind and not set(tokenize([x])[0]) & asked_terms), None)
         if other:
             return (f"the {e.text}", f"the {other}") if kind == "ordinal" else (e.text, other)
+    return None
+
+
+# A year a question asks about: 'in 2024', 'in May 2025', 'on 12 March 2024'; not one that names a text ('the 2019
+# LTS guidelines', 'Law No. 12 of 2019', "Luxembourg's 2017 law"), nor a bound ('since 2011', 'after 2020': the
+# answer need not name it).
+ASKED_YEAR = re.compile(rf"\b(?P<prep>in|on|during)\s+(?:\d{{1,2}}\s+)?(?:{MONTH.pattern}\s+)?"
+                        r"(?:\d{1,2},?\s+)?"
+                        r"(?P<year>(?:19|20)\d\d)\b(?!\s*[)’'])", re.IGNORECASE)
+
+
+def unsaid_year(question: str, answer_text: str, lead: str | None) -> str | None:
+    """Why an answer misses the year its question asks about: none of its quotes names the year ('what did COPUOS
+    decide in 2024' quoting what it decided in 2019), or its lead is a date of another year ('what day in May 2025
+    did Latvia accede', led '10 October 1967'); None when it does not."""
+    asking = re.split(r"(?<=[.!?])\s+", question.strip())[-1]  # 'In 1979 it was adopted. What does it say?' asks no year
+    for m in ASKED_YEAR.finditer(asking):
+        year = m.group("year")
+        if year not in answer_text:
+            return f"The passages nearest to it say nothing of {year}."
+        if lead and YEAR.search(lead) and year not in lead:
+            return f"The nearest date it gives, {lead.rstrip('.')}, is not in {year}."
     return None

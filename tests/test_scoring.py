@@ -457,6 +457,27 @@ def test_a_rival_is_a_name_of_the_asked_kind_the_question_does_not_use():
     assert rival("when did France join", "France joined the Registration Convention in 1976", no_instrument) is None
 
 
+def test_a_year_asked_about_that_no_quote_names_is_a_near_miss(corpus_assistant):
+    later = corpus_assistant.ask("What did COPUOS decide in 2031 about the LTS guidelines?")
+    assert later.abstained and later.text.endswith("say nothing of 2031."), later.text
+    assert not corpus_assistant.ask("What did COPUOS decide in 2019 about the LTS guidelines?").abstained
+
+
+def test_the_year_a_question_asks_about_is_not_one_in_a_name_or_a_story():
+    from assistant.lead import unsaid_year
+
+    quotes = "The Guidelines were adopted in 2019. [1]"
+    assert unsaid_year("what did COPUOS decide in 2024", quotes, None) == "The passages nearest to it say nothing of 2024."
+    assert unsaid_year("what did COPUOS decide in June 2019", quotes, None) is None
+    for question in ("what do the 2024 guidelines say", "what does Law No. 12 of 2024 say", "what did Ness et al. (2024) find",
+                     "In 2024 a review began. What did COPUOS decide?"):
+        assert unsaid_year(question, quotes, None) is None, question
+    led = "10 October 1967. [1] Latvia acceded in 2025. [1]"
+    assert unsaid_year("what day in May 2025 did Latvia accede", led, "10 October 1967") == \
+        "The nearest date it gives, 10 October 1967, is not in 2025."
+    assert unsaid_year("what did Latvia do after 2020", led, None) is None  # a bound, which the answer need not name
+
+
 def test_an_off_corpus_question_is_refused_with_low_confidence(corpus_assistant):
     answer = corpus_assistant.ask("What's the best recipe for banana bread?")
     assert answer.abstained and answer.confidence < corpus_assistant.answerer.threshold
