@@ -15,7 +15,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from . import acronyms
 from .dating import effective_date, find_conflict, probe_older_sources
-from .lead import lead_span, rival, unsaid_year
+from .lead import clause_of, lead_span, rival, unsaid_year
 from .question import Question
 from .quoting import cover_named, opening_first, same_provision, select
 from .retrieval import Retrieved
@@ -23,7 +23,7 @@ from .safety import looks_like_injection
 from .scoring import Candidate, Scorer, default_scorer, featurize, holds
 from .settings import Settings
 from .store import Store
-from .text import cited_sentences, decode_spans, format_date, sentences, span_kinds
+from .text import cited_sentences, decode_spans, format_date, parse, sentences, span_kinds
 from .text import terms as index_terms
 from .types import Answer, Citation, Passage
 from .vocab import Vocabulary, absent_provisions, section_key
@@ -218,9 +218,9 @@ class ExtractiveAnswerer(Answerer):
         the question asks of ('the Beijing office opened on…' for the Bonn office), or its quotes miss the year the
         question asks about."""
         lead, quote = answer.lead or "", answer.citations[0].quote if answer.citations else ""
-        clause = next((c for c in quote.split(";") if lead.rstrip(".").lower() in c.lower()), quote)
-        instruments = Vocabulary.default().instruments
-        swapped = rival(question.own, clause, lambda name: any(i.pattern.search(name) for i in instruments)) \
+        begin, end = clause_of(quote, lead.rstrip("."))
+        clause = quote[begin:end]
+        swapped = rival(question.own, clause, [(e.text, e.label_) for e in parse(clause).ents], Vocabulary.default()) \
             if lead and "rival" in self.rules else None
         why = f"The nearest it comes speaks of {_lower_first(swapped[1])}, not of {swapped[0]}." if swapped else \
             unsaid_year(question.own, answer.text, answer.lead) if "asked_year" in self.rules else None

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from .scoring import Candidate, alternatives, asked_spans
 from .text import COUNT_WORD, MONTH, YEAR, function_terms, parse, tokenize
 from .text import terms as index_terms
-from .vocab import UNIT_WORDS, section_key
+from .vocab import UNIT_WORDS, Vocabulary, section_key
 
 LEAD_WINDOW = 40  # characters either side of a date or number that say what it is the date or number of
 LEAD_REACH = 100  # characters before a date, back to the last date before it, that say what event it dates
@@ -144,26 +144,40 @@ RIVAL_KINDS = {"GPE": "place", "LOC": "place", "ORDINAL": "ordinal"}
 ORDINALS = {"1st": "first", "2nd": "second", "3rd": "third", "4th": "fourth", "5th": "fifth", "6th": "sixth"}
 
 
-def rival(question: str, clause: str, is_name: Callable[[str], bool]) -> tuple[str, str] | None:
-    """A name the question asks of and the other name of its kind the lead's clause says it of instead ('when did
-    UN-SPIDER's Bonn office open' -> ('Bonn', 'Beijing'): 'the Beijing office opened on 10 November 2010'), or None.
-    `is_name`: whether a name is an instrument's, never a rival ('the Registration Convention'). The question's name
-    counts as said when the clause holds its words; the rival, only when none of its words is in the question."""
+def rival(question: str, clause: str, said: list[tuple[str, str]], vocabulary: Vocabulary) -> tuple[str, str] | None:
+    """A name the question asks of and the other one of its kind the clause says it of instead ('when did
+    UN-SPIDER's Bonn office open' -> ('Bonn', 'Beijing') for 'the Beijing office opened on 10 November 2010';
+    'a second permit' for a third), or None. `said`: the clause's entities, (text, spaCy label). The question's name
+    counts as said when the clause holds its words or, for a country, one of its names ('US', 'the United
+    States'); the rival, only when none of its words is in the question and it names no instrument ('the
+    Registration Convention') and no country the question names."""
     asked_terms = frozenset().union(*(alternatives(t) for t in tokenize([question])[0])) - function_terms()
-    have = index_terms(clause)
-    said = [(e.text, RIVAL_KINDS[e.label_]) for e in parse(clause).ents if e.label_ in RIVAL_KINDS and not is_name(e.text)]
+    have, countries = index_terms(clause), {c.name for c in vocabulary.countries(question)}
+    def instrument(name: str) -> bool:
+        return any(i.pattern.search(name) for i in vocabulary.instruments)
+
+    named = [(x, RIVAL_KINDS[label]) for x, label in said if label in RIVAL_KINDS and not instrument(x)
+             and not {c.name for c in vocabulary.countries(x)} & countries]
     for e in parse(question).ents:
         kind, words = RIVAL_KINDS.get(e.label_), set(tokenize([e.text])[0]) - function_terms()
-        if kind is None or is_name(e.text) or not words or all(alternatives(t) & have for t in words):
+        if kind is None or not words or instrument(e.text) or all(alternatives(t) & have for t in words) \
+                or any(c.in_passage.search(clause) for c in vocabulary.countries(e.text)):
             continue
         if kind == "ordinal":
             value = ORDINALS.get(e.text.lower(), e.text.lower())
-            other = next((x for x, k in said if k == kind and ORDINALS.get(x.lower(), x.lower()) != value), None)
+            other = next((x for x, k in named if k == kind and ORDINALS.get(x.lower(), x.lower()) != value), None)
         else:
-            other = next((x for x, k in said if k == kind and not set(tokenize([x])[0]) & asked_terms), None)
+            other = next((x for x, k in named if k == kind and not set(tokenize([x])[0]) & asked_terms), None)
         if other:
             return (f"the {e.text}", f"the {other}") if kind == "ordinal" else (e.text, other)
     return None
+
+
+def clause_of(text: str, surface: str) -> tuple[int, int]:
+    """Where the clause holding `surface` begins and ends in a sentence: its part between semicolons."""
+    at, bounds = max(text.find(surface), 0), [0, *(m.end() for m in re.finditer(";", text)), len(text) + 1]
+    begin = max(b for b in bounds if b <= at)
+    return begin, min([b - 1 for b in bounds if b > at] or [len(text)])
 
 
 # A year a question asks about: 'in 2024', 'in May 2025', 'on 12 March 2024'; not one that names a text ('the 2019
