@@ -183,7 +183,9 @@ def answer_type(text: str, doc=None) -> str | None:
                                             or t.lower_ in ("s", "'s", "’s"), doc[token.i + 1 : token.i + 5])
             noun = token.head if token.dep_ == "det" else next((t for t in following if t.pos_ == "NOUN"
                                                                  and t.dep_ != "compound"), None)  # 'the 25 year rule
-            if noun is not None and noun.lemma_.lower() in WHAT:
+            # 'what is the act number of…', 'what GA resolution number…': a text's number names it, counts nothing
+            named = noun is not None and noun.lemma_.lower() == "number" and any(c.dep_ == "compound" for c in noun.children)
+            if noun is not None and noun.lemma_.lower() in WHAT and not named:
                 kind = WHAT[noun.lemma_.lower()]
                 return "money" if kind == "count" and lemmas & MONEY_WORDS else kind
         head = token.head  # 'who is the director' (a person noun of the copula), 'who chaired' (a role as the verb)

@@ -78,6 +78,9 @@ def test_a_sloppy_question_is_never_refused_for_its_words(corpus_assistant, ques
     ("what is the maximum fine under the UAE law", "money"), ("what was the exact date of the docking", "date"),
     # a noun that qualifies a later one names no thing asked for: the rule is asked, not a year
     ("what is the 25 year rule", None), ("what is the launch date of Artemis II", "date"),
+    # a text's number names it and counts nothing; the number of something counts it
+    ("What is the act number of Japan's space resources law?", None), ("what GA resolution number adopted it", None),
+    ("what is the number of parties to the OST", "count"),
 ])
 def test_what_a_question_asks_for(question, kind):
     from assistant.question import answer_type
