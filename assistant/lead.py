@@ -153,6 +153,7 @@ def rival(question: str, clause: str, said: list[tuple[str, str]], vocabulary: V
     Registration Convention') and no country the question names."""
     asked_terms = frozenset().union(*(alternatives(t) for t in tokenize([question])[0])) - function_terms()
     have, countries = index_terms(clause), {c.name for c in vocabulary.countries(question)}
+
     def instrument(name: str) -> bool:
         return any(i.pattern.search(name) for i in vocabulary.instruments)
 
@@ -174,8 +175,9 @@ def rival(question: str, clause: str, said: list[tuple[str, str]], vocabulary: V
 
 
 def clause_of(text: str, surface: str) -> tuple[int, int]:
-    """Where the clause holding `surface` begins and ends in a sentence: its part between semicolons."""
-    at, bounds = max(text.find(surface), 0), [0, *(m.end() for m in re.finditer(";", text)), len(text) + 1]
+    """Where the clause holding `surface` (in any case: a lead opens with a capital) begins and ends in a sentence:
+    its part between semicolons."""
+    at, bounds = max(text.lower().find(surface.lower()), 0), [0, *(m.end() for m in re.finditer(";", text)), len(text) + 1]
     begin = max(b for b in bounds if b <= at)
     return begin, min([b - 1 for b in bounds if b > at] or [len(text)])
 

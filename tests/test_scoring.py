@@ -447,7 +447,7 @@ def test_a_date_said_of_another_place_or_ordinal_is_a_near_miss(corpus_assistant
 
 
 def test_a_rival_is_a_name_of_the_asked_kind_the_question_does_not_use():
-    from assistant.lead import rival
+    from assistant.lead import clause_of, rival
     from assistant.text import parse
     from assistant.vocab import Vocabulary
 
@@ -467,6 +467,8 @@ def test_a_rival_is_a_name_of_the_asked_kind_the_question_does_not_use():
     for question in ("when did the US sign", "when did the UK sign", "when did the united states sign"):
         assert rival(question, signed, said(signed), vocabulary) is None, question
     assert rival("when did India sign", signed, said(signed), vocabulary) == ("India", "Australia")
+    both = "Talks began in Moscow; between 1972 and 1975 the crews trained in Houston"
+    assert both[slice(*clause_of(both, "Between 1972 and 1975"))] == " between 1972 and 1975 the crews trained in Houston"
     ours = "The ICG was set up in 2005 at the office in Vienna"  # the small model takes a lower-case 'unoosa' for a place
     assert rival("unoosa icg gnss thing - wat is it n when was it set up", ours, said(ours), vocabulary) is None
     joined = "France joined the Registration Convention in 1976"
