@@ -177,6 +177,14 @@ def test_leaving_a_treaty_is_its_withdrawal(corpus_assistant):
     assert answer.lead and answer.lead.startswith("5 January 202"), answer.text
 
 
+def test_joining_a_treaty_is_acceding_to_it(corpus_assistant):
+    """'join' is the corpus's 'accede': the date is the accession's, not the Artemis signature's of the same State
+    ('The United Arab Emirates acceded to the Outer Space Treaty, … on 4 October 2000')."""
+    for question in ("when did the UAE join the OST", "when did the united arab emirates join the outer space treaty"):
+        answer = corpus_assistant.ask(question)
+        assert answer.lead == "4 October 2000", (question, answer.text)
+
+
 def test_how_many_parties_an_instrument_has_leads_with_its_own_count(corpus_assistant):
     answer = corpus_assistant.ask("how many parties does the liability convention have")
     assert answer.lead and "98" in answer.lead and not answer.notes, answer.text
