@@ -23,7 +23,7 @@ from .safety import looks_like_injection
 from .scoring import Candidate, Scorer, default_scorer, featurize, holds
 from .settings import Settings
 from .store import Store
-from .text import cited_sentences, decode_spans, format_date, parse, sentences, span_kinds
+from .text import cited_sentences, decode_spans, format_date, sentences, span_kinds
 from .text import terms as index_terms
 from .types import Answer, Citation, Passage
 from .vocab import Vocabulary, absent_provisions, section_key
@@ -211,23 +211,37 @@ class ExtractiveAnswerer(Answerer):
         answer = compose(chosen, sentences + older, retrieved, claims, self.name, conflicts=conflicts,
                          asked=question if "lead" in self.rules else None)
         answer.confidence = round(confidence, 3)
-        return self.unless_near_miss(question, answer, ids)
+        return self.unless_near_miss(question, answer, retrieved, ids)
 
-    def unless_near_miss(self, question: Question, answer: Answer, ids: list[str]) -> Answer:
+    def unless_near_miss(self, question: Question, answer: Answer, retrieved: Retrieved, ids: list[str]) -> Answer:
         """The answer, or a refusal saying why it misses: its lead's clause says it of another place or ordinal than
         the question asks of ('the Beijing office opened on…' for the Bonn office), or its quotes miss the year the
         question asks about."""
-        lead, quote = answer.lead or "", answer.citations[0].quote if answer.citations else ""
-        begin, end = clause_of(quote, lead.rstrip("."))
-        clause = quote[begin:end]
-        swapped = rival(question.own, clause, [(e.text, e.label_) for e in parse(clause).ents], Vocabulary.default()) \
-            if lead and "rival" in self.rules else None
-        why = f"The nearest it comes speaks of {_lower_first(swapped[1])}, not of {swapped[0]}." if swapped else \
-            unsaid_year(question.own, answer.text, answer.lead) if "asked_year" in self.rules else None
+        why = None
+        if answer.lead and answer.citations and "rival" in self.rules:
+            clause, said = lead_clause(answer, retrieved)
+            swapped = rival(question.own, clause, said, Vocabulary.default())
+            why = f"The nearest it comes speaks of {_lower_first(swapped[1])}, not of {swapped[0]}." if swapped else None
+        if why is None and "asked_year" in self.rules:
+            why = unsaid_year(question.own, answer.text, answer.lead)
         if why is None:
             return answer
         return Answer(text=f"{ABSTAIN_TEXT} {why}", abstained=True, answerer=self.name, retrieved=ids,
                       confidence=answer.confidence, notes=[f"a near miss: {why}"])
+
+
+def lead_clause(answer: Answer, retrieved: Retrieved) -> tuple[str, list[tuple[str, str]]]:
+    """The clause of the quote an answer's lead comes from (its first citation's), and that clause's entities as
+    (text, label), read from the spans the ingest stored with its passage."""
+    first = answer.citations[0]
+    begin, end = clause_of(first.quote, (answer.lead or "").rstrip("."))
+    passage = retrieved.snapshot_passages.get(first.passage_id)
+    at = passage.text.find(first.quote) if passage else -1
+    if passage is None or at < 0:
+        return first.quote[begin:end], []
+    lo, hi = at + begin, at + end
+    return first.quote[begin:end], [(passage.text[a:b], label) for a, b, label in decode_spans(passage.entities)
+                                    if lo <= a and b <= hi]
 
 
 def names_asked(question: Question, retrieved: Retrieved) -> list[tuple[str, str, str, str]]:
