@@ -58,6 +58,8 @@ class Speller:
         acronym = word.isupper()  # 'COUPOS' is COPUOS mistyped; a short or unknown acronym ('JAXA') is left alone
         if self.known(low) or (acronym and len(low) < MIN_LENGTH):
             return None
+        if len(word) > 2 and word[:-1].isupper() and word[-1] == "s":
+            return None  # an acronym's plural ('MPs', 'NGOs'), not a contraction ("MP's") nor a typo
         contraction = None if acronym else self.apostrophe(word)
         if contraction:
             return contraction

@@ -41,9 +41,12 @@ CITATIONS_FIRST = re.compile(r"(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
 # holds, so they weighed as the rarest words of the question and read as a sign that the corpus lacks the answer.
 CONTRACTION = re.compile(r"\b\w+n['’]t\b|['’](?:re|ve|ll)\b", re.I)
 # Being in force is one term, whatever verb brings it ('entered into force', 'came into force', 'is in force', 'took
-# effect'): 'force' alone matched 'the use of force' and 'enter' matched nothing where a text says 'came into force'.
-IN_FORCE = re.compile(r"\b(?:in|into)\s+force\b|\b(?:take|takes|took|taken|taking)\s+effect\b", re.I)
-TOKENS = "4"  # the version of the rules above: part of the key of every saved BM25 index
+# effect', 'came into effect', 'effective from', and the chat's 'kicked in'): 'force' alone matched 'the use of
+# force' and 'enter' matched nothing where a text says 'came into force'.
+IN_FORCE = re.compile(r"\b(?:in|into)\s+force\b|\b(?:take|takes|took|taken|taking)\s+effect\b"
+                      r"|\b(?:come|comes|came|coming)\s+into\s+effect\b|\b(?:kick|kicks|kicked|kicking)\s+in\b"
+                      r"|\b(?:become|becomes|became)\s+effective\b|\beffective\s+(?:from|as\s+of)\b", re.I)
+TOKENS = "5"  # the version of the rules above: part of the key of every saved BM25 index
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:

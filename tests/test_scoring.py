@@ -127,6 +127,11 @@ def test_being_in_force_is_one_term_whatever_the_verb():
     assert {term for tokens in tokenize(said) for term in tokens} == {"came", "enter", "entri", "still", "inforc"}
     assert set(tokenize(["when did it take effect"])[0]) & set(tokenize(["the Act came into force on 1 August 2017"])[0]) == {"inforc"}
     assert "inforc" not in tokenize(["the threat or use of force"])[0]
+    # the same in the words people ask with, and in the words a text gives a date it applies from
+    for asked in ["when did it come into effect", "when did the regs kick in", "when do they become effective",
+                  "the rules are effective from 29 June 2023"]:
+        assert "inforc" in tokenize([asked])[0], asked
+    assert "inforc" not in tokenize(["an effective remedy", "kick off", "the effect of the law"])[0]
 
 
 @pytest.mark.parametrize(("question", "slot"), [

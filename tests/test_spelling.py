@@ -26,6 +26,7 @@ def test_a_typo_is_read_as_the_corpus_word_it_is_one_edit_from(corpus_assistant,
     "how much does a spacex launch cost",  # a name the corpus uses (SpaceX)
     "WHAT IS THE OST",
     "is ESA a member", "CUBESAT rules", "what did JAXA say",  # short or unknown acronyms
+    "how many MPs voted for it", "do NGOs have a say",  # an acronym's plural, not "MP's"
 ])
 def test_english_words_names_and_words_with_no_close_corpus_word_are_left_alone(corpus_assistant, question):
     assert corpus_assistant.engine.spell(question) == (question, [])
@@ -69,3 +70,12 @@ def test_two_known_words_written_as_one_and_slang_in_the_vocabulary_are_not_unkn
         "can a country build a moon base", [("moonbase", "moon base")])
     assert corpus_assistant.engine.spell("is Starlink legal") == ("is Starlink legal", [])  # a name stays whole
     assert speller.unknown("do govts have to register sats") == []  # vocabulary expansions
+
+
+@pytest.mark.parametrize(("question", "lead"), [
+    ("what year did the moon agreement come into effect", "11 July 1984"),  # had led with a 2022 signature
+    ("when did the uae's third party liability regs kick in", "29 June 2023"),  # 'regs' had been read as registration
+])
+def test_chat_words_for_taking_effect_find_the_date_it_took_effect(corpus_assistant, question, lead):
+    answer = corpus_assistant.ask(question)
+    assert answer.lead == lead, answer.text
