@@ -15,6 +15,7 @@ LEAD_WINDOW = 40  # characters either side of a date or number that say what it 
 LEAD_REACH = 100  # characters before a date, back to the last date before it, that say what event it dates
 EVENT_WORDS = 3  # 'when was the Rescue Agreement adopted': a question naming an instrument and at most this many words
 PART_OF = re.compile(r" of (?:the|its|their|them|these|those|all)\b", re.IGNORECASE)
+LIMIT = re.compile(r"\b(?:by|before|until|till|later than|within|due)\b(?:\s+the\s+end\s+of)?\s*$", re.IGNORECASE)
 COUNTED_WORDS = 3  # words after a number that say what it counts ('15 numbered paragraphs', '115 States are parties')
 
 
@@ -117,6 +118,9 @@ def _reach(s: Candidate, kind: str, at: int) -> int:
 def _spans(s: Candidate, kind: str, future: bool, question: str) -> list[str]:
     """The spans of the asked kind in a sentence; for a count, also one in words the entity model missed."""
     found = asked_spans(s, kind, future, question)
+    if kind == "deadline":  # a date is a deadline when said as a limit ('by the end of 2026'), not 'the Convention of 1975'
+        found = [x for x in found if x in s.kinds.get("duration", [])
+                 or LIMIT.search(s.text[max(0, s.text.find(x) - LEAD_WINDOW // 2) : max(s.text.find(x), 0)])]
     if kind == "count":  # read here, not in the scorer's features, whose model learned the entity model's counts
         found += [m.group() for m in COUNT_WORD.finditer(s.text) if m.group() not in found]
         # 'one third of the parties', 'Three of the 13': a part of a whole is not how many there are

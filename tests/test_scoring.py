@@ -392,6 +392,25 @@ def test_the_lead_reads_the_question_words_as_the_scorer_does():
     assert lead_span("deadline", [claim, limit], question) == ("one year", limit)
 
 
+def test_a_date_leads_a_deadline_only_when_said_as_a_limit():
+    """'What's the deadline?' is answered by 'by the end of 2026', not by the date the order was given, nor by the
+    year in a title ('the Convention … of 1975' had led 'whats the deadline for registering a satellite')."""
+    import numpy as np
+
+    from assistant.lead import lead_span
+    from assistant.scoring import Candidate
+    from assistant.types import Passage
+
+    p = Passage(id="p", doc_id="lunar-time", title="Coordinated Lunar Time", text="...")
+    order = Candidate(p, 0, "On 2 April 2024, OSTP issued a memorandum directing NASA to deliver a strategy by the end of 2026.",
+                      0, np.zeros(3), 0.9, {"date": ["2 April 2024", "the end of 2026"]})
+    named = Candidate(p, 1, "The UN Register rests on the Convention on Registration of Objects of 1975.", 0, np.zeros(3), 0.9,
+                      {"date": ["1975"]})
+    order.score = named.score = 0.9
+    assert lead_span("deadline", [order], "what did the White House order and what's the deadline") == ("the end of 2026", order)
+    assert lead_span("deadline", [named], "whats the deadline for registering a satellite") is None
+
+
 def test_the_lead_comes_from_the_surer_sentence_when_the_words_near_its_spans_say_as_little():
     """Only the Accords' common words are near either date (the country's name is further back): the words weigh
     as much as the scorer is sure their sentence answers, and it is surer of the one about the Dominican Republic."""
