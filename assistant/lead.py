@@ -173,8 +173,9 @@ def rival(question: str, clause: str, said: list[tuple[str, str]], vocabulary: V
             other = next((x for x, k in named if k == kind and ORDINALS.get(x.lower(), x.lower()) != value), None)
         else:
             other = next((x for x, k in named if k == kind and not set(tokenize([x])[0]) & asked_terms), None)
-        if other:
-            return (f"the {e.text}", f"the {other}") if kind == "ordinal" else (e.text, other)
+        if other:  # a country by its name, however typed ('india')
+            country = vocabulary.countries(e.text) if kind == "place" else []
+            return (f"the {e.text}", f"the {other}") if kind == "ordinal" else (country[0].name if country else e.text, other)
     return None
 
 

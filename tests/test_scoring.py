@@ -468,6 +468,20 @@ def test_a_date_said_of_another_place_or_ordinal_is_a_near_miss(corpus_assistant
     assert fourth.abstained and "the second, not of the fourth" in fourth.text, fourth.text
     assert not corpus_assistant.ask("when did the UAE join the registration convention").abstained
     assert corpus_assistant.ask("when did the US sign the artemis accords").lead == "13 October 2020"
+    india = corpus_assistant.ask("when did india sign the artemis accords")  # the country by its name, however typed
+    assert india.abstained and "not of India." in india.text, india.text
+
+
+@pytest.mark.parametrize("asked", [["when was the outer space treaty signed"],
+                                   ["what does the outer space treaty say about the moon", "when was it signed"]])
+def test_signing_is_what_opening_for_signature_dates(corpus_assistant, asked):
+    """'signed' and 'signature' stem apart ('sign', 'signatur'): 'when was it signed' had led with 1966, the year the
+    text was negotiated, not the day the Treaty was opened for signature."""
+    history: list[dict] = []
+    for question in asked:
+        answer = corpus_assistant.ask(question, history)
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+    assert answer.lead == "27 January 1967", answer.text
 
 
 def test_a_rival_is_a_name_of_the_asked_kind_the_question_does_not_use():
