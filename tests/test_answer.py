@@ -243,3 +243,25 @@ def test_an_answer_below_even_odds_says_its_confidence_is_low(corpus_assistant, 
     assert sure.confidence >= 0.5 and not any(n.startswith("low confidence") for n in sure.notes), sure.notes
     *_, streamed = corpus_assistant.stream("what is the capital of france")
     assert streamed.notes == unsure.notes
+
+
+@pytest.mark.parametrize(("question", "says"), [
+    ("is the 1963 declaration binding", "not a treaty"),  # had opened with 'turned … into binding treaty law'
+    ("are the hague building blocks binding", "not legally binding"),  # had opened with the OST's consultations
+    ("is the benefits declaration binding", "non-binding"),  # not 'cited in later soft law'
+    ("do countries have to follow the debris mitigation guidelines", "no new legal obligations"),
+])
+def test_a_question_on_an_instruments_force_opens_with_what_its_own_text_says_of_it(corpus_assistant, question, says):
+    answer = corpus_assistant.ask(question)
+    assert says in answer.citations[0].quote, answer.text
+
+
+def test_the_force_rule_leaves_questions_on_other_things_alone(corpus_assistant):
+    from assistant.answer import RULES, ExtractiveAnswerer
+
+    question = "what does guideline B.8 of the LTS guidelines ask of designers"  # the Guidelines are 'voluntary'
+    assert corpus_assistant.ask(question).citations[0].section.startswith("Guideline B.8")
+    plain = ExtractiveAnswerer(corpus_assistant.store, corpus_assistant.settings, rules=frozenset(RULES) - {"legal_force"})
+    asked = corpus_assistant.analyse("is the 1963 declaration binding", [])
+    retrieved = corpus_assistant.engine.search(asked.query, k=5, focus=asked.focus)
+    assert "not a treaty" not in plain.answer(asked, retrieved).citations[0].quote  # the rule puts it first
