@@ -17,7 +17,7 @@ from . import acronyms
 from .dating import effective_date, find_conflict, probe_older_sources
 from .lead import clause_of, lead_span, rival, unsaid_year
 from .question import Question
-from .quoting import cover_named, opening_first, same_provision, select
+from .quoting import cover_named, opening_first, same_provision, says_force, select
 from .retrieval import Retrieved
 from .safety import looks_like_injection
 from .scoring import Candidate, Scorer, default_scorer, featurize, holds
@@ -231,27 +231,6 @@ class ExtractiveAnswerer(Answerer):
             return answer
         return Answer(text=f"{ABSTAIN_TEXT} {why}", abstained=True, answerer=self.name, retrieved=ids,
                       confidence=answer.confidence, notes=[f"a near miss: {why}"])
-
-
-# A question about an instrument's legal force ('is the 1963 Declaration binding?', 'do countries have to follow the
-# Hague Building Blocks?'), and a sentence that says what force a text has ('not legally binding', 'a political
-# commitment', 'not a treaty', 'does not bind States as such'), plainly or, failing that, in softer words ('soft law',
-# 'voluntary', 'recommendatory'; 'cited in later soft law' says nothing of the text's own force)
-LEGAL_FORCE = re.compile(r"\b(?:binding|bind|enforceable|mandatory|obligatory|legally|a treaty"
-                         r"|(?:have|has|had) to (?:follow|comply|obey)|(?:must|required to) (?:follow|comply|obey))\b", re.I)
-STATUS = [re.compile(r"\bnot\b[^.;]{0,25}\bbind|\bnon-binding|\bnot a treaty|\bpolitical commitment|\bno new legal obligations",
-                     re.I), re.compile(r"\bsoft law\b|\bvoluntary\b|\brecommendatory\b", re.I)]
-
-
-def says_force(question: Question, sentences: list[Candidate], retrieved: Retrieved) -> Candidate | None:
-    """For a question about the legal force of an instrument it names, the best sentence of that instrument's own
-    documents saying what force it has (the one a reader needs first: 'The 1963 Declaration is … not a treaty, so it
-    does not bind States as such', not 'the Outer Space Treaty turned it into binding treaty law'); None otherwise."""
-    docs = retrieved.analysis.doc_ids
-    if not docs or question.answer_type or not LEGAL_FORCE.search(question.own):
-        return None
-    own = [s for s in sentences if s.passage.doc_id in docs]
-    return next((s for said in STATUS for s in own if said.search(s.text)), None)
 
 
 def lead_clause(answer: Answer, retrieved: Retrieved) -> tuple[str, list[tuple[str, str]]]:

@@ -1,8 +1,12 @@
 """Which of the scored sentences an answer quotes: the best and those close to it (official texts first), each
-instrument a question names, and the opening of an instrument or provision asked about as a whole."""
+instrument a question names, the opening of an instrument or provision asked about as a whole, and for a question on
+an instrument's legal force the sentence saying what force it has."""
 
 from __future__ import annotations
 
+import re
+
+from .question import Question
 from .retrieval import Retrieved
 from .scoring import Candidate
 from .text import terms as index_terms
@@ -100,3 +104,24 @@ def same_provision(official: Passage, brief: Passage) -> bool:
     if key is None or section_key(official.section) != key:
         return False
     return any(official.doc_id in i.docs and brief.doc_id in i.docs for i in Vocabulary.default().instruments)
+
+
+# A question about an instrument's legal force ('is the 1963 Declaration binding?', 'do countries have to follow the
+# Hague Building Blocks?'), and a sentence that says what force a text has ('not legally binding', 'a political
+# commitment', 'not a treaty', 'does not bind States as such'), plainly or, failing that, in softer words ('soft law',
+# 'voluntary', 'recommendatory'; 'cited in later soft law' says nothing of the text's own force)
+LEGAL_FORCE = re.compile(r"\b(?:binding|bind|enforceable|mandatory|obligatory|legally|a treaty"
+                         r"|(?:have|has|had) to (?:follow|comply|obey)|(?:must|required to) (?:follow|comply|obey))\b", re.I)
+STATUS = [re.compile(r"\bnot\b[^.;]{0,25}\bbind|\bnon-binding|\bnot a treaty|\bpolitical commitment|\bno new legal obligations",
+                     re.I), re.compile(r"\bsoft law\b|\bvoluntary\b|\brecommendatory\b", re.I)]
+
+
+def says_force(question: Question, sentences: list[Candidate], retrieved: Retrieved) -> Candidate | None:
+    """For a question about the legal force of an instrument it names, the best sentence of that instrument's own
+    documents saying what force it has (the one a reader needs first: 'The 1963 Declaration is … not a treaty, so it
+    does not bind States as such', not 'the Outer Space Treaty turned it into binding treaty law'); None otherwise."""
+    docs = retrieved.analysis.doc_ids
+    if not docs or question.answer_type or not LEGAL_FORCE.search(question.own):
+        return None
+    own = [s for s in sentences if s.passage.doc_id in docs]
+    return next((s for said in STATUS for s in own if said.search(s.text)), None)

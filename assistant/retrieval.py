@@ -111,11 +111,9 @@ class HybridSearch:
         expand = self.vocabulary.dense_expand if steps.vocabulary else (lambda text, _: text)
         focused = bool(focus and focus != query)
         ranking_text = expand(focus, self.vocabulary.analyse(focus)) if focus and focused else None
-        # The named instruments' two rankings by the question without the names; none for a whole one, nor for one
-        # whose provisions are named ('liab conv art 2 vs art 3 whats the diff'): the boost finds those, and the question
-        # without the instrument's name ('art 2 vs art 3 whats the different') would rank its articles by nothing
-        named = sorted(analysis.doc_ids & set(filters.doc_id or analysis.doc_ids)) \
-            if steps.topic and not analysis.whole and not analysis.refs else []
+        # The named instruments' two rankings by the question without the names; none for a whole one or named provisions
+        placed = analysis.whole or analysis.refs  # the boost finds those ('liab conv art 2 vs art 3 whats the diff')
+        named = sorted(analysis.doc_ids & set(filters.doc_id or analysis.doc_ids)) if steps.topic and not placed else []
         topic = _without_names(focus if focus and focused else query, analysis) if named else None
         # 'how many articles are in the OST': nothing to rank by; a follow-up naming nothing: its vector is the ranking's
         named, topic = (named, None if topic == ranking_text else topic) if topic else ([], None)
