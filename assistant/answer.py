@@ -15,7 +15,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from . import acronyms
 from .dating import effective_date, find_conflict, probe_older_sources
-from .lead import clause_of, lead_span, rival, unsaid_year
+from .lead import clause_of, lead_span, numbered_rival, rival, unsaid_year
 from .question import Question
 from .quoting import cover_named, opening_first, same_provision, says_force, select
 from .retrieval import Retrieved
@@ -223,7 +223,7 @@ class ExtractiveAnswerer(Answerer):
         why = None
         if answer.lead and answer.citations and "rival" in self.rules:
             clause, said = lead_clause(answer, retrieved)
-            swapped = rival(question.own, clause, said, Vocabulary.default())
+            swapped = rival(question.own, clause, said, Vocabulary.default()) or numbered_rival(question.own, clause)
             why = f"The nearest it comes speaks of {_lower_first(swapped[1])}, not of {swapped[0]}." if swapped else None
         if why is None and "asked_year" in self.rules:
             why = unsaid_year(question.own, answer.text, answer.lead)

@@ -179,6 +179,34 @@ def rival(question: str, clause: str, said: list[tuple[str, str]], vocabulary: V
     return None
 
 
+# A name with a number ('Cosmos 2251', "Chang'e 6", 'Artemis III', 'resolution 2222'): the same name with another
+# number is another thing of its series ('Cosmos 954' is not 'Cosmos 2251'). Not a provision ('Article 4', which
+# a clause on Article 5 may cite), a date ('May 2025') nor a year ('by 2019').
+NUMBERED = re.compile(r"\b([a-z][\w'’-]*)\s+(\d{1,4}|[ivx]{1,5})\b", re.IGNORECASE)
+
+
+def _numbered(text: str) -> dict[tuple[str, str], str]:
+    found: dict[tuple[str, str], str] = {}
+    for m in NUMBERED.finditer(text):
+        name, number = m.group(1).lower(), m.group(2).upper()
+        if name in function_terms() or name in UNIT_WORDS or MONTH.fullmatch(name) or YEAR.fullmatch(number):
+            continue
+        found.setdefault((name, number), m.group())
+    return found
+
+
+def numbered_rival(question: str, clause: str) -> tuple[str, str] | None:
+    """The numbered name the question asks of and the same name with another number, which the clause says it of
+    instead ('how much did Iridium get after Cosmos 2251 …' -> ('Cosmos 2251', 'Cosmos 954') for 'Canada presented its
+    Cosmos 954 claim … seeking just over C$6 million'); None when the clause names the asked one too."""
+    said = _numbered(clause)
+    for (name, number), asked in _numbered(question).items():
+        other = next((text for (n, k), text in said.items() if n == name and k != number), None)
+        if other and (name, number) not in said:  # the asked one in the corpus's spelling of the name ('chang'e 7')
+            return f"{other.rsplit(maxsplit=1)[0]} {asked.rsplit(maxsplit=1)[1]}", other
+    return None
+
+
 def clause_of(text: str, surface: str) -> tuple[int, int]:
     """Where the clause holding `surface` (in any case: a lead opens with a capital) begins and ends in a sentence:
     its part between semicolons."""

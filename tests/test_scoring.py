@@ -745,3 +745,25 @@ def test_a_count_leads_with_its_noun_only_when_the_noun_follows_it():
     assert _with_noun("three", "It gives the Commission three members: one appointed by each party.", ["members"]) == "three members"
     assert _with_noun("115 States", "115 States were parties to it.", ["parties"]) == "115 States"  # a clause, not a noun
     assert _with_noun("17", "17 States are parties.", ["countries"]) == "17"  # 'States' is another word for it
+
+
+def test_a_name_with_another_number_is_a_rival():
+    """'Cosmos 954' is not 'Cosmos 2251', nor 'Artemis II' 'Artemis III'; an article cited beside another, a month
+    or a year is no such name."""
+    from assistant.lead import numbered_rival
+
+    canada = "Canada presented its Cosmos 954 claim to the Soviet Union on 23 January 1979, seeking just over C$6 million"
+    assert numbered_rival("how much compensation did Iridium get after Cosmos 2251 destroyed its satellite", canada) == (
+        "Cosmos 2251", "Cosmos 954")
+    assert numbered_rival("when did chang'e 7 land", "Chang'e 6 landed on 1 June 2024") == ("Chang'e 7", "Chang'e 6")
+    assert numbered_rival("when will Artemis III land", "Artemis II flew crew around the Moon") == ("Artemis III", "Artemis II")
+    assert numbered_rival("when did chang'e 6 launch", "Chang'e 6 was launched on 3 May 2024, after Chang'e 5") is None
+    assert numbered_rival("how many days does article 5 give", "Article 4, to which Article 5 refers, gives 60 days") is None
+    assert numbered_rival("what day in May 2025 did Latvia accede", "Latvia signed in May 2017") is None
+    assert numbered_rival("how many States had ratified it by 2019", "By 2021, 17 States had ratified it") is None
+
+
+def test_a_date_said_of_another_numbered_thing_is_a_near_miss(corpus_assistant):
+    answer = corpus_assistant.ask("how much was paid in compensation after Cosmos 2251 hit Iridium 33")
+    assert answer.abstained and "Cosmos 954, not of Cosmos 2251" in answer.text, answer.text
+    assert corpus_assistant.ask("how much did the soviets pay canada for cosmos 954").lead == "C$3 million"
