@@ -191,6 +191,7 @@ def answer_type(text: str, doc=None) -> str | None:
         head = token.head  # 'who is the director' (a person noun of the copula), 'who chaired' (a role as the verb)
         roles = [*head.children] if head.lemma_ == "be" else [head]
         # not in a clause of condition or time ('what happens if they can't agree on who chairs it')
+        roles += [c for t in roles for c in t.children if c.dep_ == "compound"]  # 'who is the director general'
         if word == "who" and any(WHAT.get(t.lemma_.lower()) == "person" for t in roles) and \
                 not any(a.dep_ == "advcl" for a in token.ancestors):
             return "person"
