@@ -25,10 +25,11 @@ from pathlib import Path
 import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from .ingest.load import find_text_date
 from .question import NUMBER as NUMBER_RE
 from .question import Question
 from .retrieval import Retrieved, tokenize
-from .text import YEAR, decode_spans, function_terms, span_kinds
+from .text import MONTHS, YEAR, decode_spans, function_terms, span_kinds
 from .text import terms as index_terms
 from .types import Passage
 from .vocab import Vocabulary, section_key
@@ -99,7 +100,18 @@ def yet_to_come(dates: list[str], passage: Passage) -> list[str]:
     written = YEAR.search(passage.as_of or passage.date or "")
     if not written:
         return dates
-    return [d for d in dates if all(int(y) >= int(written.group()) for y in YEAR.findall(d))]
+    day = passage.as_of or passage.date or ""  # the day it was written: '24 July 2025' is past in a text of 20 November 2025
+    return [d for d in dates if all(int(y) >= int(written.group()) for y in YEAR.findall(d)) and not _before(d, day)]
+
+
+def _before(span: str, day: str) -> bool:
+    """Whether a date ('24 July 2025', 'October 2025') is wholly before an ISO day ('2025-11-20')."""
+    if len(day) != 10:
+        return False
+    if iso := find_text_date(span):
+        return iso < day
+    month = re.search(rf"\b({'|'.join(MONTHS)})\s+((?:19|20)\d\d)\b", span)
+    return month is not None and f"{month.group(2)}-{MONTHS.index(month.group(1)) + 1:02d}" < day[:7]
 
 
 IN_A_LONGER_NAME = re.compile(r" [A-Z][a-z]")  # 'Outer Space' of 'Office for Outer Space Affairs'

@@ -436,6 +436,17 @@ def test_a_future_date_leads_as_a_sentence(corpus_assistant):
     assert not answer.lead[0].islower() and answer.text.startswith(answer.lead.rstrip(".")), answer.text
 
 
+def test_a_date_before_the_day_its_text_was_written_answers_no_when_will():
+    """'when will artemis IV land' had led with 'October 2025' (the Accords' signings) from a brief written on
+    20 November 2025: a year no earlier than the text's is not enough when the day or month is earlier."""
+    from assistant.scoring import yet_to_come
+    from assistant.types import Passage
+
+    brief = Passage(id="p", doc_id="artemis-accords", title="Artemis Accords", text="...", as_of="2025-11-20")
+    dates = ["24 July 2025", "October 2025", "2025", "December 2025", "2026", "13 October 2020"]
+    assert yet_to_come(dates, brief) == ["2025", "December 2025", "2026"]
+
+
 def test_a_dated_sentence_keeps_the_capital_of_a_name():
     from assistant.answer import _lower_first
 
