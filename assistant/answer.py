@@ -44,7 +44,7 @@ RULES = {
     "typed_join": "a close sentence holding the asked-for date, number or name joins quotes that lack it",
     "lead": "the answer opens with the asked-for span",
     "dated_conflict": "when dated sources disagree, the newest leads and the older one is named",
-    "rival": "a lead said of another place or ordinal than the one asked of is refused, naming both",
+    "rival": "a lead said of another place, ordinal or numbered name than the one asked of is refused, naming both",
     "asked_year": "a year asked about ('in 2024') that no quote names, or that a lead's date is not of, is refused",
     "legal_force": "'is X binding?' opens with the sentence of X's own text that says what force it has",
 }
@@ -217,9 +217,9 @@ class ExtractiveAnswerer(Answerer):
         return self.unless_near_miss(question, answer, retrieved, ids)
 
     def unless_near_miss(self, question: Question, answer: Answer, retrieved: Retrieved, ids: list[str]) -> Answer:
-        """The answer, or a refusal saying why it misses: its lead's clause says it of another place or ordinal than
-        the question asks of ('the Beijing office opened on…' for the Bonn office), or its quotes miss the year the
-        question asks about."""
+        """The answer, or a refusal saying why it misses: its lead's clause says it of another place, ordinal or
+        numbered name than the question asks of ('the Beijing office opened on…' for the Bonn office, 'Cosmos 954'
+        for 'Cosmos 2251'), or its quotes miss the year the question asks about."""
         why = None
         if answer.lead and answer.citations and "rival" in self.rules:
             clause, said = lead_clause(answer, retrieved)

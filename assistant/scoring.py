@@ -25,11 +25,10 @@ from pathlib import Path
 import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from .ingest.load import find_text_date
 from .question import NUMBER as NUMBER_RE
 from .question import Question
 from .retrieval import Retrieved, tokenize
-from .text import MONTHS, YEAR, decode_spans, function_terms, span_kinds
+from .text import YEAR, decode_spans, function_terms, prose_date, span_kinds
 from .text import terms as index_terms
 from .types import Passage
 from .vocab import Vocabulary, section_key
@@ -106,12 +105,8 @@ def yet_to_come(dates: list[str], passage: Passage) -> list[str]:
 
 def _before(span: str, day: str) -> bool:
     """Whether a date ('24 July 2025', 'October 2025') is wholly before an ISO day ('2025-11-20')."""
-    if len(day) != 10:
-        return False
-    if iso := find_text_date(span):
-        return iso < day
-    month = re.search(rf"\b({'|'.join(MONTHS)})\s+((?:19|20)\d\d)\b", span)
-    return month is not None and f"{month.group(2)}-{MONTHS.index(month.group(1)) + 1:02d}" < day[:7]
+    iso = prose_date(span) if len(day) == 10 else None
+    return iso is not None and iso < day[: len(iso)]
 
 
 IN_A_LONGER_NAME = re.compile(r" [A-Z][a-z]")  # 'Outer Space' of 'Office for Outer Space Affairs'

@@ -182,6 +182,31 @@ _MONTHS = "|".join(MONTHS)
 # A whole calendar date ('12 November 1974', 'January 27, 1967'): a source's date at ingest, and the bounds the small
 # NER model sometimes misses ('of 12' + 'November 1974').
 FULL_DATE = re.compile(rf"\b(\d{{1,2}}) ({_MONTHS}) (\d{{4}})\b|\b({_MONTHS}) (\d{{1,2}}), (\d{{4}})\b")
+MONTH_YEAR = re.compile(rf"\b({_MONTHS}) (\d{{4}})\b")
+
+
+def find_text_date(text: str) -> str | None:
+    """First date written out in prose ('20 November 2025' or 'November 20, 2025'), as ISO."""
+    match = FULL_DATE.search(text)
+    if not match:
+        return None
+    if match.group(1):
+        day, month, year = match.group(1), match.group(2), match.group(3)
+    else:
+        month, day, year = match.group(4), match.group(5), match.group(6)
+    month_no = MONTHS.index(month) + 1
+    return f"{int(year):04d}-{month_no:02d}-{int(day):02d}"
+
+
+def prose_date(text: str) -> str | None:
+    """The first date written out in prose, as ISO: a day ('20 November 2025' -> '2025-11-20') or, without one, a
+    month ('October 2025' -> '2025-10')."""
+    if found := find_text_date(text):
+        return found
+    month = MONTH_YEAR.search(text)
+    return f"{month.group(2)}-{MONTHS.index(month.group(1)) + 1:02d}" if month else None
+
+
 AS_OF = re.compile(r"\b(as of|as at)\s*$", re.IGNORECASE)
 NAMED_NUMBER = re.compile(r"(\b[A-Z][\w'’]*\s|-)$")
 REFERENCE = re.compile(r"\b(Article|Section|Principle|Guideline|Paragraph|Chapter|Resolution|No\.|§)\s*\(?$", re.IGNORECASE)

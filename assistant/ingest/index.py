@@ -19,13 +19,12 @@ from ..errors import CorpusError
 from ..safety import looks_like_injection
 from ..settings import Settings
 from ..store import Store, passage_metadata, sentence_id
-from ..text import MONTHS, encode_spans, entity_spans
+from ..text import encode_spans, entity_spans, prose_date
 from ..types import IngestReport, Passage, SkippedFile
-from .load import Document, find_text_date, load_corpus
+from .load import Document, load_corpus
 from .split import passage_id, split_document, split_sentences
 
 AS_OF = re.compile(r"\bas of\b[^.]{0,12}?(\d{1,2} \w+ \d{4}|\w+ \d{1,2}, \d{4}|\w+ \d{4})", re.IGNORECASE)
-MONTH_YEAR = re.compile(rf"^({'|'.join(MONTHS)}) (\d{{4}})$")
 
 
 @dataclass
@@ -47,12 +46,7 @@ def passage_as_of(text: str, fallback: str | None) -> str | None:
     """The date an 'as of ...' in the text gives (ISO), else `fallback`."""
     match = AS_OF.search(text)
     if match:
-        found = find_text_date(match.group(1))
-        if found:
-            return found
-        month = MONTH_YEAR.match(match.group(1))
-        if month:
-            return f"{month.group(2)}-{MONTHS.index(month.group(1)) + 1:02d}"
+        return prose_date(match.group(1)) or fallback
     return fallback
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import frontmatter
 import yaml
 
-from ..text import FULL_DATE, MONTHS, SENTENCE_RULES
+from ..text import SENTENCE_RULES, find_text_date
 from ..types import SkippedFile
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
@@ -85,19 +85,6 @@ def iso_date(value: object) -> str | None:
     if re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", text):
         return text
     return find_text_date(text)
-
-
-def find_text_date(text: str) -> str | None:
-    """First date written out in prose ('20 November 2025' or 'November 20, 2025'), as ISO."""
-    match = FULL_DATE.search(text)
-    if not match:
-        return None
-    if match.group(1):
-        day, month, year = match.group(1), match.group(2), match.group(3)
-    else:
-        month, day, year = match.group(4), match.group(5), match.group(6)
-    month_no = MONTHS.index(month) + 1
-    return f"{int(year):04d}-{month_no:02d}-{int(day):02d}"
 
 
 def _read_text(path: Path) -> str:
