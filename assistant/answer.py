@@ -372,7 +372,7 @@ def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retr
 def asked_span(asked: Question, quotes: list[Candidate], retrieved: Retrieved) -> tuple[str, Candidate] | None:
     """The asked-for span of the quotes and the quote it is in (`lead.lead_span`, told what the analysis found)."""
     return lead_span(asked.answer_type, quotes, asked.own, asked.slot, asked.future, getattr(retrieved.snapshot, "idf", None),
-                     retrieved.analysis.without_names(asked.own), asked.now)
+                     retrieved.analysis.without_names(asked.own), asked.now, frozenset(retrieved.analysis.doc_ids))
 
 
 def _dated(p: Passage) -> str:

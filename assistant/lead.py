@@ -22,7 +22,7 @@ COUNTED_WORDS = 3  # words after a number that say what it counts ('15 numbered 
 def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
               slot: list[str] | None = None, future: bool = False,
               weight: Callable[[str], float] | None = None, unnamed: str | None = None,
-              now: bool = False) -> tuple[str, Candidate] | None:
+              now: bool = False, named: frozenset[str] = frozenset()) -> tuple[str, Candidate] | None:
     """The asked-for thing from the quotes (a date, a length of time, a count, an amount of money, a measurement,
     a person's name, or the article that provides it): of the spans of that kind, the one with the most question
     words just before it (English says what a date is of first: 'opened for signature on 22 April 1968 and entered
@@ -68,14 +68,49 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
     # '102 member States as of 2022', not '18 members in 1958'; 'who is the director of UNOOSA' -> the one appointed in 2023
     latest = now and kind in ("count", "person")
     spans = [(_year_of(x, s.text) if latest else 0,
-              kind == "count" and bool(slot) and counts(x, s.text, slot, COUNTED_WORDS), dates(x, s), near(x, s), -i, x, s)
+              kind == "count" and bool(slot) and counts(x, s.text, slot, COUNTED_WORDS),
+              _whose(s.text, x, named) if event and named else 0, dates(x, s), near(x, s), -i, x, s)
              for i, s in enumerate(chosen) for x in _spans(s, kind, future, question)
              if kind != "count" or not slot or counts(x, s.text, slot)]
-    best = max(spans, key=lambda found: found[:5], default=None)  # the latest, the most weight nearby, the earliest quote
+    # the latest, the named instrument's own, the most weight nearby, the earliest quote; never another instrument's
+    best = max((found for found in spans if found[2] >= 0), key=lambda found: found[:6], default=None)
     if best is None:
         return None
     _, noun_follows, *_, surface, sentence = best  # '28 articles', 'three members': a count with its noun
     return (_with_noun(surface, sentence.text, slot) if noun_follows else surface), sentence
+
+
+LIST_GAP = re.compile(r"\s*,?\s*(?:(?:and|or)\s+)?(?:the\s+)?")  # between the names of a list: ', the', ' and the'
+RELATIVE = re.compile(r"\b(?:which|whose|who|where)\b", re.IGNORECASE)
+# 'adopted by the Committee on the Peaceful Uses of Outer Space (COPUOS) in June 2019', 'the Guidelines of the
+# Committee': who acted or whose it is, not what is dated (nor the acronym in brackets after either)
+AGENT = re.compile(r"\bby\s+(?:the\s+)?(?=\w)|(?<=\w) \((?=[A-Z])")
+OWNER = re.compile(r"\bof\s+(?:the\s+)?(?=\w)|(?<=\w) \((?=[A-Z])")
+
+
+def _whose(text: str, surface: str, named: frozenset[str]) -> int:
+    """Whose date a date in a sentence is, by the instrument named last before it (not one named as who acted or whose
+    it is, 'adopted by COPUOS', 'the Guidelines of the Committee'; a list of instruments dates each of them): 1 one
+    of the `named` documents', -1 another's ('The Outer Space Treaty built on the Declaration of Legal Principles,
+    which the General Assembly adopted on 13 December 1963' does not date the Treaty), 0 none named."""
+    at = max(text.find(surface), 0)
+    agents, owners = ([m.end() for m in pattern.finditer(text, 0, at)] for pattern in (AGENT, OWNER))
+    said = []  # (start, end, the named one's?) of each name before the date
+    for instrument in Vocabulary.default().instruments:
+        own = bool(set(instrument.docs) & named)  # 'the signatories of the Artemis Accords signed on…' are its own
+        said += [(m.start(), m.end(), own) for m in instrument.name_pattern.finditer(text, 0, at)
+                 if m.start() not in agents and (own or m.start() not in owners)]
+    if not said:
+        return 0
+    said.sort(key=lambda found: (found[1], found[1] - found[0]))
+    last = said[-1]
+    listed = [last]  # 'acceded to the Outer Space Treaty, the Liability Convention and the Registration Convention on…'
+    for found in reversed(said[:-1]):
+        if found[1] <= listed[-1][0] and LIST_GAP.fullmatch(text, found[1], listed[-1][0]):
+            listed.append(found)
+    if not any(own for *_, own in listed):
+        return -1
+    return 0 if RELATIVE.search(text, last[1], at) else 1  # '…, which the government launched on…' dates what it follows
 
 
 def _year_of(surface: str, text: str) -> int:

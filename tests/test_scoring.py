@@ -354,6 +354,61 @@ def test_the_lead_is_the_date_the_question_asks_about_even_in_a_later_quote():
                                         {"date": ["1963"]})], "what did the 1963 declaration say") is None
 
 
+@pytest.mark.parametrize(("question", "year"), [
+    ("when was the outer space treaty adopted", "1966"),  # led with the 1963 Declaration's date
+    ("nps principles when adopted", "1992"),  # led with the 2009 Safety Framework's
+    ("when were the LTS guidelines adopted", "2019"),
+])
+def test_when_an_instrument_was_adopted_is_its_own_date(corpus_assistant, question, year):
+    answer = corpus_assistant.ask(question)
+    assert not answer.abstained and answer.lead and year in answer.lead, answer.text
+
+
+def test_a_date_asked_of_an_instrument_is_not_one_said_of_another_instrument():
+    """'When was the Outer Space Treaty adopted': a sentence of its brief dates the Declaration it built on, in a
+    clause after the Declaration's name; the lead is the Treaty's own date, from a later quote. Who acted ('by
+    COPUOS'), whose it is ('the Guidelines of the Committee') and a list of instruments sharing one date do not
+    make the date another instrument's; a relative clause after the named one dates what it follows."""
+    import numpy as np
+
+    from assistant.lead import lead_span
+    from assistant.scoring import Candidate
+    from assistant.types import Passage
+
+    def quote(doc: str, text: str, dates: list[str], score: float) -> Candidate:
+        c = Candidate(Passage(id=doc, doc_id=doc, title=doc, text=text), 0, text, 0, np.zeros(3), score, {"date": dates})
+        c.score = score
+        return c
+
+    named = frozenset({"ost"})
+    built = quote("ost", "The Outer Space Treaty built on the Declaration of Legal Principles Governing the Activities of "
+                  "States in the Exploration and Use of Outer Space, which the UN General Assembly adopted unanimously "
+                  "on 13 December 1963.", ["13 December 1963"], 0.8)
+    own = quote("ost", "The Outer Space Treaty was adopted by the United Nations General Assembly in resolution 2222 (XXI) "
+                "of 19 December 1966.", ["19 December 1966"], 0.6)
+    question, unnamed = "when was the outer space treaty adopted", "when was the adopted"
+    assert lead_span("date", [built, own], question, unnamed=unnamed) == ("13 December 1963", built)  # before: the surer quote
+    assert lead_span("date", [built, own], question, unnamed=unnamed, named=named) == ("19 December 1966", own)
+    assert lead_span("date", [built], question, unnamed=unnamed, named=named) is None
+    lts = quote("lts-guidelines", "The Guidelines for the Long-term Sustainability of Outer Space Activities were adopted by "
+                "the Committee on the Peaceful Uses of Outer Space (COPUOS) in June 2019.", ["June 2019"], 0.7)
+    assert lead_span("date", [lts], "when were the lts guidelines adopted", unnamed="when were the adopted",
+                     named=frozenset({"lts-guidelines"})) == ("June 2019", lts)
+    debris = quote("debris-mitigation-guidelines", "The Space Debris Mitigation Guidelines of the Committee on the Peaceful "
+                   "Uses of Outer Space were adopted by COPUOS in June 2007.", ["June 2007"], 0.7)
+    assert lead_span("date", [debris], "when were the debris mitigation guidelines adopted", unnamed="when were the adopted",
+                     named=frozenset({"debris-mitigation-guidelines"})) == ("June 2007", debris)
+    joined = quote("ost", "The United Arab Emirates acceded to the Outer Space Treaty, the Liability Convention and the "
+                   "Registration Convention on 4 October 2000.", ["4 October 2000"], 0.7)
+    assert lead_span("date", [joined], "when did the emirates join the outer space treaty",
+                     unnamed="when did the emirates join the", named=named) == ("4 October 2000", joined)
+    initiative = quote("luxembourg-space-resources-law", "The Luxembourg Space Resources Law is part of the initiative, "
+                       "which the government launched on 3 February 2016.", ["3 February 2016"], 0.8)
+    passed = quote("luxembourg-space-resources-law", "Parliament adopted the law in July 2017.", ["July 2017"], 0.6)
+    assert lead_span("date", [initiative, passed], "when was the luxembourg space resources law adopted",
+                     unnamed="when was the adopted", named=frozenset({"luxembourg-space-resources-law"}))[0] == "July 2017"
+
+
 def test_the_lead_weighs_the_question_words_near_a_date_by_how_rare_they_are():
     """Both quotes have three of the question's words before a date; the one whose words are rare in the corpus
     ('Dominican') says what the date is of, not the one whose words every passage of the Accords has."""
