@@ -30,7 +30,7 @@ WHAT = {"year": "date", "date": "date", "day": "date", "month": "date", "number"
         "penalty": "money", "sum": "money", "deadline": "deadline", "period": "duration", "duration": "duration",
         "distance": "measure", "altitude": "measure", "mass": "measure", "name": "person", "director": "person",
         "chair": "person", "head": "person", "president": "person", "article": "article", "section": "article",
-        "principle": "article", "guideline": "article", "provision": "article"}
+        "principle": "article", "guideline": "article", "paragraph": "article", "provision": "article"}
 MONEY_WORDS = {"cost", "pay", "paid", "charge", "fee", "fine", "price", "worth", "spend", "spent", "budget",
                "compensation", "settle", "settled", "money", "invest", "investment", "fund", "funding"}
 

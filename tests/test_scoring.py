@@ -68,7 +68,9 @@ def test_a_sloppy_question_is_never_refused_for_its_words(corpus_assistant, ques
     ("do you know who chaired COPUOS in 1970", "person"),
     # the noun after 'what' and a verb other than 'be' is the verb's subject, not the thing asked for
     ("what does article IX of the outer space treaty require", None), ("What does Article 11 of the Moon Agreement say?", None),
-    ("whats the article that bans weapons", "article"), ("what's the deadline for a claim", "deadline"),
+    ("whats the article that bans weapons", "article"),
+    ("what's the deadline for a claim", "deadline"),
+    ("which paragraph of the DBS principles is about consultation", "article"),  # the unit of the DBS Principles' text
     # 'how many' or 'how much' with a unit of time asks for a length of time
     ("how many days notice does NASA need to give before a Chinese visit", "duration"),
     ("how much time does a clock on Earth lose each day on the Moon", "duration"), ("how many years until withdrawal", "duration"),
