@@ -411,6 +411,25 @@ def test_a_date_asked_of_an_instrument_is_not_one_said_of_another_instrument():
                      unnamed="when was the adopted", named=frozenset({"luxembourg-space-resources-law"}))[0] == "July 2017"
 
 
+def test_a_law_passed_is_a_law_enacted_for_the_date_that_leads():
+    """'When was the Wolf Amendment passed': the corpus says it 'became law in April 2011'; a later version's
+    'spending law passed in March 2018' uses the question's own word but is not its enactment."""
+    import numpy as np
+
+    from assistant.lead import lead_span
+    from assistant.scoring import Candidate
+    from assistant.types import Passage
+
+    p = Passage(id="p", doc_id="wolf-amendment", title="Wolf Amendment", text="...")
+    became = Candidate(p, 0, "After the Wolf Amendment became law in April 2011, NASA suspended its agreement.", 0,
+                       np.zeros(3), 0.7, {"date": ["April 2011"]})
+    later = Candidate(p, 0, "Later versions of the Wolf Amendment, such as the one in the omnibus spending law passed in "
+                      "March 2018, keep the bar.", 90, np.zeros(3), 0.6, {"date": ["March 2018"]})
+    became.score, later.score = 0.7, 0.65
+    assert lead_span("date", [became, later], "when was the wolf amendment passed", unnamed="when was the passed",
+                     named=frozenset({"wolf-amendment"})) == ("April 2011", became)
+
+
 def test_the_lead_weighs_the_question_words_near_a_date_by_how_rare_they_are():
     """Both quotes have three of the question's words before a date; the one whose words are rare in the corpus
     ('Dominican') says what the date is of, not the one whose words every passage of the Accords has."""
