@@ -136,10 +136,11 @@ class Country:
 
 def names_pattern(names: list[str], exact_words: bool = False) -> re.Pattern:
     """Any of the names, case-insensitive; with `exact_words`, an all-capital name that is also an English word
-    ("US") matches only in capitals ("us" is a pronoun)."""
+    ("US") matches only in capitals ("us" is a pronoun) or after 'the'."""
     names = sorted(set(names), key=len, reverse=True)
-    parts = [f"(?-i:{alias_pattern(n)})" if exact_words and n.isupper() and n.lower() in COMMON_WORDS
-             else alias_pattern(n) for n in names]
+    # ... or after 'the', where it cannot be the pronoun ('did the us sign it')
+    parts = [f"(?:(?-i:{alias_pattern(n)})|(?<=\\bthe ){alias_pattern(n)})" if exact_words and n.isupper()
+             and n.lower() in COMMON_WORDS else alias_pattern(n) for n in names]
     return re.compile(r"(?<![\w'’])(" + "|".join(parts) + r")(?:['’]s)?(?![\w'’])", re.IGNORECASE)
 
 

@@ -100,6 +100,9 @@ def test_countries_are_recognised_but_not_the_pronoun_us():
     assert [c.name for c in vocabulary.countries("What does the US law say?")] == ["the United States"]
     assert [c.name for c in vocabulary.countries("What's the penalty in france?")] == ["France"]
     assert vocabulary.countries("Can you tell us about it?") == []
+    # after 'the', 'us' is no pronoun, as people type it
+    assert [c.name for c in vocabulary.countries("did the us sign the moon agreement")] == ["the United States"]
+    assert vocabulary.countries("give us the moon agreement") == []
     france = next(c for c in vocabulary.jurisdictions if c.name == "France")
     assert france.in_question.search("a French company") and not france.in_passage.search("authentic in French")
 
