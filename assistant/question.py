@@ -339,13 +339,22 @@ def _cited_instruments(answer_text: str, vocabulary: Vocabulary):
     return []
 
 
+# the question after a comma that ends a statement: ', who pays', ', are we liable' (not after a question's part)
+ASKED_AFTER_COMMA = re.compile(rf",\s*{ASKING.pattern}[^,]*$", re.IGNORECASE)
+
+
 def tells_a_story(text: str, doc=None) -> bool:
     """Whether the question sets out a case ('A satellite launched by France breaks up over the sea. Is France
-    liable?'; 'Is Japan liable if its satellite hits a French plane?'): a statement of five words or more before
-    its last sentence, or a clause of condition."""
+    liable?'; 'Is Japan liable if its satellite hits a French plane?'; 'a french satellite hits an american one in
+    orbit, who pays'): a statement of five words or more before its last sentence or before a comma and the question,
+    or a clause of condition."""
     doc = parse(text) if doc is None else doc
     # the parser's sentences too: 'its debris hits a japanese satellite. who is liable?' is two, typed in lower case
     told = sentences(text)[:-1] + [s.text for s in doc.sents][:-1]
+    comma = ASKED_AFTER_COMMA.search(text)
+    if comma and not ASKING.match(text.lstrip()) and any(t.dep_ in ("nsubj", "nsubjpass") and t.head.pos_ == "VERB"
+                                                   and t.head.idx < comma.start() for t in doc):
+        told.append(text[: comma.start()])  # a subject and its verb: a statement ('according to the article' is none)
     return (any(not t.rstrip().endswith("?") and len(t.split()) >= 5 for t in told)
             or any(t.lower_ == "if" and t.dep_ == "mark" and not asks_whether(t) for t in doc))
 

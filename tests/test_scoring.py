@@ -667,6 +667,13 @@ def test_a_scenario_names_countries_as_actors_not_as_the_topic(corpus_assistant)
     assert tells_a_story("who pays if a US cubesat breaks apart and damages a chinese satellite")
     crash = corpus_assistant.ask("if a japanese satellite crashes into a french one who is liable")
     assert not crash.abstained and crash.citations[0].doc_id == "liability-convention", crash.text
+    # a statement joined to its question by a comma; not a question's own part, nor a phrase without a verb
+    assert tells_a_story("a french satellite hits an american one in orbit, who pays")
+    assert not tells_a_story("what does article 2 say, when was it adopted")
+    assert not tells_a_story("according to the article, what did harris say about space")
+    hit = corpus_assistant.ask("a french satellite hits an american one in orbit, who pays")  # refused at 0.09
+    assert not hit.abstained and hit.citations[0].doc_id == "liability-convention", hit.text
+    assert "Article III" in hit.text.split("[1]")[0], hit.text  # fault liability, between two objects in space
     # typed in lower case, the story is a sentence of its own by the parser's reading, not by the splitter's
     assert tells_a_story("a chinese rocket stage crashes into a house in the philippines. who pays?")
     landed = corpus_assistant.ask("an astronaut from japan lands in mexico by accident. what must mexico do?")
