@@ -3,14 +3,13 @@ measurement, a person's name, or the article that provides it), taken from the q
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 
 from .scoring import Candidate, alternatives, asked_spans
 from .text import COUNT_WORD, MONTH, YEAR, function_terms, parse, tokenize
 from .text import terms as index_terms
-from .vocab import UNIT_WORDS, Vocabulary, section_key
+from .vocab import UNIT_WORDS, Vocabulary, country_names, section_key
 
 LEAD_WINDOW = 40  # characters either side of a date or number that say what it is the date or number of
 LEAD_REACH = 100  # characters before a date, back to the last date before it, that say what event it dates
@@ -86,7 +85,7 @@ RELATIVE = re.compile(r"\b(?:which|whose|who|where)\b", re.IGNORECASE)
 # 'adopted by the Committee on the Peaceful Uses of Outer Space (COPUOS) in June 2019', 'the Guidelines of the
 # Committee': who acted or whose it is, not what is dated (nor the acronym in brackets after either)
 AGENT = re.compile(r"\bby\s+(?:the\s+)?(?=\w)|(?<=\w) \((?=[A-Z])")
-OWNER = re.compile(r"\bof\s+(?:the\s+)?(?=\w)|(?<=\w) \((?=[A-Z])")
+OWNER = re.compile(r"\bof\s+(?:the\s+)?(?=\w)")
 
 
 def _whose(text: str, surface: str, named: frozenset[str]) -> int:
@@ -121,7 +120,7 @@ PASSED, ENACTED = frozenset(tokenize(["pass passed"])[0]), frozenset(tokenize(["
 
 def _said(term: str) -> frozenset[str]:
     """The index terms that say a question's term near a span: `scoring.alternatives`, and enacting for passing."""
-    return alternatives(term) | ENACTED if term in PASSED else alternatives(term)
+    return alternatives(term) | (ENACTED if term in PASSED else frozenset())
 
 
 def _year_of(surface: str, text: str) -> int:
@@ -224,17 +223,6 @@ def rival(question: str, clause: str, said: list[tuple[str, str]], vocabulary: V
             country = vocabulary.countries(e.text) if kind == "place" else []
             return (f"the {e.text}", f"the {other}") if kind == "ordinal" else (country[0].name if country else e.text, other)
     return None
-
-
-@functools.lru_cache(maxsize=1)
-def country_names() -> re.Pattern:
-    """The names of the world's countries as written in prose (ISO 3166, from pycountry: 'Senegal', 'Bolivia'), for
-    the places a clause names where the entity model missed one ('Senegal, which had joined the ILRS on…')."""
-    import pycountry
-
-    names = {getattr(c, "common_name", None) or c.name for c in pycountry.countries}
-    names = {n for n in names if "," not in n and "(" not in n}  # 'Korea, Republic of' is no name prose uses
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")\b")
 
 
 # A name with a number ('Cosmos 2251', "Chang'e 6", 'Artemis III', 'resolution 2222'): the same name with another

@@ -144,6 +144,17 @@ def names_pattern(names: list[str], exact_words: bool = False) -> re.Pattern:
     return re.compile(r"(?<![\w'’])(" + "|".join(parts) + r")(?:['’]s)?(?![\w'’])", re.IGNORECASE)
 
 
+@lru_cache(maxsize=1)
+def country_names() -> re.Pattern:
+    """The names of the world's countries as written in prose (ISO 3166, from pycountry: 'Senegal', 'Bolivia'), for
+    the places a clause names where the entity model missed one ('Senegal, which had joined the ILRS on…')."""
+    import pycountry
+
+    names = {getattr(c, "common_name", None) or c.name for c in pycountry.countries}
+    names = {n for n in names if "," not in n and "(" not in n}  # 'Korea, Republic of' is no name prose uses
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")\b")
+
+
 def alias_pattern(alias: str) -> str:
     """An alias as people type it: any spacing or hyphen between its words, curly or straight apostrophes,
     and a possessive or a year between them ("Luxembourg's 2017 space resources law")."""
