@@ -175,6 +175,11 @@ MONTH = re.compile(r"\b(" + "|".join(f"{a}(?:{n[len(a):]})?" for a, n in zip(cal
 TIME_UNIT = re.compile(r"\b((?:micro|milli|nano)?seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?"
                        r"|centur(?:y|ies))\b",
                        re.IGNORECASE)
+# A sum the small entity model tags as a bare number, its currency after it ('5,000 euros', 'up to 1,000,000 euros')
+CURRENCY = re.compile(r"(?:million |billion )?(?:euros?|dollars?|yen|dirhams?|roubles?|rubles?|yuan|pounds sterling)\b",
+                      re.IGNORECASE)
+# the lower bound of a range of sums before the upper one: 'from 5,000 euros to ', '5,000 to '
+SUM_FROM = re.compile(r"\b(\d[\d,.]*)(?: (?:million |billion )?[a-z]+)? to $")
 # A length of time says how long: 'one year', 'within 90 days', 'a decade'; not 'for years', 'in recent decades'.
 HOW_MANY = re.compile(r"\d|\b(an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
                       r"fifty|sixty|hundred)\b", re.IGNORECASE)
@@ -259,6 +264,11 @@ def span_kinds(text: str, spans: list[Span], offset: int = 0) -> dict[str, list[
             kind = "date" if dated else "duration" if lasting else "count" if re.fullmatch(r"\d[\d,]*", surface) else None
         elif label == "CARDINAL" and (unit := TIME_UNIT.match(text, e - offset + 1)) and text[e - offset : e - offset + 1] == " ":
             kind, surface = "duration", text[s - offset : unit.end()]  # '58.7 microseconds': the model left the unit out
+        elif label == "CARDINAL" and (unit := CURRENCY.match(text, e - offset + 1)) and text[e - offset : e - offset + 1] == " ":
+            kind, surface = "money", text[s - offset : unit.end()]  # '5,000 euros': the model left the currency out
+            if low := SUM_FROM.search(text, 0, s - offset):  # 'from 5,000 euros to 500,000 euros' is one sum
+                surface = text[low.start(1) : unit.end()]
+                out = {k: [x for x in xs if x not in low.group()] for k, xs in out.items()}
         else:
             kind = {"CARDINAL": "count", "QUANTITY": "measure", "PERCENT": "count", "MONEY": "money",
                     "PERSON": "person", "ORG": "org", "NORP": "org", "GPE": "place", "LOC": "place"}.get(label)

@@ -188,3 +188,9 @@ def test_joining_a_treaty_is_acceding_to_it(corpus_assistant):
 def test_how_many_parties_an_instrument_has_leads_with_its_own_count(corpus_assistant):
     answer = corpus_assistant.ask("how many parties does the liability convention have")
     assert answer.lead and "98" in answer.lead and not answer.notes, answer.text
+
+
+def test_a_fee_asked_for_opens_with_the_sum_in_euros(corpus_assistant):
+    """'whats the fee': the Luxembourg law's fee is a range of euros, which the entity model reads as bare numbers."""
+    answer = corpus_assistant.ask("whats the fee for a luxembourg space resources authorisation")
+    assert answer.lead == "5,000 euros to 500,000 euros", answer.text

@@ -273,6 +273,20 @@ def test_a_number_before_a_unit_of_time_is_a_length_of_time():
     assert span_kinds(text, spans) == {"duration": ["58.7 microseconds"], "count": ["22"]}
 
 
+def test_a_number_before_a_currency_is_a_sum_and_a_range_of_sums_is_one():
+    """The small entity model tags the Luxembourg law's euros as bare numbers ('5,000', CARDINAL): with the currency
+    after them they are sums, and 'from 5,000 euros to 500,000 euros' is one (the real sentences, the real model)."""
+    from assistant.text import nlp, span_kinds
+
+    law = (REPO / "corpus" / "luxembourg-space-resources-law.md").read_text()
+    fee = law[law.index("The Article 13 fee ranges") :].split(" depending")[0] + "."
+    fine = "It punishes the breach with a fine of 5,000 to 1,250,000 euros, and the court may order a fine of up to 1,000,000 euros."
+    kinds = [span_kinds(text, [(e.start_char, e.end_char, e.label_) for e in nlp()(text).ents]) for text in (fee, fine)]
+    assert kinds[0]["money"] == ["5,000 euros to 500,000 euros"], kinds[0]
+    assert kinds[1]["money"] == ["5,000 to 1,250,000 euros", "1,000,000 euros"], kinds[1]
+    assert "5,000" not in kinds[1]["count"]  # the lower bound is not a count of its own
+
+
 def test_a_date_is_read_whole_where_the_entity_model_splits_it():
     from assistant.text import span_kinds
 
