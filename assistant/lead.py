@@ -179,7 +179,11 @@ def counts(surface: str, text: str, slot: list[str], words: int | None = None) -
     at = max(text.find(surface), 0)
     rest = text[at + len(surface) :]
     after = set(tokenize([surface + " " + (" ".join(rest.split()[:words]) if words else rest[:LEAD_WINDOW])])[0])
-    return all(alternatives(t) & after for t in tokenize([" ".join(map(_unit, slot))])[0])
+    *modifiers, head = [tokenize([_unit(w)])[0] for w in slot]
+    # the noun counted after the number; the words that say which ones anywhere in the sentence ('the LTS Guidelines
+    # contain 21 voluntary guidelines' counts LTS guidelines)
+    anywhere = set(tokenize([text])[0])
+    return all(alternatives(t) & after for t in head) and all(alternatives(t) & anywhere for m in modifiers for t in m)
 
 
 def _unit(word: str) -> str:

@@ -194,3 +194,12 @@ def test_a_fee_asked_for_opens_with_the_sum_in_euros(corpus_assistant):
     """'whats the fee': the Luxembourg law's fee is a range of euros, which the entity model reads as bare numbers."""
     answer = corpus_assistant.ask("whats the fee for a luxembourg space resources authorisation")
     assert answer.lead == "5,000 euros to 500,000 euros", answer.text
+
+
+def test_a_count_of_named_things_is_said_with_the_name_before_it(corpus_assistant):
+    """'how many LTS guidelines': the sentence says 'the LTS Guidelines contain 21 voluntary guidelines', the noun
+    counted after the number and the words saying which ones before it."""
+    lts = corpus_assistant.ask("how many lts guidelines are there")
+    assert lts.lead and lts.lead.startswith("21 "), lts.text
+    debris = corpus_assistant.ask("how many COPUOS debris mitigation guidelines are there")
+    assert debris.lead and debris.lead.lower().startswith("seven"), debris.text  # not the LTS's 21
