@@ -177,14 +177,14 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
         p = c.passage
         if p.id not in per_passage:  # what depends on the passage alone, once per passage
             naming = naming_words(own, retrieved.analysis, p)
-            have = index_terms(f"{p.section or ''} {p.text}") | naming
+            have = index_terms(f"{p.section or ''} {p.text}") | naming | vocabulary.country_terms(question.countries, p.text)
             kinds = span_kinds(p.text, decode_spans(p.entities)) if kind and kind != "article" else {}
             if kind == "date" and question.future:
                 kinds = {"date": yet_to_come(kinds.get("date", []), p)}
             missing, typed_p = [weights[t] for t in terms if not alternatives(t) & have], bool(kind and of_kind(kinds, kind, own))
             per_passage[p.id] = (have, missing, typed_p, off_country(question, p, vocabulary), naming)
         have_p, missing, kind_in_passage, mismatch, naming = per_passage[p.id]
-        have_s = index_terms(c.text) | naming
+        have_s = index_terms(c.text) | naming | vocabulary.country_terms(question.countries, c.text)
         if kind and kind != "article":
             typed = holds(c, kind, question.future, own)
         else:

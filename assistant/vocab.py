@@ -332,6 +332,12 @@ class Vocabulary:
         """The countries a question names ("French", "the UK", "Japan's")."""
         return [j for j in self.jurisdictions if j.in_question.search(text)]
 
+    def country_terms(self, countries: list[Country], text: str) -> frozenset[str]:
+        """The index terms of each of these countries that the text names, however it names it: a sentence saying
+        'the United States' speaks of the 'us' of a question, as one saying 'American' does (`country_words`)."""
+        return frozenset(stem(n) for c in countries if c.in_passage.search(text)
+                         for n in [*c.aliases, *c.adjectives] if " " not in n and "." not in n)
+
     def laws_of(self, country: Country) -> list[Instrument]:
         """The instruments that are a country's national laws in the corpus (none when it holds none)."""
         return next(([i for i, _ in laws] for c, laws, _ in self._laws if c.name == country.name), [])

@@ -107,6 +107,20 @@ def test_countries_are_recognised_but_not_the_pronoun_us():
     assert france.in_question.search("a French company") and not france.in_passage.search("authentic in French")
 
 
+def test_a_sentence_naming_a_country_in_its_long_name_speaks_of_the_short_one():
+    """'the United States' in a sentence covers the 'us' of a question (its one-word names, for the scorer's coverage)."""
+    vocabulary = Vocabulary.default()
+    us = vocabulary.countries("did the us sign the moon agreement")
+    assert {"us", "america"} <= vocabulary.country_terms(us, "The United States never signed the Moon Agreement.")
+    assert vocabulary.country_terms(us, "The Soviet Union never signed it.") == frozenset()
+    assert vocabulary.country_terms([], "The United States never signed it.") == frozenset()
+
+
+def test_whether_a_country_signed_is_answered_by_the_sentence_that_names_it(corpus_assistant):
+    answer = corpus_assistant.ask("did the us sign the moon agreement")
+    assert "The United States never signed the Moon Agreement" in answer.text, answer.text
+
+
 @pytest.mark.parametrize(("question", "doc_id"), [
     ("Is mining in space legal in the UAE?", "uae-space-law"),
     ("What does the Wolf Amendment stop NASA from doing with China?", "wolf-amendment"),  # a US law about China
