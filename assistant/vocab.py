@@ -278,6 +278,8 @@ class Vocabulary:
         words = {w.lower() for w in re.findall(r"[\w']+", REF.sub(" ", rest))}
         # 'what does it require States Parties to do' asks what it contains; 'moon agreement parties' asks who they are
         asking = words <= ASKING_WORDS and (not words & BOUND or bool(words & BINDING))
+        # 'is the us in the moon agreement' asks of a country: 'us' asks nothing only as in 'tell us'
+        asking = asking and not self.countries(rest)
         return QueryAnalysis(found, refs, compared, whole=len(compared) == 1 and not refs and asking,
                              whole_provision=len(compared) <= 1 and len(set(refs)) == 1 and asking)
 

@@ -240,7 +240,9 @@ def test_a_part_of_an_instrument_asked_about_is_no_question_about_the_whole(corp
 @pytest.mark.parametrize(("question", "asks"), [("what does the registration convention require states to do", True),
                                                ("what must signatories do under the artemis accords", True),
                                                ("moon agreement parties", False), ("artemis accords signatories", False),
-                                               ("who are the parties to the moon agreement", False)])
+                                               ("who are the parties to the moon agreement", False),
+                                               ("tell us about the moon agreement", True),  # 'us', the pronoun
+                                               ("is the us in the moon agreement", False)])  # 'us', the country
 def test_the_states_an_instrument_binds_ask_about_the_whole_only_beside_what_binds_them(question, asks):
     assert Vocabulary.default().analyse(question).whole is asks
 
