@@ -213,7 +213,8 @@ def standalone_query(question: str, history: list[dict] | None, vocabulary: Voca
     if swapped:
         return swapped
     analysis = vocabulary.analyse(question)
-    pointing = bool(FOLLOW_UP.search(question))  # 'who signed for them', not 'What does Article IV add?'
+    # 'who signed for them', not 'What does Article IV add?'; 'how much was paid' names nothing it asks of
+    pointing = bool(FOLLOW_UP.search(question)) or not any(t.pos_ in ("NOUN", "PROPN") for t in parse(question))
     if not (pointing or len(question.split()) <= 8 or analysis.refs):
         return question
     names = [] if analysis.instruments else _instrument_names(analysis, history, vocabulary, held, question)

@@ -394,6 +394,18 @@ def test_a_follow_up_pointing_back_borrows_the_names_of_the_last_turn(corpus_ass
     assert not answer.abstained and "Maram Kairé" in answer.text, answer.text
 
 
+def test_a_follow_up_naming_nothing_borrows_the_names_of_the_last_turn(corpus_assistant):
+    """'how much was paid' has no pronoun but names nothing it asks of: it asks of what the last turn named (the
+    Cosmos 954 claim), not of the Liability Convention's rule on the currency of payment."""
+    history = [{"role": "user", "content": "has the liability convention ever been used"},
+               {"role": "assistant", "content": "The only claim presented under the Liability Convention, Canada's "
+                                                "Cosmos 954 claim, was settled by a protocol of 2 April 1981. [1]"}]
+    assert "Cosmos" in corpus_assistant.analyse("how much was paid", history).query
+    assert "Cosmos" not in corpus_assistant.analyse("how much compensation is paid", history).query  # a noun: its own
+    answer = corpus_assistant.ask("how much was paid", history)
+    assert answer.lead == "C$3 million", answer.text
+
+
 def test_a_follow_up_borrows_the_instrument_of_the_first_answer_sentence_that_names_one(corpus_assistant):
     """The last answer opens with a sentence that names no instrument: the next one that does says what it was
     about, not an older answer that named two."""
