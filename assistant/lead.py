@@ -64,10 +64,9 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
 
     # a count of the thing asked about: one whose noun follows it closely first ('three members: one appointed…')
     slot = slot or []
-    # asked how things stand now, the count or the person of the latest year: 'how many members does COPUOS have' ->
-    # '102 member States as of 2022', not '18 members in 1958'; 'who is the director of UNOOSA' -> the one appointed in 2023
-    latest = now and kind in ("count", "person")
-    spans = [(_year_of(x, s.text) if latest else 0,
+    # a count or a person's role asked of now or of a year ('how many members does COPUOS have', '… in 2022'): `_when`
+    year = next((int(m.group("year")) for m in ASKED_YEAR.finditer(question)), 0) if kind in ("count", "person") else -1
+    spans = [(_when(x, s.text, now, year),
               kind == "count" and bool(slot) and counts(x, s.text, slot, COUNTED_WORDS),
               _whose(s.text, x, named) if event and named else 0, dates(x, s), near(x, s), -i, x, s)
              for i, s in enumerate(chosen) for x in _spans(s, kind, future, question)
@@ -121,6 +120,16 @@ PASSED, ENACTED = frozenset(tokenize(["pass passed"])[0]), frozenset(tokenize(["
 def _said(term: str) -> frozenset[str]:
     """The index terms that say a question's term near a span: `scoring.alternatives`, and enacting for passing."""
     return alternatives(term) | (ENACTED if term in PASSED else frozenset())
+
+
+def _when(surface: str, text: str, now: bool, year: int) -> int:
+    """How a count or a person's role ranks by the year it is of (`year` -1 for other kinds): asked how things stand
+    now, the latest year's first ('how many members does COPUOS have' -> '102 member States as of 2022', not '18
+    members in 1958'; 'who is the director of UNOOSA' -> the one appointed in 2023); asked of a year ('how many
+    members did COPUOS have in 2022'), that year's."""
+    if year < 0:
+        return 0
+    return _year_of(surface, text) if now else int(year > 0 and _year_of(surface, text) == year)
 
 
 def _year_of(surface: str, text: str) -> int:

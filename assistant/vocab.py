@@ -24,8 +24,7 @@ REF = re.compile(
     + r"|article|arts?\.?|section|sec\.?|§|principle|princ\.?|guideline|paragraph|para\.?)\s*"
     r"([a-d]\.?\d{1,2}|\d{1,6}[a-z]?|[ivxlc]{1,7})\b"
     r"(?![\s-]*(?:(?:years?|yrs?|days?|months?|hours?|km|kg|per\s*cent)\b|%))",  # 'guidelines 25 yr rule': a length, no reference
-    re.IGNORECASE,
-)
+    re.IGNORECASE)
 LABEL = re.compile(r"^(Building Block|Article|Section|Principle|Guideline|Paragraph)\s+([A-D]\.\d+|\d+[A-Za-z]?|[IVXLC]+)\b")
 
 
@@ -89,8 +88,7 @@ UNLABELLED_PART = re.compile(r"^(?:(preamble)|(final (?:clauses|provisions))|(\d
 def part_key(section: str | None) -> str | None:
     """A section as a part of its instrument, however a text labels it: 'article 2' for 'Article II: ...' and
     'Article 2'; 'section 6' for 'Section 6: Reference' and an official text's '6. Reference'; 'preamble'."""
-    key = section_key(section)
-    if key:
+    if key := section_key(section):
         return f"{key[0]} {key[1]}"
     match = UNLABELLED_PART.match((section or "").split(" > ")[-1])
     if not match:
@@ -335,8 +333,7 @@ class Vocabulary:
         return [j for j in self.jurisdictions if j.in_question.search(text)]
 
     def country_terms(self, countries: list[Country], text: str) -> frozenset[str]:
-        """The index terms of each of these countries that the text names, however it names it: a sentence saying
-        'the United States' speaks of the 'us' of a question, as one saying 'American' does (`country_words`)."""
+        """The one-word names of these countries that the text names in any way ('the United States': us, America)."""
         return frozenset(stem(n) for c in countries if c.in_passage.search(text)
                          for n in [*c.aliases, *c.adjectives] if " " not in n and "." not in n)
 
