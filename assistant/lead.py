@@ -87,6 +87,9 @@ AGENT = re.compile(r"\bby\s+(?:the\s+)?(?=\w)|(?<=\w) \((?=[A-Z])")
 OWNER = re.compile(r"\bof\s+(?:the\s+)?(?=\w)")
 
 
+TITLE_OF = re.compile(r"\b[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)* of $")  # a year in a title: 'the Space Activities Act of 2016'
+
+
 def _whose(text: str, surface: str, named: frozenset[str]) -> int:
     """Whose date a date in a sentence is, by the instrument named last before it (not one named as who acted or whose
     it is, 'adopted by COPUOS', 'the Guidelines of the Committee'; a list of instruments dates each of them): 1 one
@@ -99,6 +102,9 @@ def _whose(text: str, surface: str, named: frozenset[str]) -> int:
         own = bool(set(instrument.docs) & named)  # 'the signatories of the Artemis Accords signed on…' are its own
         said += [(m.start(), m.end(), own) for m in instrument.name_pattern.finditer(text, 0, at)
                  if m.start() not in agents and (own or m.start() not in owners)]
+    title = TITLE_OF.search(text, 0, at) if YEAR.fullmatch(surface) else None  # 'the Space Activities Act of 2016'
+    if title and not any(end == title.end() - 4 for _, end, _ in said):  # a text no instrument's name ends
+        said.append((title.start(), title.end() - 4, False))
     if not said:
         return 0
     said.sort(key=lambda found: (found[1], found[1] - found[0]))
@@ -222,18 +228,22 @@ def rival(question: str, clause: str, said: list[tuple[str, str]], vocabulary: V
     said = said + [(m.group(), "GPE") for m in country_names().finditer(clause) if (m.group(), "GPE") not in said]
     named = [(x, RIVAL_KINDS[label]) for x, label in said if label in RIVAL_KINDS and not instrument(x)
              and not {c.name for c in vocabulary.countries(x)} & countries]
+    def a_country(name: str) -> bool:
+        return bool(vocabulary.countries(name) or country_names().fullmatch(name))
+
     for e in parse(question).ents:
         kind, words = RIVAL_KINDS.get(e.label_), set(tokenize([e.text])[0]) - function_terms()
+        country = vocabulary.countries(question[max(0, e.start_char - 4) : e.end_char])  # 'the us' is one
         if kind is None or not words or instrument(e.text) or all(alternatives(t) & have for t in words) \
-                or any(c.in_passage.search(clause) for c in vocabulary.countries(e.text)):
+                or any(c.in_passage.search(clause) for c in country):
             continue
         if kind == "ordinal":
             value = ORDINALS.get(e.text.lower(), e.text.lower())
             other = next((x for x, k in named if k == kind and ORDINALS.get(x.lower(), x.lower()) != value), None)
-        else:
-            other = next((x for x, k in named if k == kind and not set(tokenize([x])[0]) & asked_terms), None)
+        else:  # a country's rival is another country, not one of its cities ('Tokyo' for Japan)
+            other = next((x for x, k in named if k == kind and not set(tokenize([x])[0]) & asked_terms
+                          and (not country or a_country(x))), None)
         if other:  # a country by its name, however typed ('india')
-            country = vocabulary.countries(e.text) if kind == "place" else []
             return (f"the {e.text}", f"the {other}") if kind == "ordinal" else (country[0].name if country else e.text, other)
     return None
 

@@ -618,6 +618,22 @@ def test_a_rival_is_a_name_of_the_asked_kind_the_question_does_not_use():
     senegal = "Senegal, which had joined the ILRS on 5 September 2024, signed the Artemis Accords on 24 July 2025"
     assert rival("when did thailand join the ilrs", senegal, [("ILRS", "ORG"), ("5 September 2024", "DATE")],
                  vocabulary) == ("Thailand", "Senegal")
+    # a country's rival is another country, not one of its cities; 'the us' is the country, named by its full name
+    diet = "Takeshi Hakamada, chief executive of the Tokyo lunar company ispace, praised the Diet for passing the law in June 2021"
+    assert rival("when did japan's law get passed by the diet", diet, said(diet), vocabulary) is None
+    lux = "Luxembourg's law was adopted on 13 July 2017"
+    assert rival("what date did the us space act become law", lux, said(lux), vocabulary) == ("the United States", "Luxembourg")
+
+
+def test_a_year_in_a_texts_title_dates_that_text():
+    """'the Space Activities Act of 2016' dates the Space Activities Act, not the Space Resources Act named before it;
+    'the Outer Space Treaty of 1967' dates the Treaty."""
+    from assistant.lead import _whose
+
+    japan = ("Before the Japan Space Resources Act, Japanese law did not say clearly whether the government would permit "
+             "commercial extraction, although the Space Activities Act of 2016 already regulated launches.")
+    assert _whose(japan, "2016", frozenset({"japan-space-resources-act"})) == -1
+    assert _whose("The Outer Space Treaty of 1967 is the basis.", "1967", frozenset({"ost"})) == 1
 
 
 def test_a_year_asked_about_that_no_quote_names_is_a_near_miss(corpus_assistant):
