@@ -87,6 +87,16 @@ def test_lay_verbs_find_the_corpus_s_terms(corpus_assistant):
     assert "drafted by NASA" in first, answer.text
 
 
+@pytest.mark.parametrize(("question", "section"), [
+    ("is it allowed to bring moon rocks back to earth", "Article 6"),  # rocks: the Agreement's samples
+    ("do you have to tell other countries before doing something risky in space", "Article IX"),  # harmful interference
+    ("what do countries have to tell the un about their space missions", "Article 5"),  # tell: inform
+])
+def test_lay_words_for_what_a_treaty_requires_find_its_provision(corpus_assistant, question, section):
+    answer = corpus_assistant.ask(question)
+    assert not answer.abstained and (answer.citations[0].section or "").startswith(section), answer.text
+
+
 def test_expansions_match_any_form_of_the_word():
     vocabulary = Vocabulary.default()
     for question in ("Is it legal to put nukes in orbit?", "is it legal to put a nuke in orbit"):
