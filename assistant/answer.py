@@ -20,7 +20,7 @@ from .question import Question
 from .quoting import cover_named, opening_first, same_provision, says_force, select
 from .retrieval import Retrieved
 from .safety import looks_like_injection
-from .scoring import Candidate, Scorer, default_scorer, featurize, holds
+from .scoring import Candidate, Scorer, default_scorer, featurize
 from .settings import Settings
 from .store import Store
 from .text import cited_sentences, decode_spans, format_date, sentences, span_kinds
@@ -29,7 +29,6 @@ from .types import Answer, Citation, Passage
 from .vocab import Vocabulary, absent_provisions, section_key
 
 ABSTAIN_TEXT = "The corpus does not answer this question."
-TYPED_SHARE = 0.5  # a sentence holding the asked-for thing joins the answer if this close to the best
 
 # The hand rules left in the answerer, by name: each can be switched off (`ExtractiveAnswerer(rules=...)`), and
 # `python -m assistant eval --ablation` measures each one's effect on dev and on test. A rule that does not help
@@ -41,7 +40,6 @@ RULES = {
     "official_first": "the official text of the provision a brief sentence summarises is quoted first",
     "cover_named": "a question naming two or more instruments quotes each of them",
     "cover_question": "past the best sentences, a close one holding a word of the question they lack joins them",
-    "typed_join": "a close sentence holding the asked-for date, number or name joins quotes that lack it",
     "lead": "the answer opens with the asked-for span",
     "dated_conflict": "when dated sources disagree, the newest leads and the older one is named",
     "rival": "a lead said of another place, ordinal or numbered name than the one asked of is refused, naming both",
@@ -201,13 +199,6 @@ class ExtractiveAnswerer(Answerer):
             chosen = opening_first(chosen, sentences, retrieved, limit)
         if "legal_force" in self.rules and (force := says_force(question, sentences, retrieved)) is not None:
             chosen = [force, *(c for c in chosen if c is not force)][:limit]
-        kind, future, given = question.answer_type, question.future, question.own
-        if "typed_join" in self.rules and kind and kind != "article" and not any(holds(c, kind, future, given) for c in chosen):
-            # The quotes lack the date / number / name asked for: a close sentence that holds it joins them.
-            close = TYPED_SHARE * chosen[0].score
-            typed = next((s for s in sentences if holds(s, kind, future, given) and s.score >= close), None)
-            if typed is not None:
-                chosen = chosen[: limit - 1] + [typed]
         claims = question.source_claims
         conflicts = "dated_conflict" in self.rules
         older = probe_older_sources(self.store, chosen[0], retrieved) if conflicts and not claims else []
