@@ -31,6 +31,7 @@ WHAT = {"year": "date", "date": "date", "day": "date", "month": "date", "number"
         "distance": "measure", "altitude": "measure", "mass": "measure", "name": "person", "director": "person",
         "chair": "person", "head": "person", "president": "person", "article": "article", "section": "article",
         "principle": "article", "guideline": "article", "paragraph": "article", "provision": "article"}
+CHIEF = {"main", "key", "basic", "central", "core", "fundamental", "principal", "major", "important"}
 MONEY_WORDS = {"cost", "pay", "paid", "charge", "fee", "fine", "price", "worth", "spend", "spent", "budget",
                "compensation", "settle", "settled", "money", "invest", "investment", "fund", "funding"}
 
@@ -185,7 +186,10 @@ def answer_type(text: str, doc=None) -> str | None:
                                                                  and t.dep_ != "compound"), None)  # 'the 25 year rule
             # 'what is the act number of…', 'what GA resolution number…': a text's number names it, counts nothing
             named = noun is not None and noun.lemma_.lower() == "number" and any(c.dep_ == "compound" for c in noun.children)
-            if noun is not None and noun.lemma_.lower() in WHAT and not named:
+            # 'what are the main principles of the OST' asks what it chiefly says, not which provision says a thing
+            chief = noun is not None and WHAT.get(noun.lemma_.lower()) == "article" and \
+                any(c.dep_ == "amod" and c.lower_ in CHIEF for c in noun.children)
+            if noun is not None and noun.lemma_.lower() in WHAT and not named and not chief:
                 kind = WHAT[noun.lemma_.lower()]
                 return "money" if kind == "count" and lemmas & MONEY_WORDS else kind
         head = token.head  # 'who is the director' (a person noun of the copula), 'who chaired' (a role as the verb)

@@ -133,8 +133,7 @@ class Country:
 
 
 def names_pattern(names: list[str], exact_words: bool = False) -> re.Pattern:
-    """Any of the names, case-insensitive; with `exact_words`, an all-capital name that is also an English word
-    ("US") matches only in capitals ("us" is a pronoun) or after 'the'."""
+    """Any of the names, case-insensitive; with `exact_words`, an all-capital English word ("US") in capitals or after 'the'."""
     names = sorted(set(names), key=len, reverse=True)
     # ... or after 'the', where it cannot be the pronoun ('did the us sign it')
     parts = [f"(?:(?-i:{alias_pattern(n)})|(?<=\\bthe ){alias_pattern(n)})" if exact_words and n.isupper()
@@ -177,8 +176,9 @@ ASKING_WORDS = {"what", "what's", "whats", "is", "are", "was", "the", "a", "an",
                 "cover", "covers", "mean", "means", "require", "requires", "provide", "provides", "establish",
                 "establishes", "regulate", "regulates", "govern", "governs", "states", "countries", "parties", "must",
                 "have", "has", "impose", "imposes", "oblige", "obliges", "under", "signatories",
-                # asking for a summary in chat words: 'what's the deal with…', 'sum up…', 'the key points of…'
-                "deal", "story", "sum", "up", "main", "key", "points", "outline", "rundown", "with"}
+                # a summary in chat words: 'what's the deal with…', 'sum up…', 'the key points of…', 'the main principles of…'
+                "deal", "story", "sum", "up", "main", "key", "points", "outline", "rundown", "with", "principles", "provisions",
+                "rules", "basic", "central", "core", "fundamental", "important"}
 
 BOUND = {"states", "countries", "parties", "signatories"}  # asking words only beside a verb of what binds them
 BINDING = {"require", "requires", "provide", "provides", "establish", "establishes", "regulate", "regulates", "govern",

@@ -252,9 +252,16 @@ def test_a_part_of_an_instrument_asked_about_is_no_question_about_the_whole(corp
                                                ("moon agreement parties", False), ("artemis accords signatories", False),
                                                ("who are the parties to the moon agreement", False),
                                                ("tell us about the moon agreement", True),  # 'us', the pronoun
+                                               ("what are the main principles of the outer space treaty", True),
                                                ("is the us in the moon agreement", False)])  # 'us', the country
 def test_the_states_an_instrument_binds_ask_about_the_whole_only_beside_what_binds_them(question, asks):
     assert Vocabulary.default().analyse(question).whole is asks
+
+
+def test_the_main_principles_of_an_instrument_are_its_overview(corpus_assistant):
+    answer = corpus_assistant.ask("what are the main principles of the outer space treaty")  # it led 'Article IX'
+    assert answer.lead is None and answer.citations[0].section is None, answer.text
+    assert "central rules are freedom of exploration" in answer.text, answer.text
 
 
 def test_an_instruments_parties_asked_in_two_words_are_listed(corpus_assistant):

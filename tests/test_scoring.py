@@ -84,6 +84,9 @@ def test_a_sloppy_question_is_never_refused_for_its_words(corpus_assistant, ques
     # a text's number names it and counts nothing; the number of something counts it
     ("What is the act number of Japan's space resources law?", None), ("what GA resolution number adopted it", None),
     ("what is the number of parties to the OST", "count"),
+    # the main provisions of an instrument are what it chiefly says, not the provision that says one thing
+    ("what are the main principles of the outer space treaty", None), ("what are the key provisions of the moon agreement", None),
+    ("which principle of the remote sensing principles covers access", "article"), ("what is the main deadline", "deadline"),
 ])
 def test_what_a_question_asks_for(question, kind):
     from assistant.question import answer_type
