@@ -61,7 +61,8 @@ def select(sentences: list[Candidate], limit: int, refs: set | None = None, offi
 def opening_first(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retrieved, limit: int) -> list[Candidate]:
     """'What is the Registration Convention?': the answer opens with the sentence that opens the instrument's overview,
     which says what it is; 'explain art 6 of the OST', with the one that opens the provision."""
-    analysis, best = retrieved.analysis, chosen[0].passage
+    analysis = retrieved.analysis  # the provision named: the best quote's, or the best sentence's that is of it
+    best = next((s.passage for s in [*chosen, *sentences] if section_key(s.passage.section) in analysis.refs), chosen[0].passage)
     key = None if analysis.whole else section_key(best.section)
     own = [s for s in sentences if s.passage.doc_id in analysis.doc_ids] if analysis.whole else [
         s for s in sentences if key in analysis.refs and (s.passage.doc_id, section_key(s.passage.section)) == (best.doc_id, key)]

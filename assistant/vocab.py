@@ -176,9 +176,9 @@ ASKING_WORDS = {"what", "what's", "whats", "is", "are", "was", "the", "a", "an",
                 "cover", "covers", "mean", "means", "require", "requires", "provide", "provides", "establish",
                 "establishes", "regulate", "regulates", "govern", "governs", "states", "countries", "parties", "must",
                 "have", "has", "impose", "imposes", "oblige", "obliges", "under", "signatories",
-                # a summary in chat words: 'what's the deal with…', 'sum up…', 'the key points of…', 'the main principles of…'
+                # a summary in chat words: 'what's the deal with…', 'the key points of…', 'the main principles of…', 'its purpose'
                 "deal", "story", "sum", "up", "main", "key", "points", "outline", "rundown", "with", "principles", "provisions",
-                "rules", "basic", "central", "core", "fundamental", "important"}
+                "rules", "basic", "central", "core", "fundamental", "important", "purpose", "aim", "aims", "goal", "goals", "for"}
 
 BOUND = {"states", "countries", "parties", "signatories"}  # asking words only beside a verb of what binds them
 BINDING = {"require", "requires", "provide", "provides", "establish", "establishes", "regulate", "regulates", "govern",

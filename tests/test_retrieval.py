@@ -253,6 +253,8 @@ def test_a_part_of_an_instrument_asked_about_is_no_question_about_the_whole(corp
                                                ("who are the parties to the moon agreement", False),
                                                ("tell us about the moon agreement", True),  # 'us', the pronoun
                                                ("what are the main principles of the outer space treaty", True),
+                                               ("what is the purpose of the lts guidelines", True),
+                                               ("what is the registration convention for", True),
                                                ("is the us in the moon agreement", False)])  # 'us', the country
 def test_the_states_an_instrument_binds_ask_about_the_whole_only_beside_what_binds_them(question, asks):
     assert Vocabulary.default().analyse(question).whole is asks
@@ -272,6 +274,8 @@ def test_an_instruments_parties_asked_in_two_words_are_listed(corpus_assistant):
 @pytest.mark.parametrize(("question", "opening"), [
     ("explain article 6 of the outer space treaty", "Article VI of the Outer Space Treaty makes States Parties internationally"),
     ("What does Article 11 of the Moon Agreement say?", "Article 11 of the Moon Agreement is its central"),
+    # no instrument named, and the best sentence of another guideline ('Guideline C.1 says…'): the one named opens
+    ("what does guideline b.1 say", "Guideline B.1 of the LTS Guidelines asks States and international organizations"),
 ])
 def test_a_question_about_one_provision_as_a_whole_opens_with_what_the_provision_does(corpus_assistant, question, opening):
     """'explain article 6 of the outer space treaty' had opened with the article's rule for international
