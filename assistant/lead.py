@@ -65,8 +65,8 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
     # a count of the thing asked about: one whose noun follows it closely first ('three members: one appointed…')
     slot = slot or []
     # a count or a person's role asked of now or of a year ('how many members does COPUOS have', '… in 2022'): `_when`
-    year = next((int(m.group("year")) for m in ASKED_YEAR.finditer(question)), 0) if kind in ("count", "person") else -1
-    spans = [(_when(x, s.text, now, year),
+    year, timed = next((int(m.group("year")) for m in ASKED_YEAR.finditer(question)), 0), kind in ("count", "person")
+    spans = [(_when(x, s.text, now, year) if timed else 0,
               kind == "count" and bool(slot) and counts(x, s.text, slot, COUNTED_WORDS),
               _whose(s.text, x, named) if event and named else 0, dates(x, s), near(x, s), -i, x, s)
              for i, s in enumerate(chosen) for x in _spans(s, kind, future, question)
@@ -87,7 +87,7 @@ AGENT = re.compile(r"\bby\s+(?:the\s+)?(?=\w)|(?<=\w) \((?=[A-Z])")
 OWNER = re.compile(r"\bof\s+(?:the\s+)?(?=\w)")
 
 
-TITLE_OF = re.compile(r"\b[A-Z][\w'’-]*(?: [A-Z][\w'’-]*)* of $")  # a year in a title: 'the Space Activities Act of 2016'
+TITLE_OF = re.compile(r"\b([A-Z][\w'’-]*(?: [A-Z][\w'’-]*)*) of $")  # a year in a title: 'the Space Activities Act of 2016'
 
 
 def _whose(text: str, surface: str, named: frozenset[str]) -> int:
@@ -103,8 +103,8 @@ def _whose(text: str, surface: str, named: frozenset[str]) -> int:
         said += [(m.start(), m.end(), own) for m in instrument.name_pattern.finditer(text, 0, at)
                  if m.start() not in agents and (own or m.start() not in owners)]
     title = TITLE_OF.search(text, 0, at) if YEAR.fullmatch(surface) else None  # 'the Space Activities Act of 2016'
-    if title and not any(end == title.end() - 4 for _, end, _ in said):  # a text no instrument's name ends
-        said.append((title.start(), title.end() - 4, False))
+    if title and not any(end == title.end(1) for _, end, _ in said):  # a text no instrument's name ends
+        said.append((title.start(1), title.end(1), False))
     if not said:
         return 0
     said.sort(key=lambda found: (found[1], found[1] - found[0]))
@@ -129,12 +129,10 @@ def _said(term: str) -> frozenset[str]:
 
 
 def _when(surface: str, text: str, now: bool, year: int) -> int:
-    """How a count or a person's role ranks by the year it is of (`year` -1 for other kinds): asked how things stand
-    now, the latest year's first ('how many members does COPUOS have' -> '102 member States as of 2022', not '18
-    members in 1958'; 'who is the director of UNOOSA' -> the one appointed in 2023); asked of a year ('how many
-    members did COPUOS have in 2022'), that year's."""
-    if year < 0:
-        return 0
+    """How a count or a person's role ranks by the year it is of: asked how things stand now, the latest year's
+    first ('how many members does COPUOS have' -> '102 member States as of 2022', not '18 members in 1958'; 'who is
+    the director of UNOOSA' -> the one appointed in 2023); asked of a year ('how many members did COPUOS have in
+    2022'), that year's (`year` 0 when none is asked of)."""
     return _year_of(surface, text) if now else int(year > 0 and _year_of(surface, text) == year)
 
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from .text import TIME_UNIT, YEAR, cited_sentences, parse, sentences
-from .vocab import REF, QueryAnalysis, Vocabulary
+from .vocab import CHIEF, REF, QueryAnalysis, Vocabulary
 
 FOLLOW_UP = re.compile(
     r"^\s*(and|also|what about|how about|what if|but|so|then)\b"
@@ -31,7 +31,6 @@ WHAT = {"year": "date", "date": "date", "day": "date", "month": "date", "number"
         "distance": "measure", "altitude": "measure", "mass": "measure", "name": "person", "director": "person",
         "chair": "person", "head": "person", "president": "person", "article": "article", "section": "article",
         "principle": "article", "guideline": "article", "paragraph": "article", "provision": "article"}
-CHIEF = {"main", "key", "basic", "central", "core", "fundamental", "principal", "major", "important"}
 MONEY_WORDS = {"cost", "pay", "paid", "charge", "fee", "fine", "price", "worth", "spend", "spent", "budget",
                "compensation", "settle", "settled", "money", "invest", "investment", "fund", "funding"}
 

@@ -167,9 +167,9 @@ _AND_ANOTHER = r"(?:[ \t]+(?:and|or)[ \t]+(?:the[ \t]+)?[\w'’-]+)?"  # 'the Lu
 NATIONAL_LAW_AFTER = re.compile(r"(?:['’]s)?" + _AND_ANOTHER + r"(?:[ \t]+[\w'’-]+){0,4}?[ \t]+" + _LAW + r"\b", re.IGNORECASE)
 NATIONAL_LAW_BEFORE = re.compile(r"\b" + _LAW + r"[ \t]+(?:of|in|from)[ \t]+(?:the[ \t]+)?$", re.IGNORECASE)
 
-# Words that only ask ("what is", "tell me about", "explain", "what does it require States to do"): a question of
-# these and an instrument's name is about the instrument as a whole.
-ASKING_WORDS = {"what", "what's", "whats", "is", "are", "was", "the", "a", "an", "tell", "me", "us", "about", "explain",
+CHIEF = {"main", "key", "basic", "central", "core", "fundamental", "principal", "major", "important"}  # 'the main principles'
+# Words that only ask ("what is", "explain", "what does it require States to do"): with an instrument's name, about it whole
+ASKING_WORDS = CHIEF | {"what", "what's", "whats", "is", "are", "was", "the", "a", "an", "tell", "me", "us", "about", "explain",
                 "describe", "summarise", "summarize", "summary", "overview", "of", "give", "please", "can", "could",
                 "you", "i", "know", "want", "to", "more", "quick", "short", "brief", "basics", "gist", "on", "in",
                 "plain", "english", "terms", "simple", "words", "it", "so", "ok", "hey", "hi", "s", "do", "does", "say", "says",
@@ -177,8 +177,8 @@ ASKING_WORDS = {"what", "what's", "whats", "is", "are", "was", "the", "a", "an",
                 "establishes", "regulate", "regulates", "govern", "governs", "states", "countries", "parties", "must",
                 "have", "has", "impose", "imposes", "oblige", "obliges", "under", "signatories",
                 # a summary in chat words: 'what's the deal with…', 'the key points of…', 'the main principles of…', 'its purpose'
-                "deal", "story", "sum", "up", "main", "key", "points", "outline", "rundown", "with", "principles", "provisions",
-                "rules", "basic", "central", "core", "fundamental", "important", "purpose", "aim", "aims", "goal", "goals", "for"}
+                "deal", "story", "sum", "up", "points", "outline", "rundown", "with", "principles", "provisions", "rules",
+                "purpose", "aim", "aims", "goal", "goals", "for"}
 
 BOUND = {"states", "countries", "parties", "signatories"}  # asking words only beside a verb of what binds them
 BINDING = {"require", "requires", "provide", "provides", "establish", "establishes", "regulate", "regulates", "govern",
