@@ -14,14 +14,14 @@ COMMON_WORDS = {"us", "it", "in", "is", "as", "at", "or", "an", "am", "me", "we"
 ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 UNIT_WORDS = {"article": "article", "art": "article", "arts": "article", "articles": "article", "section": "section",
               "sections": "section", "sec": "section", "§": "section", "principle": "principle", "principles": "principle",
-              "princ": "principle", "guideline": "guideline", "guidelines": "guideline", "paragraph": "paragraph",
-              "para": "paragraph", "building block": "building block"}
+              "princ": "principle", "guideline": "guideline", "guidelines": "guideline", "gl": "guideline",
+              "paragraph": "paragraph", "para": "paragraph", "building block": "building block"}
 # A unit and its number; a plural unit too, as the speller writes 'princ 5' ('principles 5'), but not before a year
 # ('the LTS guidelines 2019').
 _PLURAL = r"(?:articles|sections|principles|guidelines)(?!\s*(?:1[89]|20)\d\d\b)"
 REF = re.compile(
     r"(?<![\w])(building block|" + _PLURAL
-    + r"|article|arts?\.?|section|sec\.?|§|principle|princ\.?|guideline|paragraph|para\.?)\s*"
+    + r"|article|arts?\.?|section|sec\.?|§|principle|princ\.?|guideline|gl\.?|paragraph|para\.?)\s*"
     r"([a-d]\.?\d{1,2}|\d{1,6}[a-z]?|[ivxlc]{1,7})\b"
     r"(?![\s-]*(?:(?:years?|yrs?|days?|months?|hours?|km|kg|per\s*cent)\b|%))",  # 'guidelines 25 yr rule': a length, no reference
     re.IGNORECASE)

@@ -462,7 +462,9 @@ def test_a_follow_up_naming_another_country_turns_to_that_countrys_law(corpus_as
                                                ("reg conv art 4 what says", ("article", "4")),
                                                ("nps princ. 5 re-entry notice", ("principle", "5")),
                                                ("nps principles 5 re-entry notice", ("principle", "5")),
-                                               ("lts guideline b9 reentry", ("guideline", "b.9"))])
+                                               ("lts guideline b9 reentry", ("guideline", "b.9")),
+                                               ("lts gl b.8 small sats", ("guideline", "b.8")),
+                                               ("copuos debris gl3 - what if", ("guideline", "3"))])
 def test_a_provision_named_by_its_abbreviated_unit_is_read(question, key):
     assert key in Vocabulary.default().analyse(question).refs
 
