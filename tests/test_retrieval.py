@@ -618,3 +618,14 @@ def test_a_follow_up_is_about_the_countries_it_names_not_those_it_borrows(corpus
     assert "Artemis Accords" in later.query and later.countries == [], (later.query, later.countries)
     answer = corpus_assistant.ask("what does it say about space debris", history)
     assert not answer.abstained and answer.citations[0].section.startswith("Section 12"), answer.text
+
+
+def test_the_short_names_users_write_for_a_principles_set_and_a_subcommittee_are_read(corpus_assistant):
+    """'rs princ 4' is the Remote Sensing Principles' Principle IV (as 'dbs' and 'nps' name theirs), not the 1963
+    Declaration's Principle 4; 'lsc' and 'stsc' are COPUOS's Legal and Scientific and Technical Subcommittees."""
+    question = corpus_assistant.analyse("rs princ 4 wht does it say")
+    assert [i.name for i in question.analysis.instruments] == ["Remote Sensing Principles"], question.analysis
+    for asked in ("copuos lsc what does it do", "what does the STSC handle"):
+        question = corpus_assistant.analyse(asked)
+        got = corpus_assistant.engine.search(question.query, k=3, focus=question.focus)
+        assert got.passages[0].section == "Subcommittees and sessions", [p.section for p in got.passages]
