@@ -205,3 +205,11 @@ def test_a_count_of_named_things_is_said_with_the_name_before_it(corpus_assistan
     assert lts.lead and lts.lead.startswith("21 "), lts.text
     debris = corpus_assistant.ask("how many COPUOS debris mitigation guidelines are there")
     assert debris.lead and debris.lead.lower().startswith("seven"), debris.text  # not the LTS's 21
+
+
+def test_a_count_asked_in_other_words_than_the_corpus_uses_is_found(corpus_assistant):
+    """'how many nations', 'how many people': the corpus counts States and persons."""
+    nations = corpus_assistant.ask("how many nations are party to the registration convention")
+    assert nations.lead and "72" in nations.lead, nations.text
+    people = corpus_assistant.ask("how many people must run a company authorised under luxembourg's space resources law")
+    assert people.lead and "two" in people.lead.lower(), people.text
