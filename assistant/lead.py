@@ -70,7 +70,7 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
               kind == "count" and bool(slot) and counts(x, s.text, slot, COUNTED_WORDS),
               _whose(s.text, x, named) if event and named else 0, dates(x, s), near(x, s), -i, x, s)
              for i, s in enumerate(chosen) for x in _spans(s, kind, future, question)
-             if kind != "count" or not slot or counts(x, s.text, slot)]
+             if kind != "count" or ((not slot or counts(x, s.text, slot)) and not denied(x, s.text, asked, question))]
     # the latest, the named instrument's own, the most weight nearby, the earliest quote; never another instrument's
     best = max((found for found in spans if found[2] >= 0), key=lambda found: found[:6], default=None)
     if best is None:
@@ -197,6 +197,20 @@ def counts(surface: str, text: str, slot: list[str], words: int | None = None) -
     # contain 21 voluntary guidelines' counts LTS guidelines)
     anywhere = set(tokenize([text])[0])
     return all(alternatives(t) & after for t in head) and all(alternatives(t) & anywhere for m in modifiers for t in m)
+
+
+NEGATION = re.compile(r"\b(?:not|never|no longer|without)\b|n[’']t\b", re.IGNORECASE)
+
+
+def denied(surface: str, text: str, asked: set[str], question: str) -> bool:
+    """Whether a count's clause denies what the question asks of it ('Four States signed the Moon Agreement but never
+    ratified it' counts no ratifications): a negation followed closely by a word of the question, which negates nothing."""
+    if NEGATION.search(question):
+        return False
+    at = max(text.find(surface), 0) + len(surface)
+    clause = re.split(r"[;:]", text[at : at + LEAD_REACH])[0]
+    return any(set(tokenize([" ".join(clause[m.end():].split()[:2])])[0]) & {t for a in asked for t in _said(a)}
+               for m in NEGATION.finditer(clause))
 
 
 def _unit(word: str) -> str:

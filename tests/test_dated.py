@@ -213,3 +213,12 @@ def test_a_count_asked_in_other_words_than_the_corpus_uses_is_found(corpus_assis
     assert nations.lead and "72" in nations.lead, nations.text
     people = corpus_assistant.ask("how many people must run a company authorised under luxembourg's space resources law")
     assert people.lead and "two" in people.lead.lower(), people.text
+
+
+def test_a_count_whose_clause_denies_what_is_asked_does_not_lead(corpus_assistant):
+    """'Four States signed the Moon Agreement but never ratified it' counts no ratifications; asked with the
+    negation, it is the count."""
+    ratified = corpus_assistant.ask("how many countries have ratified the moon agreement")
+    assert not (ratified.lead or "").lower().startswith("four"), ratified.text
+    unratified = corpus_assistant.ask("how many states signed the moon agreement without ratifying it")
+    assert (unratified.lead or "").lower().startswith("four"), unratified.text
