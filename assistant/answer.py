@@ -15,7 +15,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from . import acronyms
 from .dating import effective_date, find_conflict, probe_older_sources
-from .lead import clause_of, lead_span, numbered_rival, rival, unsaid_year
+from .lead import clause_of, lead_span, numbered_rival, rival, unsaid_year, who_did
 from .question import Question
 from .quoting import cover_named, opening_first, same_provision, says_force, select
 from .retrieval import Retrieved
@@ -362,6 +362,8 @@ def compose(chosen: list[Candidate], sentences: list[Candidate], retrieved: Retr
 
 def asked_span(asked: Question, quotes: list[Candidate], retrieved: Retrieved) -> tuple[str, Candidate] | None:
     """The asked-for span of the quotes and the quote it is in (`lead.lead_span`, told what the analysis found)."""
+    if asked.answer_type is None:
+        return who_did(asked.own, quotes)
     return lead_span(asked.answer_type, quotes, asked.own, asked.slot, asked.future, getattr(retrieved.snapshot, "idf", None),
                      retrieved.analysis.without_names(asked.own), asked.now, frozenset(retrieved.analysis.doc_ids))
 

@@ -1,5 +1,6 @@
 """The lead of an answer: the thing a question asks for (a date, a length of time, a count, an amount of money, a
-measurement, a person's name, or the article that provides it), taken from the quoted sentences and said first."""
+measurement, a person's name, the article that provides it, or who did what a 'who signed…' question asks about),
+taken from the quoted sentences and said first."""
 
 from __future__ import annotations
 
@@ -197,6 +198,53 @@ def counts(surface: str, text: str, slot: list[str], words: int | None = None) -
     # contain 21 voluntary guidelines' counts LTS guidelines)
     anywhere = set(tokenize([text])[0])
     return all(alternatives(t) & after for t in head) and all(alternatives(t) & anywhere for m in modifiers for t in m)
+
+
+LIGHT_VERBS = {"be", "have", "do", "get", "make", "go", "say", "mean", "happen"}  # 'who has jurisdiction': no doer
+INDEFINITE = {"a", "an", "any", "each", "every", "one"}
+AGENT_WORDS = 14  # a doer named in more words is a clause, not a name to open with
+
+
+def who_did(question: str, chosen: list[Candidate]) -> tuple[str, Candidate] | None:
+    """'Who signed the Cosmos 954 protocol for Canada?': the doer of the question's verb in the quotes, the subject
+    of the same verb or its agent ('was signed by Canada's ambassador to the Soviet Union, Geoffrey Pearson'), when
+    the rest of its sentence shares a word with the question (it is the same deed), the earlier quote first."""
+    doc = parse(question)
+    # the doer asked for: 'who signed', 'who has actually signed'; not 'who can a victim sue' (the parser's subject)
+    who = next((t for t in doc if t.lower_ == "who" and t.dep_ in ("nsubj", "nsubjpass") and t.head.pos_ == "VERB"
+                and t.head.lemma_.lower() not in LIGHT_VERBS
+                and all(b.pos_ in ("AUX", "PART", "ADV") for b in doc[t.i + 1 : t.head.i])), None)
+    if who is None:
+        return None
+    said = {a for t in tokenize([who.head.text])[0] for a in alternatives(t)}
+    rest = set(tokenize([question])[0]) - function_terms() - said
+    for s in chosen:
+        sentence = parse(s.text)
+        for verb in sentence:
+            words = _doer(verb) if verb.pos_ == "VERB" and set(tokenize([verb.text])[0]) & said else None
+            # 'who' asks for a name: 'a launching State', 'the launching authority' state a rule, which the quotes say
+            if not words or words[0].lower_ in INDEFINITE or not any(t.pos_ == "PROPN" for t in words):
+                continue
+            deed = [t.text for t in sentence if not words[0].i <= t.i <= words[-1].i]  # the sentence, the doer aside
+            if set(tokenize([" ".join(deed)])[0]) & rest and sum(t.is_alpha for t in words) <= AGENT_WORDS:
+                return s.text[words[0].idx : words[-1].idx + len(words[-1])], s
+    return None
+
+
+def _doer(verb) -> list | None:
+    """The words naming who does a verb: its agent ('signed by X'), its subject in the active voice, or for a relative
+    clause ('the Working Group, which adopted them') the noun the clause is of; None for a pronoun or no one."""
+    agents = [g for c in verb.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
+    if not agents and not any(c.dep_ == "auxpass" for c in verb.children):
+        agents = [c for c in verb.children if c.dep_ == "nsubj"]
+    relative = bool(agents) and agents[0].tag_ in ("WDT", "WP") and verb.dep_ == "relcl"
+    doer = verb.head if relative else agents[0] if agents else None
+    if doer is None or doer.pos_ == "PRON":
+        return None
+    words = list(doer.doc[doer.left_edge.i : doer.i + 1]) if relative else list(doer.subtree)
+    while len(words) > 1 and words[-1].is_punct:  # 'Thomas Stafford and Alexei Leonov,'
+        words.pop()
+    return words
 
 
 NEGATION = re.compile(r"\b(?:not|never|no longer|without)\b|n[’']t\b", re.IGNORECASE)

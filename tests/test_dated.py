@@ -222,3 +222,18 @@ def test_a_count_whose_clause_denies_what_is_asked_does_not_lead(corpus_assistan
     assert not (ratified.lead or "").lower().startswith("four"), ratified.text
     unratified = corpus_assistant.ask("how many states signed the moon agreement without ratifying it")
     assert (unratified.lead or "").lower().startswith("four"), unratified.text
+
+
+def test_a_question_asking_who_did_something_opens_with_the_doer_the_quotes_name(corpus_assistant):
+    """'who signed…', 'who drafted…': the subject or agent of the same verb in a quote, when it is a name."""
+    signed = corpus_assistant.ask("who signed the cosmos 954 protocol for canada")
+    assert signed.lead and signed.lead.endswith("Geoffrey Pearson"), signed.text
+    assert signed.text.startswith(signed.lead)
+    drafted = corpus_assistant.ask("who drafted the artemis accords")
+    assert drafted.lead == "NASA and the U.S. Department of State", drafted.text
+    built = corpus_assistant.ask("who built the chang'e 6 lander")
+    assert built.lead and "China Academy of Space Technology" in built.lead, built.text
+    # a rule's generic doer is no name ('a launching State must pay'), nor is the one the parser takes for the
+    # subject of 'who can a victim sue'; the quotes answer those
+    assert corpus_assistant.ask("who pays for damage caused by a satellite on the ground").lead is None
+    assert corpus_assistant.ask("who withdrew from the moon agreement").lead is None
