@@ -206,29 +206,44 @@ AGENT_WORDS = 14  # a doer named in more words is a clause, not a name to open w
 
 
 def who_did(question: str, chosen: list[Candidate]) -> tuple[str, Candidate] | None:
-    """'Who signed the Cosmos 954 protocol for Canada?': the doer of the question's verb in the quotes, the subject
-    of the same verb or its agent ('was signed by Canada's ambassador to the Soviet Union, Geoffrey Pearson'), when
-    the rest of its sentence shares a word with the question (it is the same deed), the earlier quote first."""
+    """'Who signed the Cosmos 954 protocol for Canada?', 'who drafted the Artemis Accords?': the doer of the
+    question's verb in the first quote that says the deed (the verb, and a word of the question besides), the subject
+    of the same verb or its agent ('was signed by Canada's ambassador to the Soviet Union, Geoffrey Pearson'), when it
+    is a name."""
     doc = parse(question)
     # the doer asked for: 'who signed', 'who has actually signed'; not 'who can a victim sue' (the parser's subject)
-    who = next((t for t in doc if t.lower_ == "who" and t.dep_ in ("nsubj", "nsubjpass") and t.head.pos_ == "VERB"
-                and t.head.lemma_.lower() not in LIGHT_VERBS
-                and all(b.pos_ in ("AUX", "PART", "ADV") for b in doc[t.i + 1 : t.head.i])), None)
-    if who is None:
+    subject = next((t for t in doc if t.lower_ == "who" and t.dep_ in ("nsubj", "nsubjpass") and t.head.pos_ == "VERB"
+                    and t.head.lemma_.lower() not in LIGHT_VERBS
+                    and all(b.pos_ in ("AUX", "PART", "ADV") for b in doc[t.i + 1 : t.head.i])), None)
+    if subject is None:
         return None
-    said = {a for t in tokenize([who.head.text])[0] for a in alternatives(t)}
+    said = {a for t in tokenize([subject.head.text])[0] for a in alternatives(t)}
     rest = set(tokenize([question])[0]) - function_terms() - said
     for s in chosen:
         sentence = parse(s.text)
         for verb in sentence:
             words = _doer(verb) if verb.pos_ == "VERB" and set(tokenize([verb.text])[0]) & said else None
-            # 'who' asks for a name: 'a launching State', 'the launching authority' state a rule, which the quotes say
-            if not words or words[0].lower_ in INDEFINITE or not any(t.pos_ == "PROPN" for t in words):
+            if not words or not set(tokenize([s.text])[0]) & rest:
                 continue
-            deed = [t.text for t in sentence if not words[0].i <= t.i <= words[-1].i]  # the sentence, the doer aside
-            if set(tokenize([" ".join(deed)])[0]) & rest and sum(t.is_alpha for t in words) <= AGENT_WORDS:
-                return s.text[words[0].idx : words[-1].idx + len(words[-1])], s
+            # the first quote that says the deed decides ('The eight founding signatories of the Accords signed…'
+            # before a later signatory's sentence); 'who' asks for a name: 'a launching State', 'the launching
+            # authority' state a rule, which the quotes say
+            named = words[0].lower_ not in INDEFINITE and words[0].tag_ != "PRP$" \
+                and any(t.pos_ == "PROPN" and _own(t, words) for t in words)  # not 'its ambassador': whose, elsewhere
+            if not named or sum(t.is_alpha for t in words) > AGENT_WORDS:
+                return None
+            return s.text[words[0].idx : words[-1].idx + len(words[-1])], s
     return None
+
+
+def _own(token, words: list) -> bool:
+    """Whether a word of a doer's phrase is of the doer itself, not of a phrase after a preposition ('The eight
+    founding signatories of the Artemis Accords' names no one; 'Canada's ambassador…, Geoffrey Pearson' does)."""
+    while words[0].i <= token.head.i <= words[-1].i and token.head.i != token.i:
+        if token.dep_ == "pobj":
+            return False
+        token = token.head
+    return True
 
 
 def _doer(verb) -> list | None:

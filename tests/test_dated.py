@@ -237,3 +237,7 @@ def test_a_question_asking_who_did_something_opens_with_the_doer_the_quotes_name
     # subject of 'who can a victim sue'; the quotes answer those
     assert corpus_assistant.ask("who pays for damage caused by a satellite on the ground").lead is None
     assert corpus_assistant.ask("who withdrew from the moon agreement").lead is None
+    # the first quote that says the deed decides: 'The eight founding signatories of the Artemis Accords signed…'
+    # names no one, and a later signatory's sentence must not lead (its '56th' would turn the answer into a refusal)
+    first = corpus_assistant.ask("who signed the artemis accords first")
+    assert not first.abstained and first.lead is None, first.text
