@@ -67,11 +67,13 @@ def lead_span(kind: str | None, chosen: list[Candidate], question: str = "",
     slot = slot or []
     # a count or a person's role asked of now or of a year ('how many members does COPUOS have', '… in 2022'): `_when`
     year, timed = next((int(m.group("year")) for m in ASKED_YEAR.finditer(question)), 0), kind in ("count", "person")
+    # a count whose clause negates one of these words counts something else (`denied`); a negative question negates none
+    negatable = frozenset() if NEGATION.search(question) else frozenset(t for a in asked for t in _said(a))
     spans = [(_when(x, s.text, now, year) if timed else 0,
               kind == "count" and bool(slot) and counts(x, s.text, slot, COUNTED_WORDS),
               _whose(s.text, x, named) if event and named else 0, dates(x, s), near(x, s), -i, x, s)
              for i, s in enumerate(chosen) for x in _spans(s, kind, future, question)
-             if kind != "count" or ((not slot or counts(x, s.text, slot)) and not denied(x, s.text, asked, question))]
+             if kind != "count" or ((not slot or counts(x, s.text, slot)) and not denied(x, s.text, negatable))]
     # the latest, the named instrument's own, the most weight nearby, the earliest quote; never another instrument's
     best = max((found for found in spans if found[2] >= 0), key=lambda found: found[:6], default=None)
     if best is None:
@@ -220,10 +222,11 @@ def who_did(question: str, chosen: list[Candidate]) -> tuple[str, Candidate] | N
     said = {a for t in tokenize([subject.head.text])[0] for a in alternatives(t)}
     rest = set(tokenize([question])[0]) - function_terms() - said
     for s in chosen:
-        sentence = parse(s.text)
-        for verb in sentence:
+        if not set(tokenize([s.text])[0]) & rest:  # a quote that shares no word with the question says another deed
+            continue
+        for verb in parse(s.text):
             words = _doer(verb) if verb.pos_ == "VERB" and set(tokenize([verb.text])[0]) & said else None
-            if not words or not set(tokenize([s.text])[0]) & rest:
+            if not words:
                 continue
             # the first quote that says the deed decides ('The eight founding signatories of the Accords signed…'
             # before a later signatory's sentence); 'who' asks for a name: 'a launching State', 'the launching
@@ -265,15 +268,12 @@ def _doer(verb) -> list | None:
 NEGATION = re.compile(r"\b(?:not|never|no longer|without)\b|n[’']t\b", re.IGNORECASE)
 
 
-def denied(surface: str, text: str, asked: set[str], question: str) -> bool:
+def denied(surface: str, text: str, negatable: frozenset[str]) -> bool:
     """Whether a count's clause denies what the question asks of it ('Four States signed the Moon Agreement but never
-    ratified it' counts no ratifications): a negation followed closely by a word of the question, which negates nothing."""
-    if NEGATION.search(question):
-        return False
+    ratified it' counts no ratifications): a negation with one of the `negatable` terms in the two words after it."""
     at = max(text.find(surface), 0) + len(surface)
     clause = re.split(r"[;:]", text[at : at + LEAD_REACH])[0]
-    return any(set(tokenize([" ".join(clause[m.end():].split()[:2])])[0]) & {t for a in asked for t in _said(a)}
-               for m in NEGATION.finditer(clause))
+    return any(set(tokenize([" ".join(clause[m.end():].split()[:2])])[0]) & negatable for m in NEGATION.finditer(clause))
 
 
 def _unit(word: str) -> str:
