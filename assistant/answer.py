@@ -22,11 +22,12 @@ from .retrieval import Retrieved
 from .safety import looks_like_injection
 from .scoring import Candidate, Scorer, default_scorer, featurize
 from .settings import Settings
+from .snapshot import absent_provisions
 from .store import Store
 from .text import cited_sentences, decode_spans, format_date, sentences, span_kinds
 from .text import terms as index_terms
 from .types import Answer, Citation, Passage
-from .vocab import Vocabulary, absent_provisions, section_key
+from .vocab import Vocabulary, section_key
 
 ABSTAIN_TEXT = "The corpus does not answer this question."
 

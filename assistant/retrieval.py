@@ -293,7 +293,7 @@ class HybridSearch:
         if not doc_ids and not refs:
             return
         named = {pid for key in refs for pid in snap.by_section.get(key, [])
-                 if not doc_ids or snap.passages[pid].doc_id in doc_ids}
+                 if analysis.names_section(snap.passages[pid].doc_id, key)}
         if analysis.whole:  # 'What is the Liability Convention?': its overview, as if named
             named |= {pid for pid in snap.overviews if snap.passages[pid].doc_id in doc_ids}
         # An article named in the question may not be in any ranked list yet: its passages join the pool.

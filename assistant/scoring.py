@@ -166,7 +166,7 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
         terms = list(dict.fromkeys(tokenize([own])[0]))
     weights = {t: snapshot.idf(t) if snapshot else 1.0 for t in terms}
     top = snapshot.idf("\x00") if snapshot else 1.0  # the weight of a word no passage uses: the rarest there is
-    docs, refs = retrieved.analysis.doc_ids, set(retrieved.analysis.refs)
+    docs = retrieved.analysis.doc_ids
     vocabulary = Vocabulary.default()
     slot = tokenize([" ".join(question.slot)])[0] if question.slot else []
     kind = question.answer_type
@@ -201,7 +201,7 @@ def featurize(question: Question, candidates: list[Candidate], retrieved: Retrie
             float(in_passage),
             float(bool(docs) and p.doc_id in docs),
             float(bool(docs) and p.doc_id not in docs),
-            float(bool(refs) and section_key(p.section) in refs and (not docs or p.doc_id in docs)),
+            float(retrieved.analysis.names_section(p.doc_id, section_key(p.section))),
             1.0 - c.rank / n,
             float(p.section is None),
             min(len(question.unknown), 3) / 3,

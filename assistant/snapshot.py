@@ -21,7 +21,7 @@ from .spelling import Speller
 from .store import Store, passage_from_record
 from .text import TOKENS, sentences, tokenize
 from .types import Passage
-from .vocab import Vocabulary, provisions_held, section_key
+from .vocab import REF, QueryAnalysis, Vocabulary, section_key, unit_key
 
 DOCUMENTS_CACHED = 32
 
@@ -195,3 +195,26 @@ def _load_snapshot(version: str, target: Path) -> Snapshot:
     ids = sorted(passages)
     bm25 = bm25s.BM25.load(str(target / "bm25"), show_progress=False) if ids else bm25s.BM25()
     return Snapshot(version, passages, bm25, ids)
+
+
+def provisions_held(labels: list[str | None], texts: list[str]) -> tuple[set[str], set[tuple[str, str]]]:
+    """What one document holds of an instrument's numbering: the units its sections are labelled in ('article',
+    'guideline') and every provision it labels or mentions ('Article 16 of the IGA' in another section's text)."""
+    keys = [section_key(label) for label in labels]
+    units = {k[0] for k in keys if k}
+    return units, {k for k in keys if k} | {unit_key(m.group(1), m.group(2)) for t in texts for m in REF.finditer(t)}
+
+
+def absent_provisions(text: str, analysis: QueryAnalysis,
+                      held: dict[str, tuple[set[str], set[tuple[str, str]]]]) -> list[tuple[str, str]]:
+    """The provisions a question names ('Guideline 8') that the instruments it names do not have, each with the
+    instrument's name: none of its documents numbered in that unit labels or mentions it. Such a question
+    cannot be answered from the corpus."""
+    named = [i for i in analysis.instruments if not i.source_claims]
+    out = []
+    for m in REF.finditer(text):
+        key = unit_key(m.group(1), m.group(2))
+        numbered = [(i, held[d][1]) for i in named for d in i.docs if d in held and key[0] in held[d][0]]
+        if numbered and not any(key in keys for _, keys in numbered):
+            out.append((m.group(0), numbered[0][0].name))
+    return out

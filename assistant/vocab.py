@@ -25,6 +25,7 @@ REF = re.compile(
     r"([a-d]\.?\d{1,2}|\d{1,6}[a-z]?|[ivxlc]{1,7})\b"
     r"(?![\s-]*(?:(?:years?|yrs?|days?|months?|hours?|km|kg|per\s*cent)\b|%))",  # 'guidelines 25 yr rule': a length, no reference
     re.IGNORECASE)
+OF_NAME = re.compile(r",?\s+(?:of|in|under)\s+(?:the\s+)?", re.IGNORECASE)  # 'Article IX of the OST'
 LABEL = re.compile(r"^(Building Block|Article|Section|Principle|Guideline|Paragraph)\s+([A-D]\.\d+|\d+[A-Za-z]?|[IVXLC]+)\b")
 
 
@@ -57,29 +58,6 @@ def section_key(section: str | None) -> tuple[str, str] | None:
     head = section.split(" > ")[-1]
     match = LABEL.match(head) or LABEL.match(section)
     return unit_key(match.group(1), match.group(2)) if match else None
-
-
-def provisions_held(labels: list[str | None], texts: list[str]) -> tuple[set[str], set[tuple[str, str]]]:
-    """What one document holds of an instrument's numbering: the units its sections are labelled in ('article',
-    'guideline') and every provision it labels or mentions ('Article 16 of the IGA' in another section's text)."""
-    keys = [section_key(label) for label in labels]
-    units = {k[0] for k in keys if k}
-    return units, {k for k in keys if k} | {unit_key(m.group(1), m.group(2)) for t in texts for m in REF.finditer(t)}
-
-
-def absent_provisions(text: str, analysis: QueryAnalysis,
-                      held: dict[str, tuple[set[str], set[tuple[str, str]]]]) -> list[tuple[str, str]]:
-    """The provisions a question names ('Guideline 8') that the instruments it names do not have, each with the
-    instrument's name: none of its documents numbered in that unit labels or mentions it. Such a question
-    cannot be answered from the corpus."""
-    named = [i for i in analysis.instruments if not i.source_claims]
-    out = []
-    for m in REF.finditer(text):
-        key = unit_key(m.group(1), m.group(2))
-        numbered = [(i, held[d][1]) for i in named for d in i.docs if d in held and key[0] in held[d][0]]
-        if numbered and not any(key in keys for _, keys in numbered):
-            out.append((m.group(0), numbered[0][0].name))
-    return out
 
 
 UNLABELLED_PART = re.compile(r"^(?:(preamble)|(final (?:clauses|provisions))|(\d{1,2})\.\s)", re.IGNORECASE)
@@ -200,10 +178,20 @@ class QueryAnalysis:
     # "What does Article VI of the OST say?", "explain art 6": one provision asked about as a whole.
     whole_provision: bool = False
 
+    # 'Article IX of the Outer Space Treaty', 'the OST's article 9': a reference said of one instrument each time
+    # it is made, with that instrument's documents (a question naming two instruments names the article of one)
+    said_of: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+
     @property
     def doc_ids(self) -> set[str]:
         """The documents of the instruments named."""
         return {d for i in self.instruments for d in i.docs}
+
+    def names_section(self, doc_id: str, key: tuple[str, str] | None) -> bool:
+        """Whether the question names this section of this document: one of its references, said of the
+        document's instrument, or of none when it names that instrument (or none at all)."""
+        docs = self.said_of.get(key) if key else None
+        return key in self.refs and (doc_id in docs if docs is not None else not self.doc_ids or doc_id in self.doc_ids)
 
     def without_names(self, text: str) -> str:
         """The text with the names of the instruments named taken out; the names of their parts stay ('what is the
@@ -261,7 +249,15 @@ class Vocabulary:
             if instrument.name not in spans:
                 found.append(instrument)
             spans.setdefault(instrument.name, []).append(span)
-        refs = [unit_key(m.group(1), m.group(2)) for m in REF.finditer(text)]
+        refs, docs_of = [], {i.name: frozenset(i.docs) for i in found}
+        owners: dict[tuple[str, str], list[frozenset[str]]] = {}
+        for m in REF.finditer(text):  # each reference, and the instrument named just after 'of' or just before it
+            refs.append(key := unit_key(m.group(1), m.group(2)))
+            of = OF_NAME.match(text, m.end())
+            owners.setdefault(key, []).append(next(
+                (docs_of[name] for name, found_spans in spans.items() for start, end in found_spans
+                 if (of and start == of.end()) or (end <= m.start() and not text[end : m.start()].strip())), frozenset()))
+        said_of = {key: frozenset().union(*docs) for key, docs in owners.items() if all(docs)}
 
         def modifier(end: int, own: str) -> bool:  # directly before another instrument's name
             return any(other != own and s >= end and not text[end:s].strip()
@@ -279,7 +275,7 @@ class Vocabulary:
         # 'is the us in the moon agreement' asks of a country: 'us' asks nothing only as in 'tell us'
         asking = asking and not self.countries(rest)
         return QueryAnalysis(found, refs, compared, whole=len(compared) == 1 and not refs and asking,
-                             whole_provision=len(compared) <= 1 and len(set(refs)) == 1 and asking)
+                             whole_provision=len(compared) <= 1 and len(set(refs)) == 1 and asking, said_of=said_of)
 
     def _national_laws(self, text: str) -> list[tuple[Instrument, tuple[int, int]]]:
         """The national laws a text names by their country and a word for a law, however worded ('the Japanese

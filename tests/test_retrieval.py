@@ -293,6 +293,37 @@ def test_a_question_naming_its_article_does_not_ask_for_one(corpus_assistant):
     assert corpus_assistant.analyse("which article of the ost bans nukes").answer_type == "article"
 
 
+@pytest.mark.parametrize(("question", "said_of"), [
+    ("compare article II of the outer space treaty with article 11 of the moon agreement",
+     {("article", "2"): ("ost", "moon-agreement"), ("article", "11"): ("moon-agreement", "ost")}),
+    ("the OST's article 9 vs moon agreement art 7", {("article", "9"): ("ost", "moon-agreement"),
+                                                      ("article", "7"): ("moon-agreement", "ost")}),
+])
+def test_an_article_said_of_one_of_two_instruments_is_that_ones(question, said_of):
+    analysis = Vocabulary.default().analyse(question)
+    for key, (own, other) in said_of.items():
+        assert own in analysis.said_of[key] and other not in analysis.said_of[key]
+        assert analysis.names_section(own, key) and not analysis.names_section(other, key)
+    both = Vocabulary.default().analyse("what does article 6 say in the ost and the liability convention")
+    assert not both.said_of and all(both.names_section(d, ("article", "6")) for d in ("ost", "liability-convention"))
+
+
+def _cited(answer) -> list[tuple[str, str]]:
+    return [(c.doc_id, (c.section or "").split(":")[0]) for c in answer.citations]
+
+
+def test_an_article_of_one_instrument_is_not_looked_for_in_the_other(corpus_assistant):
+    """A question naming two instruments and an article of one of them ('Article VIII of the OST') had boosted and
+    credited that article's number in both: the Registration Convention's Article VIII (entry into force) was
+    quoted instead of its Article IV, and the Liability Convention's Article VI (exoneration) opened an answer
+    about the OST's Article VI."""
+    cited = _cited(corpus_assistant.ask(
+        "what does article 4 of the registration convention add to article VIII of the outer space treaty"))
+    assert ("registration-convention", "Article IV") in cited and ("registration-convention", "Article VIII") not in cited
+    cited = _cited(corpus_assistant.ask("how does article VI of the outer space treaty relate to the liability convention"))
+    assert cited[0] == ("ost", "Article VI"), cited
+
+
 def test_the_dense_cosines_of_a_search_are_those_of_the_stored_vectors(small_assistant):
     found = small_assistant.engine.search("Who is liable for damage caused by a space object on the ground?", k=3)
     stored = small_assistant.store.passage_vectors([p.id for p in found.passages], lambda pid: "")
