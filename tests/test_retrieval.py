@@ -92,6 +92,9 @@ def test_lay_verbs_find_the_corpus_s_terms(corpus_assistant):
     ("is it allowed to bring moon rocks back to earth", "Article 6"),  # rocks: the Agreement's samples
     ("do you have to tell other countries before doing something risky in space", "Article IX"),  # harmful interference
     ("what do countries have to tell the un about their space missions", "Article 5"),  # tell: inform
+    # a piece of a satellite: the Rescue Agreement's 'component parts' (Article 5), not its personnel (Article 4)
+    ("We found a piece of a foreign satellite on our beach. Do we have to give it back, and who pays for returning it?",
+     "Article 5"),
 ])
 def test_lay_words_for_what_a_treaty_requires_find_its_provision(corpus_assistant, question, section):
     answer = corpus_assistant.ask(question)
