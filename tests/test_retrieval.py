@@ -95,10 +95,21 @@ def test_lay_verbs_find_the_corpus_s_terms(corpus_assistant):
     # a piece of a satellite: the Rescue Agreement's 'component parts' (Article 5), not its personnel (Article 4)
     ("We found a piece of a foreign satellite on our beach. Do we have to give it back, and who pays for returning it?",
      "Article 5"),
+    # prison: the Luxembourg law's imprisonment (Article 18), not the authorisation it punishes the lack of (Article 2)
+    ("can you go to prison for mining space resources in luxembourg without a licence", "Article 18"),
+    # wrecks: damage; the money: compensation (it was refused)
+    ("who gets the money if a satellite wrecks someone's house", "Article II"),
 ])
 def test_lay_words_for_what_a_treaty_requires_find_its_provision(corpus_assistant, question, section):
     answer = corpus_assistant.ask(question)
     assert not answer.abstained and (answer.citations[0].section or "").startswith(section), answer.text
+
+
+def test_a_moon_base_is_the_moon_agreement_s_station(corpus_assistant):
+    """'base' had found 'military bases' first (Article 3, peaceful purposes); the Agreement calls a base a station."""
+    answer = corpus_assistant.ask("if my crew is in danger on the moon can we use another nation's base")
+    sections = [(c.section or "").split(":")[0] for c in answer.citations]
+    assert sections and sections[0] in {"Article 9", "Article 10", "Article 12"}, sections
 
 
 def test_expansions_match_any_form_of_the_word():
