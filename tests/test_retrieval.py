@@ -99,6 +99,8 @@ def test_lay_verbs_find_the_corpus_s_terms(corpus_assistant):
     ("can you go to prison for mining space resources in luxembourg without a licence", "Article 18"),
     # wrecks: damage; the money: compensation (it was refused)
     ("who gets the money if a satellite wrecks someone's house", "Article II"),
+    ("can a country send soldiers to the moon", "Article 3"),  # soldiers: military personnel (Article 14 opened)
+    ("do you have to clean up your mess in orbit", "Guideline"),  # mess: space debris (it was refused)
 ])
 def test_lay_words_for_what_a_treaty_requires_find_its_provision(corpus_assistant, question, section):
     answer = corpus_assistant.ask(question)
@@ -110,6 +112,14 @@ def test_a_moon_base_is_the_moon_agreement_s_station(corpus_assistant):
     answer = corpus_assistant.ask("if my crew is in danger on the moon can we use another nation's base")
     sections = [(c.section or "").split(":")[0] for c in answer.citations]
     assert sections and sections[0] in {"Article 9", "Article 10", "Article 12"}, sections
+
+
+def test_moon_dirt_is_the_corpus_s_regolith(corpus_assistant):
+    """'moon dirt' had brought the seed article's 'race to the moon' among the quotes; the corpus's word is regolith:
+    NASA's purchase from ispace is in the Japanese act's brief of ispace's permits."""
+    answer = corpus_assistant.ask("has anyone paid a company for moon dirt")
+    cited = [c.doc_id for c in answer.citations]
+    assert "japan-space-resources-act" in cited and "seed-space-race-2024" not in cited, cited
 
 
 def test_expansions_match_any_form_of_the_word():
