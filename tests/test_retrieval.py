@@ -101,6 +101,7 @@ def test_lay_verbs_find_the_corpus_s_terms(corpus_assistant):
     ("who gets the money if a satellite wrecks someone's house", "Article II"),
     ("can a country send soldiers to the moon", "Article 3"),  # soldiers: military personnel (Article 14 opened)
     ("do you have to clean up your mess in orbit", "Guideline"),  # mess: space debris (it was refused)
+    ("who pays if two satellites bump into each other", "Article III"),  # bump: collision (Rescue Agreement opened)
 ])
 def test_lay_words_for_what_a_treaty_requires_find_its_provision(corpus_assistant, question, section):
     answer = corpus_assistant.ask(question)
@@ -120,6 +121,12 @@ def test_moon_dirt_is_the_corpus_s_regolith(corpus_assistant):
     answer = corpus_assistant.ask("has anyone paid a company for moon dirt")
     cited = [c.doc_id for c in answer.citations]
     assert "japan-space-resources-act" in cited and "seed-space-race-2024" not in cited, cited
+
+
+def test_shooting_down_a_satellite_is_the_corpus_s_intentional_destruction(corpus_assistant):
+    """'shoot down' is what the debris guidelines call intentional destruction (anti-satellite tests): it was refused."""
+    answer = corpus_assistant.ask("is it illegal to shoot down a satellite")
+    assert not answer.abstained and any(c.section and c.section.startswith("Guideline 4") for c in answer.citations), answer.text
 
 
 def test_expansions_match_any_form_of_the_word():
