@@ -208,13 +208,16 @@ def provisions_held(labels: list[str | None], texts: list[str]) -> tuple[set[str
 def absent_provisions(text: str, analysis: QueryAnalysis,
                       held: dict[str, tuple[set[str], set[tuple[str, str]]]]) -> list[tuple[str, str]]:
     """The provisions a question names ('Guideline 8') that the instruments it names do not have, each with the
-    instrument's name: none of its documents numbered in that unit labels or mentions it. Such a question
-    cannot be answered from the corpus."""
+    instrument's name: none of its documents numbered in that unit labels or mentions it (of the instrument it is
+    said of, when it is: 'Article 17 of the Rescue Agreement' beside the Outer Space Treaty's seventeen). Such a
+    question cannot be answered from the corpus."""
     named = [i for i in analysis.instruments if not i.source_claims]
     out = []
     for m in REF.finditer(text):
         key = unit_key(m.group(1), m.group(2))
-        numbered = [(i, held[d][1]) for i in named for d in i.docs if d in held and key[0] in held[d][0]]
+        said = analysis.said_of.get(key)
+        numbered = [(i, held[d][1]) for i in named if said is None or said & set(i.docs)
+                    for d in i.docs if d in held and key[0] in held[d][0]]
         if numbered and not any(key in keys for _, keys in numbered):
             out.append((m.group(0), numbered[0][0].name))
     return out

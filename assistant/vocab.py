@@ -249,21 +249,22 @@ class Vocabulary:
             if instrument.name not in spans:
                 found.append(instrument)
             spans.setdefault(instrument.name, []).append(span)
-        refs, docs_of = [], {i.name: frozenset(i.docs) for i in found}
-        owners: dict[tuple[str, str], list[frozenset[str]]] = {}
-        for m in REF.finditer(text):  # each reference, and the instrument named just after 'of' or just before it
-            refs.append(key := unit_key(m.group(1), m.group(2)))
-            of = OF_NAME.match(text, m.end())
-            owners.setdefault(key, []).append(next(
-                (docs_of[name] for name, found_spans in spans.items() for start, end in found_spans
-                 if (of and start == of.end()) or (end <= m.start() and not text[end : m.start()].strip())), frozenset()))
-        said_of = {key: frozenset().union(*docs) for key, docs in owners.items() if all(docs)}
 
         def modifier(end: int, own: str) -> bool:  # directly before another instrument's name
             return any(other != own and s >= end and not text[end:s].strip()
                        for other, found_spans in spans.items() for s, _ in found_spans)
 
         compared = [i for i in found if not i.source_claims and not all(modifier(e, i.name) for _, e in spans[i.name])]
+        refs, docs_of = [], {i.name: frozenset(i.docs) for i in compared}
+        owners: dict[tuple[str, str], list[frozenset[str]]] = {}
+        for m in REF.finditer(text):  # each reference, and the instrument named just after 'of' or just before it
+            refs.append(key := unit_key(m.group(1), m.group(2)))
+            of = OF_NAME.match(text, m.end())  # (not a name saying whose: 'of the COPUOS debris guidelines')
+            owners.setdefault(key, []).append(next(
+                (docs_of[name] for name, found_spans in spans.items() for start, end in found_spans
+                 if name in docs_of and not modifier(end, name)
+                 and ((of and start == of.end()) or (end <= m.start() and not text[end : m.start()].strip()))), frozenset()))
+        said_of = {key: frozenset().union(*docs) for key, docs in owners.items() if all(docs)}
         rest = text  # the words besides the names (a part's name is what the question asks about)
         parts = {i.name: i for i in found if i.parts}
         for start, end in sorted((span for name, found_spans in spans.items() for span in found_spans

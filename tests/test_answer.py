@@ -154,6 +154,8 @@ def test_a_change_of_sentence_rules_gives_passages_new_ids(monkeypatch):
     ("What does Guideline 8 of the COPUOS Space Debris Mitigation Guidelines say about mega-constellations?", "Guideline 8"),
     ("What does Article 30 of the Outer Space Treaty require?", "Article 30"),
     ("LTS guideline B.11 on-orbit servicing, what does it say", "guideline B.11"),
+    # said of the Rescue Agreement (ten articles), though the Outer Space Treaty named beside it has seventeen
+    ("what does article 17 of the rescue agreement say compared to the outer space treaty", "article 17"),
 ])
 def test_a_provision_the_instrument_does_not_have_is_refused_by_name(corpus_assistant, question, named):
     answer = corpus_assistant.ask(question)
@@ -166,6 +168,7 @@ def test_a_provision_the_instrument_does_not_have_is_refused_by_name(corpus_assi
     "What does Article IX of the OST say?",
     "What does COPUOS debris Guideline 4 say about intentional break-ups?",  # 'COPUOS' alone has no guidelines
     "debris guidlines 25 yr rule?",  # a length of time, not a 'Guideline 25' it lacks
+    "what does article 17 of the outer space treaty say compared to the rescue agreement",
 ])
 def test_a_provision_the_instrument_has_is_answered(corpus_assistant, question):
     assert not corpus_assistant.ask(question).abstained
