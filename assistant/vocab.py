@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 import Stemmer
@@ -178,13 +178,12 @@ class QueryAnalysis:
     # "What does Article VI of the OST say?", "explain art 6": one provision asked about as a whole.
     whole_provision: bool = False
 
-    # 'Article IX of the Outer Space Treaty', 'the OST's article 9': a reference said of one instrument each time
-    # it is made, with that instrument's documents (a question naming two instruments names the article of one)
+    # a reference said of one instrument each time it is made ('Article IX of the OST', 'the OST's article 9'): its docs
     said_of: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def doc_ids(self) -> set[str]:
-        """The documents of the instruments named."""
+        """The documents of the instruments named (read for every candidate sentence: worked out once)."""
         return {d for i in self.instruments for d in i.docs}
 
     def names_section(self, doc_id: str, key: tuple[str, str] | None) -> bool:
@@ -256,14 +255,18 @@ class Vocabulary:
 
         compared = [i for i in found if not i.source_claims and not all(modifier(e, i.name) for _, e in spans[i.name])]
         refs, docs_of = [], {i.name: frozenset(i.docs) for i in compared}
-        owners: dict[tuple[str, str], list[frozenset[str]]] = {}
-        for m in REF.finditer(text):  # each reference, and the instrument named just after 'of' or just before it
-            refs.append(key := unit_key(m.group(1), m.group(2)))
+
+        def owner(m: re.Match) -> frozenset[str]:  # the instrument named just after 'of' or just before a reference
             of = OF_NAME.match(text, m.end())  # (not a name saying whose: 'of the COPUOS debris guidelines')
-            owners.setdefault(key, []).append(next(
-                (docs_of[name] for name, found_spans in spans.items() for start, end in found_spans
-                 if name in docs_of and not modifier(end, name)
-                 and ((of and start == of.end()) or (end <= m.start() and not text[end : m.start()].strip()))), frozenset()))
+            return next((docs_of[name] for name, found_spans in spans.items() if name in docs_of
+                         for start, end in found_spans if not modifier(end, name)
+                         and ((of and start == of.end()) or (end <= m.start() and not text[end : m.start()].strip()))),
+                        frozenset())
+
+        owners: dict[tuple[str, str], list[frozenset[str]]] = {}  # each reference's, each time it is made
+        for m in REF.finditer(text):
+            refs.append(key := unit_key(m.group(1), m.group(2)))
+            owners.setdefault(key, []).append(owner(m))
         said_of = {key: frozenset().union(*docs) for key, docs in owners.items() if all(docs)}
         rest = text  # the words besides the names (a part's name is what the question asks about)
         parts = {i.name: i for i in found if i.parts}
