@@ -17,6 +17,9 @@ LEAD_REACH = 100  # characters before a date, back to the last date before it, t
 EVENT_WORDS = 3  # 'when was the Rescue Agreement adopted': a question naming an instrument and at most this many words
 PART_OF = re.compile(r" of (?:the|its|their|them|these|those|all)\b", re.IGNORECASE)
 LIMIT = re.compile(r"\b(?:by|before|until|till|later than|within|due)\b(?:\s+the\s+end\s+of)?\s*$", re.IGNORECASE)
+# a number said after the noun it counts: 'the number of parties is 17', 'the count of signatories stays at 59'
+TALLY = re.compile(r"\b(?:number|count|total|tally) of (?P<what>[^,;:.]{1,60}?) (?:is|was|stands|stood|stays|stayed|"
+                   r"remains|remained|reached|rose|fell|grew)(?: (?:at|to))? $", re.IGNORECASE)
 COUNTED_WORDS = 3  # words after a number that say what it counts ('15 numbered paragraphs', '115 States are parties')
 
 
@@ -195,6 +198,8 @@ def counts(surface: str, text: str, slot: list[str], words: int | None = None) -
     at = max(text.find(surface), 0)
     rest = text[at + len(surface) :]
     after = set(tokenize([surface + " " + (" ".join(rest.split()[:words]) if words else rest[:LEAD_WINDOW])])[0])
+    if tally := TALLY.search(text, max(0, at - LEAD_REACH), at):  # 'the count of Accords signatories stays at 59'
+        after |= set(tokenize([tally.group("what")])[0])
     *modifiers, head = [tokenize([_unit(w)])[0] for w in slot]
     # the noun counted after the number; the words that say which ones anywhere in the sentence ('the LTS Guidelines
     # contain 21 voluntary guidelines' counts LTS guidelines)

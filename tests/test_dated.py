@@ -172,6 +172,34 @@ def test_how_many_there_are_now_leads_with_the_latest_count(corpus_assistant):
     assert lead_span("count", [dated], "how many States are parties", ["States"], now=True)[0] == "115 States"
 
 
+def test_a_count_said_after_the_noun_it_counts_leads():
+    """'the count of Artemis Accords signatories stays at 59', 'the number of parties is 17': the number counts the
+    noun before it; 'the number of launches grew, and 59 signatories' counts nothing asked."""
+    import numpy as np
+
+    from assistant.lead import lead_span
+    from assistant.scoring import Candidate
+    from assistant.types import Passage
+
+    p = Passage(id="p", doc_id="artemis-accords", title="Artemis Accords", text="...")
+    stays = Candidate(p, 0, "Latvia had not signed yet, so the count of Artemis Accords signatories stays at 59 until "
+                            "NASA lists Latvia.", 0, np.zeros(3), 0.9, {"count": ["59"]})
+    stays.score = 0.9
+    assert lead_span("count", [stays], "how many signatories do the artemis accords have", ["signatories"])[0] == "59"
+    parties = Candidate(p, 0, "The number of parties is 17.", 0, np.zeros(3), 0.9, {"count": ["17"]})
+    parties.score = 0.9
+    assert lead_span("count", [parties], "how many parties are there", ["parties"])[0] == "17"
+    launches = Candidate(p, 0, "The number of launches is 17.", 0, np.zeros(3), 0.9, {"count": ["17"]})
+    launches.score = 0.9
+    assert lead_span("count", [launches], "how many parties are there", ["parties"]) is None
+
+
+def test_how_many_signatories_leads_with_the_count_the_newest_source_gives(corpus_assistant):
+    """The newest source on the Accords' count says it after its noun ('the count of … signatories stays at 59')."""
+    answer = corpus_assistant.ask("how many signatories does the artemis accords have")
+    assert answer.lead == "59", answer.text
+
+
 def test_leaving_a_treaty_is_its_withdrawal(corpus_assistant):
     """'leave' and 'quit' are the corpus's 'withdrawal': the date is the withdrawal's, not the accession's in the
     same sentence ('Saudi Arabia acceded … on 18 July 2012 and gave notice of withdrawal on 5 January 2023')."""

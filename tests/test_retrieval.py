@@ -102,6 +102,8 @@ def test_lay_verbs_find_the_corpus_s_terms(corpus_assistant):
     ("can a country send soldiers to the moon", "Article 3"),  # soldiers: military personnel (Article 14 opened)
     ("do you have to clean up your mess in orbit", "Guideline"),  # mess: space debris (it was refused)
     ("who pays if two satellites bump into each other", "Article III"),  # bump: collision (Rescue Agreement opened)
+    ("what if our satellite smashes into another one", "Article III"),  # smash: collision (the seed article opened)
+    ("can we put a fence around our lunar base", "Article 9"),  # fence: free access (military bases, Article 3, opened)
 ])
 def test_lay_words_for_what_a_treaty_requires_find_its_provision(corpus_assistant, question, section):
     answer = corpus_assistant.ask(question)
@@ -113,6 +115,12 @@ def test_a_moon_base_is_the_moon_agreement_s_station(corpus_assistant):
     answer = corpus_assistant.ask("if my crew is in danger on the moon can we use another nation's base")
     sections = [(c.section or "").split(":")[0] for c in answer.citations]
     assert sections and sections[0] in {"Article 9", "Article 10", "Article 12"}, sections
+
+
+def test_poor_countries_are_the_corpus_s_developing_countries(corpus_assistant):
+    """'poor countries' are what the Remote Sensing Principles call developing countries: the LTS Guidelines had opened."""
+    answer = corpus_assistant.ask("do poor countries get satellite data about their own land")
+    assert answer.citations and answer.citations[0].doc_id == "remote-sensing-principles", answer.text
 
 
 def test_moon_dirt_is_the_corpus_s_regolith(corpus_assistant):
