@@ -104,6 +104,8 @@ def test_lay_verbs_find_the_corpus_s_terms(corpus_assistant):
     ("who pays if two satellites bump into each other", "Article III"),  # bump: collision (Rescue Agreement opened)
     ("what if our satellite smashes into another one", "Article III"),  # smash: collision (the seed article opened)
     ("can we put a fence around our lunar base", "Article 9"),  # fence: free access (military bases, Article 3, opened)
+    # a capsule is a space object the Rescue Agreement has returned (it was refused)
+    ("Our space agency found a crashed foreign capsule on our farmland. What do we have to do with it?", "Article 5"),
 ])
 def test_lay_words_for_what_a_treaty_requires_find_its_provision(corpus_assistant, question, section):
     answer = corpus_assistant.ask(question)
@@ -121,6 +123,14 @@ def test_poor_countries_are_the_corpus_s_developing_countries(corpus_assistant):
     """'poor countries' are what the Remote Sensing Principles call developing countries: the LTS Guidelines had opened."""
     answer = corpus_assistant.ask("do poor countries get satellite data about their own land")
     assert answer.citations and answer.citations[0].doc_id == "remote-sensing-principles", answer.text
+
+
+def test_a_flood_is_the_corpus_s_natural_disaster(corpus_assistant):
+    """Hurricanes, floods and earthquakes are the natural disasters Principle XI of the Remote Sensing Principles
+    asks data to be shared for: it came third, after the LTS Guidelines' guideline B on sharing space object data."""
+    answer = corpus_assistant.ask("a flood hit our country, do satellite operators have to share data")
+    sections = [(c.doc_id, (c.section or "").split(":")[0]) for c in answer.citations[:2]]
+    assert ("remote-sensing-principles", "Principle XI") in sections, answer.text
 
 
 def test_moon_dirt_is_the_corpus_s_regolith(corpus_assistant):
