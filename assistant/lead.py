@@ -312,8 +312,10 @@ def rival(question: str, clause: str, said: list[tuple[str, str]], vocabulary: V
         return bool(vocabulary.countries(name) or country_names().fullmatch(name))
 
     for e in parse(question).ents:
-        kind, words = RIVAL_KINDS.get(e.label_), set(tokenize([e.text])[0]) - function_terms()
         country = vocabulary.countries(question[max(0, e.start_char - 4) : e.end_char])  # 'the us' is one
+        # a country's name is a place whatever the entity model took it for ('thailand join': an organisation)
+        kind = RIVAL_KINDS["GPE"] if country else RIVAL_KINDS.get(e.label_)
+        words = set(tokenize([e.text])[0]) - function_terms()
         if kind is None or not words or instrument(e.text) or all(alternatives(t) & have for t in words) \
                 or any(c.in_passage.search(clause) for c in country):
             continue

@@ -621,6 +621,9 @@ def test_a_rival_is_a_name_of_the_asked_kind_the_question_does_not_use():
     senegal = "Senegal, which had joined the ILRS on 5 September 2024, signed the Artemis Accords on 24 July 2025"
     assert rival("when did thailand join the ilrs", senegal, [("ILRS", "ORG"), ("5 September 2024", "DATE")],
                  vocabulary) == ("Thailand", "Senegal")
+    # a country the entity model reads as part of an organisation's name ('thailand join', in a follow-up's query)
+    assert rival("when did thailand join (International Lunar Research Station)", senegal,
+                 [("ILRS", "ORG"), ("5 September 2024", "DATE")], vocabulary) == ("Thailand", "Senegal")
     # a country's rival is another country, not one of its cities; 'the us' is the country, named by its full name
     diet = "Takeshi Hakamada, chief executive of the Tokyo lunar company ispace, praised the Diet for passing the law in June 2021"
     assert rival("when did japan's law get passed by the diet", diet, said(diet), vocabulary) is None
