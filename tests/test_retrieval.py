@@ -133,6 +133,12 @@ def test_a_flood_is_the_corpus_s_natural_disaster(corpus_assistant):
     assert ("remote-sensing-principles", "Principle XI") in sections, answer.text
 
 
+def test_the_un_space_office_is_unoosa(corpus_assistant):
+    """Users call UNOOSA 'the UN space office': the Benefits Declaration's paragraph on the UN's role had opened."""
+    answer = corpus_assistant.ask("what does the un space office actually do")
+    assert answer.citations and answer.citations[0].doc_id == "unoosa", answer.text
+
+
 def test_moon_dirt_is_the_corpus_s_regolith(corpus_assistant):
     """'moon dirt' had brought the seed article's 'race to the moon' among the quotes; the corpus's word is regolith:
     NASA's purchase from ispace is in the Japanese act's brief of ispace's permits."""
