@@ -18,6 +18,7 @@ EVENT_WORDS = 3  # 'when was the Rescue Agreement adopted': a question naming an
 PART_OF = re.compile(r" of (?:the|its|their|them|these|those|all)\b", re.IGNORECASE)
 LIMIT = re.compile(r"\b(?:by|before|until|till|later than|within|due)\b(?:\s+the\s+end\s+of)?\s*$", re.IGNORECASE)
 # a number said after the noun it counts: 'the number of parties is 17', 'the count of signatories stays at 59'
+# (searched in the text up to the number, so '$' is where the number begins)
 TALLY = re.compile(r"\b(?:number|count|total|tally) of (?P<what>[^,;:.]{1,60}?) (?:is|was|stands|stood|stays|stayed|"
                    r"remains|remained|reached|rose|fell|grew)(?: (?:at|to))? $", re.IGNORECASE)
 COUNTED_WORDS = 3  # words after a number that say what it counts ('15 numbered paragraphs', '115 States are parties')

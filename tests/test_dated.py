@@ -174,7 +174,7 @@ def test_how_many_there_are_now_leads_with_the_latest_count(corpus_assistant):
 
 def test_a_count_said_after_the_noun_it_counts_leads():
     """'the count of Artemis Accords signatories stays at 59', 'the number of parties is 17': the number counts the
-    noun before it; 'the number of launches grew, and 59 signatories' counts nothing asked."""
+    noun before it; 'the number of launches is 17' counts no party."""
     import numpy as np
 
     from assistant.lead import lead_span

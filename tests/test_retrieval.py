@@ -127,7 +127,7 @@ def test_poor_countries_are_the_corpus_s_developing_countries(corpus_assistant):
 
 def test_a_flood_is_the_corpus_s_natural_disaster(corpus_assistant):
     """Hurricanes, floods and earthquakes are the natural disasters Principle XI of the Remote Sensing Principles
-    asks data to be shared for: it came third, after the LTS Guidelines' guideline B on sharing space object data."""
+    asks data to be shared for: it came third, after two of the LTS Guidelines' guidelines."""
     answer = corpus_assistant.ask("a flood hit our country, do satellite operators have to share data")
     sections = [(c.doc_id, (c.section or "").split(":")[0]) for c in answer.citations[:2]]
     assert ("remote-sensing-principles", "Principle XI") in sections, answer.text
