@@ -1,7 +1,6 @@
-"""One analysis of a question, built once per turn and read by retrieval, the answerer, the eval and the UI:
-typos and abbreviations read, the follow-up resolved, instruments and articles named, the kind of answer asked
-for (from spaCy's parse), focus terms, countries (and whether a scenario names them as actors), numbers, and
-words the corpus never uses."""
+"""One analysis of a question, built once per turn and read by retrieval, the answerer, the eval and the UI: typos
+and abbreviations read, the follow-up resolved, instruments and articles named, the kind of answer asked for (from
+spaCy's parse), focus terms, countries (and whether a scenario names them as actors), numbers, unknown words."""
 
 from __future__ import annotations
 
@@ -29,8 +28,9 @@ WHAT = {"year": "date", "date": "date", "day": "date", "month": "date", "number"
         "amount": "money", "cost": "money", "price": "money", "fee": "money", "fine": "money", "budget": "money",
         "penalty": "money", "sum": "money", "deadline": "deadline", "period": "duration", "duration": "duration",
         "distance": "measure", "altitude": "measure", "mass": "measure", "name": "person", "director": "person",
-        "chair": "person", "head": "person", "president": "person", "article": "article", "section": "article",
-        "principle": "article", "guideline": "article", "paragraph": "article", "provision": "article"}
+        "chair": "person", "head": "person", "president": "person", "astronaut": "person", "commander": "person",
+        "article": "article", "section": "article", "principle": "article", "guideline": "article",
+        "paragraph": "article", "provision": "article"}
 MONEY_WORDS = {"cost", "pay", "paid", "charge", "fee", "fine", "price", "worth", "spend", "spent", "budget",
                "compensation", "settle", "settled", "money", "invest", "investment", "fund", "funding"}
 
@@ -188,6 +188,10 @@ def answer_type(text: str, doc=None) -> str | None:
             # 'what are the main principles of the OST' asks what it chiefly says, not which provision says a thing
             chief = noun is not None and WHAT.get(noun.lemma_.lower()) == "article" and \
                 any(c.dep_ == "amod" and c.lower_ in CHIEF for c in noun.children)
+            owner = [o.lemma_.lower() for p in noun.children if p.lower_ == "of" for o in p.children] \
+                if noun is not None and noun.lemma_ == "name" else []
+            if owner and WHAT.get(owner[0]) != "person":
+                return None  # 'the name of the relay satellite', 'of the law': what a thing is called, not a person
             if noun is not None and noun.lemma_.lower() in WHAT and not named and not chief:
                 kind = WHAT[noun.lemma_.lower()]
                 return "money" if kind == "count" and lemmas & MONEY_WORDS else kind
