@@ -716,3 +716,10 @@ def test_the_short_names_users_write_for_a_principles_set_and_a_subcommittee_are
         question = corpus_assistant.analyse(asked)
         got = corpus_assistant.engine.search(question.query, k=3, focus=question.focus)
         assert got.passages[0].section == "Subcommittees and sessions", [p.section for p in got.passages]
+
+
+def test_a_country_that_left_a_treaty_withdrew_from_it(corpus_assistant):
+    """'left' is the corpus's 'withdrawal': which country left the Moon Agreement had opened with the States that
+    never signed it, above Saudi Arabia's withdrawal."""
+    answer = corpus_assistant.ask("which country left the moon agreement")
+    assert "Saudi Arabia" in answer.text.split(" [1]")[0], answer.text
