@@ -141,10 +141,11 @@ FUTURE_TO = {"go", "suppose", "expect", "schedule", "plan", "aim", "intend", "du
 
 
 def asks_now(doc) -> bool:
-    """Whether the question asks how things stand now ('how many members does COPUOS have', 'how many countries
-    have signed'): its first verb is in the present, and it names no year ('in 2022', 'did it start with')."""
+    """Whether the question asks how things stand now ('how many members does COPUOS have', 'copuos how many members
+    now'): its first verb is in the present, or it has none, or it says now; and it names no year ('did it start')."""
     verb = next((t for t in doc if t.pos_ in ("AUX", "VERB")), None)
-    return verb is not None and verb.tag_ in ("VBZ", "VBP") and not any(YEAR.fullmatch(t.text) for t in doc)
+    present = verb is None or verb.tag_ in ("VBZ", "VBP") or any(t.lower_ in ("now", "today", "currently") for t in doc)
+    return present and not any(YEAR.fullmatch(t.text) for t in doc)
 
 
 def asks_future(doc) -> bool:
@@ -197,10 +198,9 @@ def answer_type(text: str, doc=None) -> str | None:
                 return "money" if kind == "count" and lemmas & MONEY_WORDS else kind
         head = token.head  # 'who is the director' (a person noun of the copula), 'who chaired' (a role as the verb)
         roles = [*head.children] if head.lemma_ == "be" else [head]
-        # not in a clause of condition or time ('what happens if they can't agree on who chairs it')
         roles += [c for t in roles for c in t.children if c.dep_ == "compound"]  # 'who is the director general'
         if word == "who" and any(WHAT.get(t.lemma_.lower()) == "person" for t in roles) and \
-                not any(a.dep_ == "advcl" for a in token.ancestors):
+                not any(a.dep_ == "advcl" for a in token.ancestors):  # not in 'what happens if … on who chairs it
             return "person"
     return None
 
