@@ -5,7 +5,8 @@ A word of the question that is neither English (pyspellchecker's dictionary) nor
 is one edit (two for long words; a swap of two letters counts as one) away from words the corpus uses, is
 replaced by the most frequent of them. English words ('filed' is not read as 'fixed'), short words, acronyms of
 four letters or fewer, the vocabulary's own words and words with no close corpus word ('cubesat') are never
-touched; a longer acronym is read as the corpus's it is one edit from ('COUPOS' -> 'COPUOS')."""
+touched; a longer acronym is read as the corpus's it is one edit from ('COUPOS' -> 'COPUOS'). A question word typed
+wrong ('waht', 'hw', 'wen') is read as the one question word it is one edit from."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ MIN_ABBREVIATION = 4  # 'conv', 'amdt'; three letters ('reg', 'wat') stand for t
 UNKNOWN_SHARE = 0.25
 LONG_WORD = 9  # from this length, two edits are allowed
 CONTRACTED = ("t", "s", "re", "ve", "ll", "d", "m")
+QUESTION_WORDS = ("what", "whats", "when", "where", "which", "who", "whos", "why", "how")
+RARE = 1e-3  # an English word this much rarer than the question word one edit away is its typo at a clause's start
+OPENING = re.compile(r"(?:^|[,;:.?!(]|\b(?:and|but|so|ok|okay|then))\s*$", re.IGNORECASE)
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
@@ -52,8 +56,10 @@ class Speller:
             counts.update(w.lower() for w in WORD.findall(text))
         return cls(counts, keep)
 
-    def fix(self, word: str) -> str | None:
-        """The corpus word this one is a typo of, or None."""
+    def fix(self, word: str, opening: bool = False) -> str | None:
+        """The corpus word this one is a typo of, or None. `opening`: the word starts a clause."""
+        if asked := self.question_word(word, opening):
+            return asked
         low = word.lower()
         acronym = word.isupper()  # 'COUPOS' is COPUOS mistyped; a short or unknown acronym ('JAXA') is left alone
         if self.known(low) or (acronym and len(low) < MIN_LENGTH):
@@ -72,6 +78,20 @@ class Speller:
         nearest = min(distance for _, distance, _ in found)
         best = max((w for w, distance, _ in found if distance == nearest), key=lambda w: self.counts[w])
         return best.upper() if acronym else best.capitalize() if word[0].isupper() else best
+
+    def question_word(self, word: str, opening: bool) -> str | None:
+        """The question word a typo is of: the only one a single edit away ('waht', 'wht', 'hw', 'wich', 'wats' ->
+        "what's"), from a word that is neither the corpus's nor English, or, starting a clause, an English word far
+        rarer than it ('wat', 'wen', 'hoe'; not 'then', 'where', 'hat'). Ambiguous ones ('hwo': who or how) stay."""
+        low = word.lower()
+        if low in QUESTION_WORDS or low in self.counts or low in self.keep or len(low) > 6:
+            return None
+        near = [q for q in QUESTION_WORDS if OSA.distance(low, q) <= 1]
+        if len(near) != 1 or low in self.english and not (
+                opening and self.english.word_usage_frequency(low) < RARE * self.english.word_usage_frequency(near[0])):
+            return None
+        fixed = self.apostrophe(near[0]) or near[0]  # 'wats' -> 'whats' -> "what's"
+        return fixed.capitalize() if word[0].isupper() else fixed
 
     def apostrophe(self, word: str) -> str | None:
         """The English contraction this word is without its apostrophe ('whos' -> "who's", 'doesnt' -> "doesn't"),
@@ -138,7 +158,7 @@ class Speller:
 
         def replace(match: re.Match) -> str:
             word = match.group(0)
-            fixed = self.fix(word)
+            fixed = self.fix(word, opening=bool(OPENING.search(text, 0, match.start())))
             if fixed is None and len(word) >= MIN_LENGTH + 2 and not word.isupper() and not self.known(word.lower()):
                 fixed = self.split(word)  # 'moonbase' -> 'moon base'
             if fixed is None:

@@ -40,6 +40,28 @@ def test_a_contraction_typed_without_its_apostrophe_is_read_as_the_contraction(c
     assert corpus_assistant.engine.spell(typed)[0] == meant
 
 
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("waht is copuos", "what is copuos"),  # 'washington' had been read (an abbreviation from its first two letters)
+    ("whta is the ost", "what is the ost"), ("hw many parties", "how many parties"), ("wats the ost", "what's the ost"),
+    ("wy did the us not sign", "why did the us not sign"), ("wich article bans nukes", "which article bans nukes"),
+    # an English word far rarer than the question word, where a question starts
+    ("wat is the moon agreement", "what is the moon agreement"), ("and wen did it enter into force", "and when did it enter into force"),
+    ("hoe many states", "how many states"),
+    # not a frequent English word, nor one as near to two question words, nor one inside a clause
+    ("Then what happens", "Then what happens"), ("hwo signed", "hwo signed"), ("where is it", "where is it"),
+    ("tell me about the wat in bangkok", "tell me about the wat in bangkok"),
+])
+def test_a_mistyped_question_word_is_read_as_the_question_word(corpus_assistant, typed, meant):
+    assert corpus_assistant.engine.spell(typed)[0] == meant
+
+
+def test_a_question_word_typed_wrong_still_asks_its_question(corpus_assistant):
+    """'wen' is read as 'when': a date leads, where none had ('wat is …' had opened with the Moon Agreement's preamble)."""
+    assert corpus_assistant.ask("wen was the ost signed").lead == "27 January 1967"
+    answer = corpus_assistant.ask("wat is the moon agreement")
+    assert "fifth and last of the UN space treaties" in answer.text.split(" [1]")[0], answer.text
+
+
 def test_a_liability_question_typed_without_apostrophes_is_answered_from_the_liability_convention(corpus_assistant):
     answer = corpus_assistant.ask("whos liable if debris from a chinese rocket lands in the philipines")
     assert not answer.abstained and answer.citations[0].doc_id == "liability-convention", answer.text
