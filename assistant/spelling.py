@@ -28,6 +28,7 @@ UNKNOWN_SHARE = 0.25
 LONG_WORD = 9  # from this length, two edits are allowed
 CONTRACTED = ("t", "s", "re", "ve", "ll", "d", "m")
 QUESTION_WORDS = ("what", "whats", "when", "where", "which", "who", "whos", "why", "how")
+COMMON = 1e-4  # an English word at least this frequent ('the', 'many'; not 'bat', 'erg') is what two swapped letters meant
 RARE = 1e-3  # an English word this much rarer than the question word one edit away is its typo at a clause's start
 OPENING = re.compile(r"(?:^|[,;:.?!(]|\b(?:and|but|so|ok|okay|then))\s*$", re.IGNORECASE)
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -69,6 +70,8 @@ class Speller:
         contraction = None if acronym else self.apostrophe(word)
         if contraction:
             return contraction
+        if swapped := self.swapped(low):
+            return swapped.capitalize() if word[0].isupper() else swapped
         if len(low) < MIN_LENGTH:
             return self.abbreviation(word)
         limit = 2 if len(low) >= LONG_WORD else 1
@@ -92,6 +95,16 @@ class Speller:
             return None
         fixed = self.apostrophe(near[0]) or near[0]  # 'wats' -> 'whats' -> "what's"
         return fixed.capitalize() if word[0].isupper() else fixed
+
+    def swapped(self, low: str) -> str | None:
+        """The common English word two adjacent letters of this one were typed the wrong way round in ('teh', 'adn',
+        'mnay', 'wsa', 'iwth'), when one is ten times more frequent than any other ('hwo': how or who)."""
+        found = sorted(((self.english.word_usage_frequency(w), w) for w in
+                        {low[:i] + low[i + 1] + low[i] + low[i + 2 :] for i in range(len(low) - 1)} - {low}
+                        if w in self.english), reverse=True)
+        if not found or found[0][0] < COMMON or len(found) > 1 and found[1][0] * 10 > found[0][0]:
+            return None
+        return found[0][1]
 
     def apostrophe(self, word: str) -> str | None:
         """The English contraction this word is without its apostrophe ('whos' -> "who's", 'doesnt' -> "doesn't"),

@@ -55,11 +55,27 @@ def test_a_mistyped_question_word_is_read_as_the_question_word(corpus_assistant,
     assert corpus_assistant.engine.spell(typed)[0] == meant
 
 
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("whats teh liability convention", "whats the liability convention"), ("how mnay parties", "how many parties"),
+    ("ahve the us adn china signed", "have the us and china signed"), ("who signed iwth russia", "who signed with russia"),
+    # the swap gives no common word ('bat', 'erg'), or two ('hwo'): left alone
+    ("rules abt space junk", "rules abt space junk"), ("reg conv", "reg convention"), ("hwo signed", "hwo signed"),
+])
+def test_two_letters_typed_the_wrong_way_round_are_read_as_the_common_word(corpus_assistant, typed, meant):
+    assert corpus_assistant.engine.spell(typed)[0] == meant
+
+
 def test_a_question_word_typed_wrong_still_asks_its_question(corpus_assistant):
     """'wen' is read as 'when': a date leads, where none had ('wat is …' had opened with the Moon Agreement's preamble)."""
     assert corpus_assistant.ask("wen was the ost signed").lead == "27 January 1967"
     answer = corpus_assistant.ask("wat is the moon agreement")
     assert "fifth and last of the UN space treaties" in answer.text.split(" [1]")[0], answer.text
+
+
+def test_a_question_with_two_letters_swapped_is_answered_as_typed_right(corpus_assistant):
+    """'whats teh liability convention' had opened with Article XXII(4): 'teh' stood between 'whats' and the name."""
+    answer = corpus_assistant.ask("whats teh liability convention")
+    assert "usually called the Liability Convention" in answer.text.split(" [1]")[0], answer.text
 
 
 def test_a_liability_question_typed_without_apostrophes_is_answered_from_the_liability_convention(corpus_assistant):
