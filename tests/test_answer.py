@@ -253,6 +253,10 @@ def test_an_answer_below_even_odds_says_its_confidence_is_low(corpus_assistant, 
     ("are the hague building blocks binding", "not legally binding"),  # had opened with the OST's consultations
     ("is the benefits declaration binding", "non-binding"),  # not 'cited in later soft law'
     ("do countries have to follow the debris mitigation guidelines", "no new legal obligations"),
+    # a treaty's force: binding on its parties (Article 1's scope had opened; the Liability Convention's
+    # 'recommendatory' awards, which speak of the Claims Commission, not of the Convention)
+    ("is the moon agreement binding", "is legally binding on the States that are parties"),
+    ("is the liability convention legally binding", "is legally binding on the States that are parties"),
 ])
 def test_a_question_on_an_instruments_force_opens_with_what_its_own_text_says_of_it(corpus_assistant, question, says):
     answer = corpus_assistant.ask(question)
