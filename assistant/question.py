@@ -14,9 +14,7 @@ from .vocab import CHIEF, REF, QueryAnalysis, Vocabulary
 FOLLOW_UP = re.compile(
     r"^\s*(and|also|what about|how about|what if|but|so|then)\b"
     r"|\b(it|its|it's|they|them|their|this|that|these|those|there|he|she|him|her|his)\b"
-    r"|\bwhich (one|ones|of)\b|\bthe (former|latter)\b",
-    re.IGNORECASE,
-)
+    r"|\bwhich (one|ones|of)\b|\bthe (former|latter)\b", re.IGNORECASE)
 NUMBER = re.compile(r"(?<![\w.,])\d(?:[\d,.]*\d)?(?!\w)")
 ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,5}s?\b")
 
@@ -186,13 +184,14 @@ def answer_type(text: str, doc=None) -> str | None:
                                                                  and t.dep_ != "compound"), None)  # 'the 25 year rule
             # 'what is the act number of…', 'what GA resolution number…': a text's number names it, counts nothing
             named = noun is not None and noun.lemma_.lower() == "number" and any(c.dep_ == "compound" for c in noun.children)
-            # 'what are the main principles of the OST' asks what it chiefly says, not which provision says a thing
-            chief = noun is not None and WHAT.get(noun.lemma_.lower()) == "article" and \
-                any(c.dep_ == "amod" and c.lower_ in CHIEF for c in noun.children)
-            owner = [o.lemma_.lower() for p in noun.children if p.lower_ == "of" for o in p.children] \
-                if noun is not None and noun.lemma_ == "name" else []
-            if owner and WHAT.get(owner[0]) != "person":
-                return None  # 'the name of the relay satellite', 'of the law': what a thing is called, not a person
+            # 'what are the main principles of the OST', 'the 13 sections', 'what articles does it have' ask what it
+            # says, not which provision says a thing ('which articles deal with…', 'what are the articles that…')
+            chief = noun is not None and WHAT.get(noun.lemma_.lower()) == "article" and (
+                any(c.dep_ == "amod" and c.lower_ in CHIEF for c in noun.children) or noun.tag_ == "NNS"
+                and noun.head.lemma_ in ("be", "have") and not any(c.dep_ == "relcl" for c in noun.children))
+            if noun is not None and noun.lemma_ == "name" and any(  # 'the name of the relay satellite': not a person
+                    WHAT.get(o.lemma_.lower()) != "person" for p in noun.children if p.lower_ == "of" for o in p.children):
+                return None
             if noun is not None and noun.lemma_.lower() in WHAT and not named and not chief:
                 kind = WHAT[noun.lemma_.lower()]
                 return "money" if kind == "count" and lemmas & MONEY_WORDS else kind

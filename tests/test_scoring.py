@@ -87,6 +87,9 @@ def test_a_sloppy_question_is_never_refused_for_its_words(corpus_assistant, ques
     # the main provisions of an instrument are what it chiefly says, not the provision that says one thing
     ("what are the main principles of the outer space treaty", None), ("what are the key provisions of the moon agreement", None),
     ("which principle of the remote sensing principles covers access", "article"), ("what is the main deadline", "deadline"),
+    # so do all of its provisions ('Artemis Accords, Section 13.' had led), but not those that say a thing
+    ("what are the 13 sections of the artemis accords", None), ("what are the articles of the rescue agreement", None),
+    ("what are the articles that deal with liability", "article"),
     # the name of a person or a role is a person's; the name of a spacecraft, a law or a module is not ('Moon' led)
     ("what is the name of the OSTP director", "person"), ("whats the name of the apollo soyuz commander", "person"),
     ("what's the name of the chinese relay satellite for chang'e 6", None),
