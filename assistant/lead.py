@@ -193,11 +193,16 @@ def _spans(s: Candidate, kind: str, future: bool, question: str) -> list[str]:
     return found
 
 
+DIFFERENCE = re.compile(r"\s+(?:more|fewer|less|additional|extra|further)\b", re.IGNORECASE)
+
+
 def counts(surface: str, text: str, slot: list[str], words: int | None = None) -> bool:
     """Whether a number counts the thing asked about ('115 States are parties', '1,935.3 grams'; not '12 November',
     'two bases'): the span and what follows it within LEAD_WINDOW characters, or within the next `words` words."""
     at = max(text.find(surface), 0)
     rest = text[at + len(surface) :]
+    if DIFFERENCE.match(rest):
+        return False  # 'one more building block': by how many two totals differ, not a total
     after = set(tokenize([surface + " " + (" ".join(rest.split()[:words]) if words else rest[:LEAD_WINDOW])])[0])
     if tally := TALLY.search(text, max(0, at - LEAD_REACH), at):  # 'the count of Accords signatories stays at 59'
         after |= set(tokenize([tally.group("what")])[0])

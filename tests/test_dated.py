@@ -196,6 +196,11 @@ def test_a_count_said_after_the_noun_it_counts_leads():
     assert lead_span("count", [launches], "how many parties are there", ["parties"]) is None
 
 
+def test_by_how_many_two_counts_differ_is_not_the_count(corpus_assistant):
+    """'how many building blocks are there' had led 'One.' ('the final text of 2019 has one more building block')."""
+    assert corpus_assistant.ask("how many building blocks are there").lead == "Twenty Building Blocks"
+
+
 def test_how_many_signatories_leads_with_the_count_the_newest_source_gives(corpus_assistant):
     """The newest source on the Accords' count says it after its noun ('the count of … signatories stays at 59')."""
     answer = corpus_assistant.ask("how many signatories does the artemis accords have")
