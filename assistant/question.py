@@ -26,9 +26,8 @@ WHAT = {"year": "date", "date": "date", "day": "date", "month": "date", "number"
         "amount": "money", "cost": "money", "price": "money", "fee": "money", "fine": "money", "budget": "money",
         "penalty": "money", "sum": "money", "deadline": "deadline", "period": "duration", "duration": "duration",
         "distance": "measure", "altitude": "measure", "mass": "measure", "name": "person", "director": "person",
-        "chair": "person", "head": "person", "president": "person", "astronaut": "person", "commander": "person",
-        "article": "article", "section": "article", "principle": "article", "guideline": "article",
-        "paragraph": "article", "provision": "article"}
+        "chair": "person", "head": "person", "president": "person", "article": "article", "section": "article",
+        "principle": "article", "guideline": "article", "paragraph": "article", "provision": "article"}
 MONEY_WORDS = {"cost", "pay", "paid", "charge", "fee", "fine", "price", "worth", "spend", "spent", "budget",
                "compensation", "settle", "settled", "money", "invest", "investment", "fund", "funding"}
 

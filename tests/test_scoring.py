@@ -91,7 +91,7 @@ def test_a_sloppy_question_is_never_refused_for_its_words(corpus_assistant, ques
     ("what are the 13 sections of the artemis accords", None), ("what are the articles of the rescue agreement", None),
     ("what are the articles that deal with liability", "article"),
     # the name of a person or a role is a person's; the name of a spacecraft, a law or a module is not ('Moon' led)
-    ("what is the name of the OSTP director", "person"), ("whats the name of the apollo soyuz commander", "person"),
+    ("what is the name of the OSTP director", "person"), ("whats the name of the head of unoosa", "person"),
     ("what's the name of the chinese relay satellite for chang'e 6", None),
     ("what was the name of the soviet spacecraft in apollo soyuz", None), ("what's the name of the us law on asteroid mining", None),
 ])
