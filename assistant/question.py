@@ -198,7 +198,7 @@ def answer_type(text: str, doc=None) -> str | None:
         roles = [*head.children] if head.lemma_ == "be" else [head]
         roles += [c for t in roles for c in t.children if c.dep_ == "compound"]  # 'who is the director general'
         if word == "who" and any(WHAT.get(t.lemma_.lower()) == "person" for t in roles) and \
-                not any(a.dep_ == "advcl" for a in token.ancestors):  # not in 'what happens if … on who chairs it
+                not any(a.dep_ == "advcl" for a in token.ancestors):  # not in 'what happens if … who chairs it'
             return "person"
     return None
 

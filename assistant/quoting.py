@@ -113,8 +113,8 @@ def same_provision(official: Passage, brief: Passage) -> bool:
 # 'voluntary', 'recommendatory'; 'cited in later soft law' says nothing of the text's own force)
 LEGAL_FORCE = re.compile(r"\b(?:binding|bind|enforceable|mandatory|obligatory|legally|a treaty"
                          r"|(?:have|has|had) to (?:follow|comply|obey)|(?:must|required to) (?:follow|comply|obey))\b", re.I)
-# what force an instrument has, said outright first: a treaty's 'is legally binding' (on its parties), soft law's
-# 'not a treaty'; then what an instrument's parts are ('recommendatory' awards)
+# what force an instrument has, in the order a reader needs it: a treaty's 'is legally binding' (on its parties);
+# soft law's 'not a treaty', 'non-binding'; then 'voluntary', 'recommendatory' (which may be said of a part of it)
 STATUS = [re.compile(r"\bis legally binding\b", re.I),
           re.compile(r"\bnot\b[^.;]{0,25}\bbind|\bnon-binding|\bnot a treaty|\bpolitical commitment|\bno new legal obligations",
                      re.I), re.compile(r"\bsoft law\b|\bvoluntary\b|\brecommendatory\b", re.I)]

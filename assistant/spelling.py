@@ -6,7 +6,8 @@ is one edit (two for long words; a swap of two letters counts as one) away from 
 replaced by the most frequent of them. English words ('filed' is not read as 'fixed'), short words, acronyms of
 four letters or fewer, the vocabulary's own words and words with no close corpus word ('cubesat') are never
 touched; a longer acronym is read as the corpus's it is one edit from ('COUPOS' -> 'COPUOS'). A question word typed
-wrong ('waht', 'hw', 'wen') is read as the one question word it is one edit from."""
+wrong ('waht', 'hw', 'wen') is read as the one question word it is one edit from, and two letters typed the wrong
+way round as the common English word they make ('teh', 'mnay')."""
 
 from __future__ import annotations
 
