@@ -723,3 +723,12 @@ def test_a_country_that_left_a_treaty_withdrew_from_it(corpus_assistant):
     never signed it, above Saudi Arabia's withdrawal."""
     answer = corpus_assistant.ask("which country left the moon agreement")
     assert "Saudi Arabia" in answer.text.split(" [1]")[0], answer.text
+
+
+def test_lay_words_for_envoys_and_for_a_clean_space(corpus_assistant):
+    """Astronauts as 'diplomats' are the treaties' envoys of mankind (Article V's assistance had opened); keeping
+    space 'clean' is debris mitigation (it was refused)."""
+    envoys = corpus_assistant.ask("do astronauts count as diplomats")
+    assert "envoys of mankind" in envoys.text.split(" [1]")[0], envoys.text
+    clean = corpus_assistant.ask("is there a rule about keeping space clean")
+    assert not clean.abstained and "Debris" in clean.text.split(" [1]")[0], clean.text
