@@ -185,9 +185,10 @@ def answer_type(text: str, doc=None) -> str | None:
             named = noun is not None and noun.lemma_.lower() == "number" and any(c.dep_ == "compound" for c in noun.children)
             # 'what are the main principles of the OST', 'the 13 sections', 'what articles does it have' ask what it
             # says, not which provision says a thing ('which articles deal with…', 'what are the articles that…')
+            listed = noun is not None and noun.tag_ == "NNS" and noun.head.lemma_ in ("be", "have") \
+                and not any(c.dep_ == "relcl" for c in noun.children)
             chief = noun is not None and WHAT.get(noun.lemma_.lower()) == "article" and (
-                any(c.dep_ == "amod" and c.lower_ in CHIEF for c in noun.children) or noun.tag_ == "NNS"
-                and noun.head.lemma_ in ("be", "have") and not any(c.dep_ == "relcl" for c in noun.children))
+                listed or any(c.dep_ == "amod" and c.lower_ in CHIEF for c in noun.children))
             if noun is not None and noun.lemma_ == "name" and any(  # 'the name of the relay satellite': not a person
                     WHAT.get(o.lemma_.lower()) != "person" for p in noun.children if p.lower_ == "of" for o in p.children):
                 return None

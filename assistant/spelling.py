@@ -35,6 +35,11 @@ OPENING = re.compile(r"(?:^|[,;:.?!(]|\b(?:and|but|so|ok|okay|then))\s*$", re.IG
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
+def _cased(typed: str, fixed: str) -> str:
+    """The correction capitalised as the typed word was ('Registraton' -> 'Registration')."""
+    return fixed.capitalize() if typed[0].isupper() else fixed
+
+
 @functools.lru_cache(maxsize=1)
 def english() -> SpellChecker:
     """The English dictionary (loaded once), for words spelt right that the corpus lacks."""
@@ -72,7 +77,7 @@ class Speller:
         if contraction:
             return contraction
         if swapped := self.swapped(low):
-            return swapped.capitalize() if word[0].isupper() else swapped
+            return _cased(word, swapped)
         if len(low) < MIN_LENGTH:
             return self.abbreviation(word)
         limit = 2 if len(low) >= LONG_WORD else 1
@@ -81,7 +86,7 @@ class Speller:
             return None if acronym else self.abbreviation(word)
         nearest = min(distance for _, distance, _ in found)
         best = max((w for w, distance, _ in found if distance == nearest), key=lambda w: self.counts[w])
-        return best.upper() if acronym else best.capitalize() if word[0].isupper() else best
+        return best.upper() if acronym else _cased(word, best)
 
     def question_word(self, word: str, opening: bool) -> str | None:
         """The question word a typo is of: the only one a single edit away ('waht', 'wht', 'hw', 'wich', 'wats' ->
@@ -95,7 +100,7 @@ class Speller:
                 opening and self.english.word_usage_frequency(low) < RARE * self.english.word_usage_frequency(near[0])):
             return None
         fixed = self.apostrophe(near[0]) or near[0]  # 'wats' -> 'whats' -> "what's"
-        return fixed.capitalize() if word[0].isupper() else fixed
+        return _cased(word, fixed)
 
     def swapped(self, low: str) -> str | None:
         """The common English word two adjacent letters of this one were typed the wrong way round in ('teh', 'adn',
@@ -134,7 +139,7 @@ class Speller:
         if not spread:
             return None
         best = max(spread, key=lambda w: self.counts[w])
-        return best.capitalize() if word[0].isupper() else best
+        return _cased(word, best)
 
     def unknown(self, text: str) -> list[str]:
         """Words of the text that are neither English, nor the corpus's or the vocabulary's, nor two such words
